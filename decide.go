@@ -1,0 +1,102 @@
+package eligo
+
+import (
+	"math"
+	"time"
+)
+
+// Decision is the answer to "may this action be done now?".
+type Decision struct {
+	Allowed bool
+	// Reason names the window that allows, the first block that forbids, or
+	// ReasonOutsideWindow.
+	Reason string
+	// Until is the next instant at which the answer changes by the clock
+	// alone; zero when it never does.
+	Until time.Time
+}
+
+// Decide answers whether action may be done on o at instant now under p. It
+// is pure and total: no clock, no I/O, no allocation, and every input has an
+// answer (an action the policy lacks is refused with ReasonUnknownAction).
+//
+// The answer is constant on [now, Until) and differs at Until.
+func Decide(o *Order, p *Policy, action string, now time.Time) Decision {
+	a := p.Action(action)
+	if a == nil {
+		return Decision{Reason: ReasonUnknownAction}
+	}
+	return a.Decide(o, now)
+}
+
+// Decide is Decide for one action rule.
+func (a *ActionPolicy) Decide(o *Order, now time.Time) Decision {
+	t := now.UnixNano()
+	allowed, reason := a.evaluate(o, t)
+	d := Decision{Allowed: allowed, Reason: reason}
+	// The answer depends on time only through comparisons with the bounds,
+	// so it can change only at a bound. Walk them in order until one does.
+	for {
+		next, ok := a.nextBound(o, t)
+		if !ok {
+			return d
+		}
+		if al, r := a.evaluate(o, next); al != allowed || r != reason {
+			d.Until = time.Unix(0, next).UTC()
+			return d
+		}
+		t = next
+	}
+}
+
+// evaluate is the answer at instant t (Unix nanoseconds), without Until.
+func (a *ActionPolicy) evaluate(o *Order, t int64) (bool, string) {
+	for i := range a.Blocks {
+		b := &a.Blocks[i]
+		if !b.matchesStatus(o) {
+			continue
+		}
+		if b.From.IsSet() {
+			from, ok := b.From.at(o)
+			if !ok || t < from {
+				continue
+			}
+		}
+		return false, b.Name
+	}
+	for i := range a.Windows {
+		w := &a.Windows[i]
+		from, ok := w.From.at(o)
+		if !ok || t < from {
+			continue
+		}
+		if w.To.IsSet() {
+			to, ok := w.To.at(o)
+			if !ok || t >= to {
+				continue
+			}
+		}
+		return true, w.Name
+	}
+	return false, ReasonOutsideWindow
+}
+
+// nextBound returns the earliest bound of the rule that lies after t.
+func (a *ActionPolicy) nextBound(o *Order, t int64) (int64, bool) {
+	next := int64(math.MaxInt64)
+	consider := func(b Bound) {
+		if v, ok := b.at(o); ok && v > t && v < next {
+			next = v
+		}
+	}
+	for i := range a.Blocks {
+		if a.Blocks[i].From.IsSet() && a.Blocks[i].matchesStatus(o) {
+			consider(a.Blocks[i].From)
+		}
+	}
+	for i := range a.Windows {
+		consider(a.Windows[i].From)
+		consider(a.Windows[i].To)
+	}
+	return next, next != math.MaxInt64
+}

@@ -1,0 +1,95 @@
+package eligo
+
+import (
+	"time"
+)
+
+// Event types accepted by ApplyEvent.
+const (
+	EventDriverStatus = "driver_status"
+	EventPayment      = "payment"
+)
+
+// Event is a fact from fulfillment or payments about one order. EventID makes
+// it idempotent: an id that was processed once is never applied again.
+type Event struct {
+	EventID    string
+	OrderID    string
+	Type       string // EventDriverStatus or EventPayment
+	Status     string // a DriverStatus or PaymentStatus name
+	OccurredAt time.Time
+}
+
+// Validate checks the event's shape without looking at any order.
+func (e *Event) Validate() error {
+	if err := validateID("event_id", e.EventID); err != nil {
+		return err
+	}
+	if err := validateID("order_id", e.OrderID); err != nil {
+		return err
+	}
+	switch e.Type {
+	case EventDriverStatus:
+		_, err := ParseDriverStatus(e.Status)
+		return err
+	case EventPayment:
+		_, err := ParsePaymentStatus(e.Status)
+		return err
+	}
+	return Errorf(EINVALID, "unknown event type %q; expected %q or %q", e.Type, EventDriverStatus, EventPayment)
+}
+
+// ApplyEvent returns o moved forward by e. Statuses only move forward: an
+// event that names the order's current status or an earlier one, or any
+// event for an order that is already over, leaves it unchanged (the caller
+// reports that as stale). A driver DELIVERED also delivers the order.
+// ApplyEvent does not touch Version or UpdatedAt; the store does.
+func ApplyEvent(o Order, e *Event) (Order, error) {
+	if err := e.Validate(); err != nil {
+		return o, err
+	}
+	if o.Terminal() {
+		return o, nil
+	}
+	switch e.Type {
+	case EventDriverStatus:
+		s, _ := ParseDriverStatus(e.Status)
+		if s > o.DriverStatus {
+			o.DriverStatus = s
+		}
+		if s == DriverDelivered {
+			o.Status = StatusDelivered
+		}
+	case EventPayment:
+		s, _ := ParsePaymentStatus(e.Status)
+		if s > o.PaymentStatus {
+			o.PaymentStatus = s
+		}
+	}
+	return o, nil
+}
+
+// Cancel returns o cancelled if p allows cancel at instant now. An order that
+// is already cancelled is returned unchanged with no error, so a repeated
+// cancel is answered with the same document. A refusal is an ECONFLICT
+// *Error whose Reason is the decision's reason.
+func Cancel(o Order, p *Policy, now time.Time) (Order, error) {
+	if o.Status == StatusCancelled {
+		return o, nil
+	}
+	if d := Decide(&o, p, "cancel", now); !d.Allowed {
+		return o, &Error{Code: ECONFLICT, Message: "cancel is not allowed for order " + o.ID + " now", Reason: d.Reason}
+	}
+	o.Status = StatusCancelled
+	return o, nil
+}
+
+// Expire returns o expired when its payment is still pending at now, past its
+// payment timeout; otherwise o unchanged.
+func Expire(o Order, now time.Time) Order {
+	if o.Terminal() || o.PaymentStatus != PaymentPending || o.PaymentTimeoutAt.IsZero() || now.Before(o.PaymentTimeoutAt) {
+		return o
+	}
+	o.Status = StatusExpired
+	return o
+}

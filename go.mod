@@ -1,0 +1,3 @@
+module github.com/eligo/eligo
+
+go 1.26.8

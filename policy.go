@@ -1,0 +1,369 @@
+package eligo
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ReasonOutsideWindow is the reason Decide gives when no block applies and no
+// window is open.
+const ReasonOutsideWindow = "outside_window"
+
+// ReasonUnknownAction is the reason Decide gives for an action the policy
+// does not name.
+const ReasonUnknownAction = "unknown_action"
+
+// Anchor names one of the order's timestamps that a Bound is relative to.
+type Anchor uint8
+
+// The anchors. AnchorNone marks an unset Bound.
+const (
+	AnchorNone Anchor = iota
+	AnchorPlacedAt
+	AnchorPromisedAt
+	AnchorPaymentTimeoutAt
+)
+
+var anchorNames = [...]string{"", "placed_at", "promised_at", "payment_timeout_at"}
+
+// Bound is an instant relative to an order: an anchor plus an offset, written
+// "promised_at", "placed_at+60s" or "promised_at-5m".
+type Bound struct {
+	Anchor Anchor
+	Offset time.Duration
+}
+
+// IsSet reports whether the bound names an anchor.
+func (b Bound) IsSet() bool { return b.Anchor != AnchorNone }
+
+// String returns the bound in the policy file's syntax.
+func (b Bound) String() string {
+	name := anchorNames[b.Anchor]
+	switch {
+	case b.Offset > 0:
+		return name + "+" + b.Offset.String()
+	case b.Offset < 0:
+		return name + b.Offset.String()
+	}
+	return name
+}
+
+// at returns the bound's instant for o in Unix nanoseconds, and false when
+// the anchor is unset or the order lacks that timestamp.
+func (b Bound) at(o *Order) (int64, bool) {
+	var t time.Time
+	switch b.Anchor {
+	case AnchorPlacedAt:
+		t = o.PlacedAt
+	case AnchorPromisedAt:
+		t = o.PromisedAt
+	case AnchorPaymentTimeoutAt:
+		t = o.PaymentTimeoutAt
+	default:
+		return 0, false
+	}
+	if t.IsZero() {
+		return 0, false
+	}
+	return t.UnixNano() + int64(b.Offset), true
+}
+
+// ParseBound parses "anchor", "anchor+duration" or "anchor-duration".
+func ParseBound(s string) (Bound, error) {
+	name, offset := s, ""
+	if i := strings.IndexAny(s, "+-"); i >= 0 {
+		name, offset = s[:i], s[i:]
+	}
+	var b Bound
+	for i, n := range anchorNames[1:] {
+		if n == name {
+			b.Anchor = Anchor(i + 1)
+		}
+	}
+	if b.Anchor == AnchorNone {
+		return Bound{}, Errorf(EINVALID, "unknown timestamp %q in %q; expected placed_at, promised_at or payment_timeout_at, optionally followed by +DURATION or -DURATION", name, s)
+	}
+	if offset != "" {
+		d, err := time.ParseDuration(offset)
+		if err != nil {
+			return Bound{}, Errorf(EINVALID, "bad offset %q in %q; expected a Go duration such as +60s or -5m", offset, s)
+		}
+		b.Offset = d
+	}
+	return b, nil
+}
+
+// Window is a named span of time, relative to the order, in which an action
+// is allowed: [From, To), or [From, forever) when To is unset. A window whose
+// timestamps the order lacks is never open.
+type Window struct {
+	Name string
+	From Bound
+	To   Bound
+}
+
+// Block is a named condition that forbids an action. It applies when the
+// order matches any of its status sets (or always, when it has none) and, if
+// From is set, from that instant on.
+type Block struct {
+	Name            string
+	Statuses        StatusSet
+	DriverStatuses  DriverStatusSet
+	PaymentStatuses PaymentStatusSet
+	From            Bound
+}
+
+// StatusSet is a set of order statuses, one bit each.
+type StatusSet uint8
+
+// DriverStatusSet is a set of driver statuses, one bit each.
+type DriverStatusSet uint8
+
+// PaymentStatusSet is a set of payment statuses, one bit each.
+type PaymentStatusSet uint8
+
+// Has reports whether s contains v.
+func (s StatusSet) Has(v Status) bool { return s&(1<<v) != 0 }
+
+// Has reports whether s contains v.
+func (s DriverStatusSet) Has(v DriverStatus) bool { return s&(1<<v) != 0 }
+
+// Has reports whether s contains v.
+func (s PaymentStatusSet) Has(v PaymentStatus) bool { return s&(1<<v) != 0 }
+
+func (b *Block) matchesStatus(o *Order) bool {
+	if b.Statuses == 0 && b.DriverStatuses == 0 && b.PaymentStatuses == 0 {
+		return true
+	}
+	return b.Statuses.Has(o.Status) || b.DriverStatuses.Has(o.DriverStatus) || b.PaymentStatuses.Has(o.PaymentStatus)
+}
+
+// ActionPolicy is the rule for one action: blocks are checked first, in
+// order; then the first open window allows.
+type ActionPolicy struct {
+	Name    string
+	Windows []Window
+	Blocks  []Block
+}
+
+// Policy is the set of action rules. Build one with DefaultPolicy or
+// ParsePolicy; a Policy is read-only once built and safe to share.
+type Policy struct {
+	Actions []ActionPolicy // sorted by name
+}
+
+// Action returns the rule for the named action, or nil.
+func (p *Policy) Action(name string) *ActionPolicy {
+	for i := range p.Actions {
+		if p.Actions[i].Name == name {
+			return &p.Actions[i]
+		}
+	}
+	return nil
+}
+
+// ActionNames returns the policy's action names, sorted.
+func (p *Policy) ActionNames() []string {
+	names := make([]string, len(p.Actions))
+	for i, a := range p.Actions {
+		names[i] = a.Name
+	}
+	return names
+}
+
+// DefaultPolicyJSON is the built-in policy: the rule of the ten-minute
+// delivery article. Cancel is allowed once the promise is broken, and never
+// once the driver is at the doorstep, the order is over, or its payment
+// timed out unpaid.
+const DefaultPolicyJSON = `{
+  "actions": {
+    "cancel": {
+      "windows": [
+        {"name": "sla_breached", "from": "promised_at"}
+      ],
+      "blocks": [
+        {"name": "cancelled", "status": ["CANCELLED"]},
+        {"name": "delivered", "status": ["DELIVERED"], "driver_status": ["DELIVERED"]},
+        {"name": "expired", "status": ["EXPIRED"]},
+        {"name": "driver_at_doorstep", "driver_status": ["ARRIVED_AT_DOORSTEP"]},
+        {"name": "payment_expired", "payment_status": ["PENDING"], "from": "payment_timeout_at"}
+      ]
+    }
+  }
+}`
+
+// DefaultPolicy returns the built-in policy.
+func DefaultPolicy() *Policy {
+	p, err := ParsePolicy([]byte(DefaultPolicyJSON))
+	if err != nil {
+		panic("eligo: built-in policy is invalid: " + err.Error())
+	}
+	return p
+}
+
+type policyFile struct {
+	Actions map[string]actionFile `json:"actions"`
+}
+
+type actionFile struct {
+	Windows []windowFile `json:"windows"`
+	Blocks  []blockFile  `json:"blocks"`
+}
+
+type windowFile struct {
+	Name string `json:"name"`
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+type blockFile struct {
+	Name          string   `json:"name"`
+	Status        []string `json:"status"`
+	DriverStatus  []string `json:"driver_status"`
+	PaymentStatus []string `json:"payment_status"`
+	From          string   `json:"from"`
+}
+
+// ParsePolicy parses and validates a policy file in JSON (see
+// DefaultPolicyJSON for the shape). Unknown fields, unknown statuses and
+// timestamps, duplicate or malformed names, and windows that close before
+// they open are all rejected with an EINVALID error that names the place.
+func ParsePolicy(data []byte) (*Policy, error) {
+	var f policyFile
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, Errorf(EINVALID, "policy is not valid JSON of the expected shape: %v", err)
+	}
+	if dec.More() {
+		return nil, Errorf(EINVALID, "policy has data after its JSON object")
+	}
+	if len(f.Actions) == 0 {
+		return nil, Errorf(EINVALID, "policy names no actions; expected at least one under \"actions\"")
+	}
+	p := &Policy{}
+	for name, af := range f.Actions {
+		a, err := parseAction(name, &af)
+		if err != nil {
+			return nil, err
+		}
+		p.Actions = append(p.Actions, a)
+	}
+	sort.Slice(p.Actions, func(i, j int) bool { return p.Actions[i].Name < p.Actions[j].Name })
+	return p, nil
+}
+
+func parseAction(name string, af *actionFile) (ActionPolicy, error) {
+	where := "actions." + name
+	if err := validateRuleName(where, name); err != nil {
+		return ActionPolicy{}, err
+	}
+	if len(af.Windows) == 0 {
+		return ActionPolicy{}, Errorf(EINVALID, "%s has no windows, so it could never be allowed", where)
+	}
+	a := ActionPolicy{Name: name}
+	seen := map[string]bool{}
+	for i, wf := range af.Windows {
+		w, err := parseWindow(fmt.Sprintf("%s.windows[%d]", where, i), &wf)
+		if err != nil {
+			return ActionPolicy{}, err
+		}
+		if seen[w.Name] {
+			return ActionPolicy{}, Errorf(EINVALID, "%s: name %q is used twice", where, w.Name)
+		}
+		seen[w.Name] = true
+		a.Windows = append(a.Windows, w)
+	}
+	for i, bf := range af.Blocks {
+		b, err := parseBlock(fmt.Sprintf("%s.blocks[%d]", where, i), &bf)
+		if err != nil {
+			return ActionPolicy{}, err
+		}
+		if seen[b.Name] {
+			return ActionPolicy{}, Errorf(EINVALID, "%s: name %q is used twice", where, b.Name)
+		}
+		seen[b.Name] = true
+		a.Blocks = append(a.Blocks, b)
+	}
+	return a, nil
+}
+
+func parseWindow(where string, wf *windowFile) (Window, error) {
+	if err := validateRuleName(where+".name", wf.Name); err != nil {
+		return Window{}, err
+	}
+	if wf.From == "" {
+		return Window{}, Errorf(EINVALID, "%s.from is required", where)
+	}
+	w := Window{Name: wf.Name}
+	var err error
+	if w.From, err = ParseBound(wf.From); err != nil {
+		return Window{}, Errorf(EINVALID, "%s.from: %s", where, ErrorMessage(err))
+	}
+	if wf.To != "" {
+		if w.To, err = ParseBound(wf.To); err != nil {
+			return Window{}, Errorf(EINVALID, "%s.to: %s", where, ErrorMessage(err))
+		}
+		if w.To.Anchor == w.From.Anchor && w.To.Offset <= w.From.Offset {
+			return Window{}, Errorf(EINVALID, "%s closes (%s) before or when it opens (%s)", where, w.To, w.From)
+		}
+	}
+	return w, nil
+}
+
+func parseBlock(where string, bf *blockFile) (Block, error) {
+	if err := validateRuleName(where+".name", bf.Name); err != nil {
+		return Block{}, err
+	}
+	b := Block{Name: bf.Name}
+	for i, s := range bf.Status {
+		v, err := ParseStatus(s)
+		if err != nil {
+			return Block{}, Errorf(EINVALID, "%s.status[%d]: %s", where, i, ErrorMessage(err))
+		}
+		b.Statuses |= 1 << v
+	}
+	for i, s := range bf.DriverStatus {
+		v, err := ParseDriverStatus(s)
+		if err != nil {
+			return Block{}, Errorf(EINVALID, "%s.driver_status[%d]: %s", where, i, ErrorMessage(err))
+		}
+		b.DriverStatuses |= 1 << v
+	}
+	for i, s := range bf.PaymentStatus {
+		v, err := ParsePaymentStatus(s)
+		if err != nil {
+			return Block{}, Errorf(EINVALID, "%s.payment_status[%d]: %s", where, i, ErrorMessage(err))
+		}
+		b.PaymentStatuses |= 1 << v
+	}
+	if bf.From != "" {
+		var err error
+		if b.From, err = ParseBound(bf.From); err != nil {
+			return Block{}, Errorf(EINVALID, "%s.from: %s", where, ErrorMessage(err))
+		}
+	}
+	return b, nil
+}
+
+func validateRuleName(where, name string) error {
+	if name == "" {
+		return Errorf(EINVALID, "%s: a name is required", where)
+	}
+	if len(name) > 64 {
+		return Errorf(EINVALID, "%s: name %q is longer than 64 bytes", where, name)
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return Errorf(EINVALID, "%s: name %q may hold only a-z, 0-9 and _", where, name)
+		}
+	}
+	if name == ReasonOutsideWindow || name == ReasonUnknownAction {
+		return Errorf(EINVALID, "%s: name %q is reserved", where, name)
+	}
+	return nil
+}

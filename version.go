@@ -1,0 +1,101 @@
+package eligo
+
+import (
+	"time"
+)
+
+// Version events.
+const (
+	VersionCreate = "create"
+	VersionUpdate = "update"
+)
+
+// Whodunnit values for changes not made by a customer.
+const (
+	WhoService = "service"
+	WhoSystem  = "system"
+)
+
+// WhoCustomer returns the whodunnit of a change made by a customer.
+func WhoCustomer(customerID string) string { return "customer:" + customerID }
+
+// Version is the record of one change to an order, in the shape of a
+// PaperTrail version: enough to know what changed, who did it, when, where
+// and with which build.
+type Version struct {
+	ID            int64 // global, increasing
+	ItemType      string
+	ItemID        string
+	Event         string // VersionCreate or VersionUpdate
+	Whodunnit     string
+	ObjectChanges map[string][2]any // field -> [old, new]; old is nil on create
+	EventID       string            // the event that caused it, if any
+	CreatedAt     time.Time
+	Host          string
+	Build         string
+	OrderVersion  int64 // the order's version after this change
+}
+
+// ItemTypeOrder is the ItemType of order versions.
+const ItemTypeOrder = "Order"
+
+// Fields returns the order's fields as they appear in JSON and in
+// ObjectChanges: names in snake_case, timestamps in RFC 3339 with
+// nanoseconds, statuses by name, a missing driver status or timeout as nil.
+func (o *Order) Fields() map[string]any {
+	return map[string]any{
+		"id":                 o.ID,
+		"customer_id":        o.CustomerID,
+		"status":             o.Status.String(),
+		"driver_status":      nilIfEmpty(o.DriverStatus.String()),
+		"payment_status":     o.PaymentStatus.String(),
+		"placed_at":          formatTime(o.PlacedAt),
+		"promised_at":        formatTime(o.PromisedAt),
+		"payment_timeout_at": formatTime(o.PaymentTimeoutAt),
+		"version":            o.Version,
+		"updated_at":         formatTime(o.UpdatedAt),
+	}
+}
+
+// Changes returns the fields that differ between before and after as
+// {field: [old, new]}. A zero before (no ID) means a create: every field of
+// after that is set appears with old nil.
+func Changes(before, after *Order) map[string][2]any {
+	nf := after.Fields()
+	out := make(map[string][2]any, len(nf))
+	if before == nil || before.ID == "" {
+		for k, v := range nf {
+			if v != nil {
+				out[k] = [2]any{nil, v}
+			}
+		}
+		return out
+	}
+	of := before.Fields()
+	for k, v := range nf {
+		if of[k] != v {
+			out[k] = [2]any{of[k], v}
+		}
+	}
+	return out
+}
+
+// SameState reports whether a and b hold the same statuses, so applying a
+// change from a to b would change nothing.
+func SameState(a, b *Order) bool {
+	return a.Status == b.Status && a.DriverStatus == b.DriverStatus && a.PaymentStatus == b.PaymentStatus
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func formatTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
