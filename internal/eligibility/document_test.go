@@ -1,0 +1,63 @@
+package eligibility
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eligo/eligo"
+)
+
+func TestDocumentJSONMatchesContract(t *testing.T) {
+	t.Parallel()
+	placed := time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
+	o := eligo.Order{ID: `ord-"1"`, CustomerID: "c", PlacedAt: placed, PromisedAt: placed.Add(10 * time.Minute), Version: 3}
+	p := eligo.DefaultPolicy()
+
+	before := Build(&o, p, "", placed.Add(5*time.Minute+1234567*time.Nanosecond))
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(before.AppendJSON(nil), &got))
+	require.Equal(t, `ord-"1"`, got["order_id"])
+	require.Equal(t, float64(3), got["version"])
+	require.Equal(t, "2026-11-23T20:05:00.001Z", got["as_of"])
+	cancel := got["actions"].(map[string]any)["cancel"].(map[string]any)
+	require.Equal(t, false, cancel["allowed"])
+	require.Equal(t, "outside_window", cancel["reason"])
+	require.Equal(t, "2026-11-23T20:10:00Z", cancel["until"])
+
+	after := Build(&o, p, "cancel", placed.Add(11*time.Minute))
+	require.NoError(t, json.Unmarshal(after.AppendJSON(nil), &got))
+	cancel = got["actions"].(map[string]any)["cancel"].(map[string]any)
+	require.Equal(t, true, cancel["allowed"])
+	require.Nil(t, cancel["until"])
+	require.NotEqual(t, before.ETag(), after.ETag(), "the tag changes when a decision does")
+}
+
+func TestETagIgnoresAsOf(t *testing.T) {
+	t.Parallel()
+	placed := time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
+	o := eligo.Order{ID: "o", PlacedAt: placed, PromisedAt: placed.Add(time.Minute), Version: 1}
+	p := eligo.DefaultPolicy()
+	a := Build(&o, p, "", placed)
+	b := Build(&o, p, "", placed.Add(30*time.Second))
+	require.Equal(t, a.ETag(), b.ETag())
+	o.Version = 2
+	c := Build(&o, p, "", placed)
+	require.NotEqual(t, a.ETag(), c.ETag(), "the tag changes with the version")
+	require.Equal(t, placed.Add(time.Minute), a.Until())
+}
+
+func BenchmarkBuildAndEncode(b *testing.B) {
+	placed := time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
+	o := eligo.Order{ID: "ord-123456", PlacedAt: placed, PromisedAt: placed.Add(10 * time.Minute), Version: 3}
+	p := eligo.DefaultPolicy()
+	buf := make([]byte, 0, 512)
+	b.ReportAllocs()
+	for b.Loop() {
+		d := Build(&o, p, "", placed.Add(5*time.Minute))
+		buf = d.AppendJSON(buf[:0])
+		_ = d.ETag()
+	}
+}

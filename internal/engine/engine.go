@@ -1,0 +1,232 @@
+// Package engine is the eligibility engine: it applies commands and events to
+// the system of record, one transaction each, and after every commit moves
+// the read model forward and tells the listeners (the live hub). Reads are
+// served from the read model only.
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eligo/eligo"
+)
+
+// Listener is told about every committed change, after the read model has
+// it. Calls may arrive out of version order from concurrent writers; a
+// listener that cares keeps the highest version it has seen. OrderChanged
+// must not block.
+type Listener interface {
+	OrderChanged(o eligo.Order)
+}
+
+// Config holds the engine's dependencies.
+type Config struct {
+	Store     eligo.OrderStore
+	ReadModel eligo.ReadModel
+	Policy    *eligo.Policy
+	// ReadModelIsPartial makes a read-model miss fall back to the store and
+	// repopulate the model (a shared cache such as Redis). When false, as for
+	// the in-process model that Rebuild fills and every write updates, a miss
+	// means the order does not exist and reads never touch the store.
+	ReadModelIsPartial bool
+	Now                func() time.Time
+	Listeners          []Listener
+	Logger             *slog.Logger
+	Registerer         prometheus.Registerer
+}
+
+// Engine applies changes and answers reads. It is safe for concurrent use.
+type Engine struct {
+	cfg     Config
+	metrics *metrics
+}
+
+// New returns an engine. Call Rebuild before serving reads.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Store == nil || cfg.ReadModel == nil || cfg.Policy == nil {
+		return nil, errors.New("engine: Store, ReadModel and Policy are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{cfg: cfg, metrics: m}, nil
+}
+
+// Policy returns the policy in force.
+func (e *Engine) Policy() *eligo.Policy { return e.cfg.Policy }
+
+// Now returns the engine's clock reading.
+func (e *Engine) Now() time.Time { return e.cfg.Now() }
+
+// Rebuild loads every order from the store into the read model and returns
+// how many it read.
+func (e *Engine) Rebuild(ctx context.Context) (int, error) {
+	n, after := 0, ""
+	for {
+		page, err := e.cfg.Store.ListOrders(ctx, &eligo.ListOrdersParams{AfterID: after, Limit: 1000})
+		if err != nil {
+			return n, err
+		}
+		for _, o := range page {
+			if _, err := e.cfg.ReadModel.Put(ctx, o); err != nil {
+				return n, err
+			}
+		}
+		n += len(page)
+		if len(page) < 1000 {
+			return n, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+// Order returns the current snapshot of an order from the read model, or
+// ENOTFOUND.
+func (e *Engine) Order(ctx context.Context, id string) (eligo.Order, error) {
+	o, ok, err := e.cfg.ReadModel.Get(ctx, id)
+	if err != nil {
+		e.cfg.Logger.WarnContext(ctx, "read model get failed; reading the store", "order_id", id, "err", err)
+	}
+	if ok {
+		return o, nil
+	}
+	if !e.cfg.ReadModelIsPartial && err == nil {
+		return eligo.Order{}, eligo.Errorf(eligo.ENOTFOUND, "order %q does not exist", id)
+	}
+	o, err = e.cfg.Store.FindOrder(ctx, id)
+	if err != nil {
+		return eligo.Order{}, err
+	}
+	e.publish(ctx, o, false)
+	return o, nil
+}
+
+// CreateOrder creates an order, or returns the existing one when the same
+// order was created before (created=false). A different order under the same
+// id is ECONFLICT.
+func (e *Engine) CreateOrder(ctx context.Context, p *eligo.NewOrderParams, who string) (eligo.Order, bool, error) {
+	o, created, err := e.cfg.Store.CreateOrder(ctx, &eligo.CreateOrderParams{Order: *p, Who: who})
+	if err != nil {
+		return eligo.Order{}, false, err
+	}
+	if created {
+		e.metrics.ordersCreated.Inc()
+	}
+	e.publish(ctx, o, created)
+	return o, created, nil
+}
+
+// EventResult is the outcome of one event.
+type EventResult struct {
+	EventID string
+	eligo.UpdateResult
+}
+
+// ApplyEvents applies a batch of events in one transaction and returns one
+// result per event, in input order. An invalid event, or one for an unknown
+// order, is rejected alone; the error return is for the batch as a whole.
+func (e *Engine) ApplyEvents(ctx context.Context, events []eligo.Event) ([]EventResult, error) {
+	results := make([]EventResult, len(events))
+	updates := make([]eligo.Update, 0, len(events))
+	index := make([]int, 0, len(events))
+	for i := range events {
+		ev := &events[i]
+		results[i].EventID = ev.EventID
+		if err := ev.Validate(); err != nil {
+			results[i].Outcome, results[i].Err = eligo.OutcomeRejected, err
+			continue
+		}
+		updates = append(updates, eligo.Update{
+			OrderID: ev.OrderID,
+			EventID: ev.EventID,
+			Who:     eligo.WhoService,
+			Apply:   func(o eligo.Order, _ time.Time) (eligo.Order, error) { return eligo.ApplyEvent(o, ev) },
+		})
+		index = append(index, i)
+	}
+	if len(updates) > 0 {
+		applied, err := e.cfg.Store.UpdateOrders(ctx, updates)
+		if err != nil {
+			return nil, err
+		}
+		for j, r := range applied {
+			results[index[j]].UpdateResult = r
+		}
+	}
+	for i := range results {
+		r := &results[i]
+		e.metrics.events.WithLabelValues(r.Outcome).Inc()
+		if r.Outcome == eligo.OutcomeApplied {
+			e.publish(ctx, r.Order, true)
+		}
+	}
+	return results, nil
+}
+
+// Cancel cancels an order if the policy allows it at this instant, decided
+// against the store under the order's lock, never against the read model.
+// A refusal is ECONFLICT with the decision's reason; cancelling a cancelled
+// order returns it unchanged.
+func (e *Engine) Cancel(ctx context.Context, id, who string) (eligo.Order, error) {
+	results, err := e.cfg.Store.UpdateOrders(ctx, []eligo.Update{{
+		OrderID: id,
+		Who:     who,
+		Apply: func(o eligo.Order, now time.Time) (eligo.Order, error) {
+			return eligo.Cancel(o, e.cfg.Policy, now)
+		},
+	}})
+	if err != nil {
+		return eligo.Order{}, err
+	}
+	r := results[0]
+	switch r.Outcome {
+	case eligo.OutcomeApplied:
+		e.metrics.cancels.WithLabelValues("cancelled").Inc()
+		e.publish(ctx, r.Order, true)
+		return r.Order, nil
+	case eligo.OutcomeRejected:
+		if reason := eligo.ErrorReason(r.Err); reason != "" {
+			e.metrics.cancels.WithLabelValues("refused").Inc()
+		}
+		return eligo.Order{}, r.Err
+	}
+	e.metrics.cancels.WithLabelValues("already_cancelled").Inc()
+	return r.Order, nil
+}
+
+// Versions returns an order's version records, oldest first.
+func (e *Engine) Versions(ctx context.Context, orderID string) ([]eligo.Version, error) {
+	return e.cfg.Store.FindVersions(ctx, orderID)
+}
+
+// Version returns one version record.
+func (e *Engine) Version(ctx context.Context, id int64) (eligo.Version, error) {
+	return e.cfg.Store.FindVersion(ctx, id)
+}
+
+// publish moves the read model to o and, when o is a change, tells the
+// listeners. A read-model failure is logged, not returned: the change is
+// committed, and the model is a projection that a later write or a rebuild
+// repairs.
+func (e *Engine) publish(ctx context.Context, o eligo.Order, changed bool) {
+	if _, err := e.cfg.ReadModel.Put(ctx, o); err != nil {
+		e.cfg.Logger.ErrorContext(ctx, "read model put failed", "order_id", o.ID, "version", o.Version, "err", err)
+	}
+	if !changed {
+		return
+	}
+	for _, l := range e.cfg.Listeners {
+		l.OrderChanged(o)
+	}
+}

@@ -1,0 +1,37 @@
+package engine
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	ordersCreated prometheus.Counter
+	events        *prometheus.CounterVec
+	cancels       *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		ordersCreated: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "eligo_orders_created_total",
+			Help: "Orders created.",
+		}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eligo_events_total",
+			Help: "Events received, by outcome (applied, duplicate, stale, rejected).",
+		}, []string{"outcome"}),
+		cancels: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eligo_cancels_total",
+			Help: "Cancel commands, by result (cancelled, refused, already_cancelled).",
+		}, []string{"result"}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.ordersCreated, m.events, m.cancels} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
