@@ -32,16 +32,17 @@ func Decide(o *Order, p *Policy, action string, now time.Time) Decision {
 // Decide is Decide for one action rule.
 func (a *ActionPolicy) Decide(o *Order, now time.Time) Decision {
 	t := now.UnixNano()
-	allowed, reason := a.evaluate(o, t)
+	in := instantsOf(o)
+	allowed, reason := a.evaluate(o, &in, t)
 	d := Decision{Allowed: allowed, Reason: reason}
 	// The answer depends on time only through comparisons with the bounds,
 	// so it can change only at a bound. Walk them in order until one does.
 	for {
-		next, ok := a.nextBound(o, t)
+		next, ok := a.nextBound(o, &in, t)
 		if !ok {
 			return d
 		}
-		if al, r := a.evaluate(o, next); al != allowed || r != reason {
+		if al, r := a.evaluate(o, &in, next); al != allowed || r != reason {
 			d.Until = time.Unix(0, next).UTC()
 			return d
 		}
@@ -50,14 +51,14 @@ func (a *ActionPolicy) Decide(o *Order, now time.Time) Decision {
 }
 
 // evaluate is the answer at instant t (Unix nanoseconds), without Until.
-func (a *ActionPolicy) evaluate(o *Order, t int64) (bool, string) {
+func (a *ActionPolicy) evaluate(o *Order, in *instants, t int64) (bool, string) {
 	for i := range a.Blocks {
 		b := &a.Blocks[i]
 		if !b.matchesStatus(o) {
 			continue
 		}
 		if b.From.IsSet() {
-			from, ok := b.From.at(o)
+			from, ok := b.From.at(in)
 			if !ok || t < from {
 				continue
 			}
@@ -66,12 +67,12 @@ func (a *ActionPolicy) evaluate(o *Order, t int64) (bool, string) {
 	}
 	for i := range a.Windows {
 		w := &a.Windows[i]
-		from, ok := w.From.at(o)
+		from, ok := w.From.at(in)
 		if !ok || t < from {
 			continue
 		}
 		if w.To.IsSet() {
-			to, ok := w.To.at(o)
+			to, ok := w.To.at(in)
 			if !ok || t >= to {
 				continue
 			}
@@ -82,21 +83,25 @@ func (a *ActionPolicy) evaluate(o *Order, t int64) (bool, string) {
 }
 
 // nextBound returns the earliest bound of the rule that lies after t.
-func (a *ActionPolicy) nextBound(o *Order, t int64) (int64, bool) {
+func (a *ActionPolicy) nextBound(o *Order, in *instants, t int64) (int64, bool) {
 	next := int64(math.MaxInt64)
-	consider := func(b Bound) {
-		if v, ok := b.at(o); ok && v > t && v < next {
-			next = v
-		}
-	}
 	for i := range a.Blocks {
 		if a.Blocks[i].From.IsSet() && a.Blocks[i].matchesStatus(o) {
-			consider(a.Blocks[i].From)
+			next = earliestAfter(next, a.Blocks[i].From, in, t)
 		}
 	}
 	for i := range a.Windows {
-		consider(a.Windows[i].From)
-		consider(a.Windows[i].To)
+		next = earliestAfter(next, a.Windows[i].From, in, t)
+		next = earliestAfter(next, a.Windows[i].To, in, t)
 	}
 	return next, next != math.MaxInt64
+}
+
+// earliestAfter returns b's instant if it lies after t and before next, and
+// next otherwise.
+func earliestAfter(next int64, b Bound, in *instants, t int64) int64 {
+	if v, ok := b.at(in); ok && v > t && v < next {
+		return v
+	}
+	return next
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -52,24 +53,32 @@ func (b Bound) String() string {
 	return name
 }
 
-// at returns the bound's instant for o in Unix nanoseconds, and false when
-// the anchor is unset or the order lacks that timestamp.
-func (b Bound) at(o *Order) (int64, bool) {
-	var t time.Time
-	switch b.Anchor {
-	case AnchorPlacedAt:
-		t = o.PlacedAt
-	case AnchorPromisedAt:
-		t = o.PromisedAt
-	case AnchorPaymentTimeoutAt:
-		t = o.PaymentTimeoutAt
-	default:
-		return 0, false
-	}
+// instants holds an order's anchor timestamps in Unix nanoseconds, indexed
+// by Anchor, so Decide converts each timestamp once. noInstant marks a
+// timestamp the order lacks.
+type instants [4]int64
+
+const noInstant = math.MinInt64
+
+func instantsOf(o *Order) instants {
+	return instants{noInstant, unixNano(o.PlacedAt), unixNano(o.PromisedAt), unixNano(o.PaymentTimeoutAt)}
+}
+
+func unixNano(t time.Time) int64 {
 	if t.IsZero() {
+		return noInstant
+	}
+	return t.UnixNano()
+}
+
+// at returns the bound's instant in Unix nanoseconds, and false when the
+// anchor is unset or the order lacks that timestamp.
+func (b Bound) at(in *instants) (int64, bool) {
+	v := in[b.Anchor]
+	if v == noInstant {
 		return 0, false
 	}
-	return t.UnixNano() + int64(b.Offset), true
+	return v + int64(b.Offset), true
 }
 
 // ParseBound parses "anchor", "anchor+duration" or "anchor-duration".
