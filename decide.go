@@ -2,6 +2,7 @@ package eligo
 
 import (
 	"math"
+	"math/bits"
 	"time"
 )
 
@@ -33,16 +34,24 @@ func Decide(o *Order, p *Policy, action string, now time.Time) Decision {
 func (a *ActionPolicy) Decide(o *Order, now time.Time) Decision {
 	t := now.UnixNano()
 	in := instantsOf(o)
-	allowed, reason := a.evaluate(o, &in, t)
+	// The statuses do not change with time, so which blocks match them is
+	// settled once; only their From bounds are checked per instant.
+	var matching uint64
+	for i := range a.Blocks {
+		if a.Blocks[i].matchesStatus(o) {
+			matching |= 1 << i
+		}
+	}
+	allowed, reason := a.evaluate(matching, &in, t)
 	d := Decision{Allowed: allowed, Reason: reason}
 	// The answer depends on time only through comparisons with the bounds,
 	// so it can change only at a bound. Walk them in order until one does.
 	for {
-		next, ok := a.nextBound(o, &in, t)
+		next, ok := a.nextBound(matching, &in, t)
 		if !ok {
 			return d
 		}
-		if al, r := a.evaluate(o, &in, next); al != allowed || r != reason {
+		if al, r := a.evaluate(matching, &in, next); al != allowed || r != reason {
 			d.Until = time.Unix(0, next).UTC()
 			return d
 		}
@@ -50,13 +59,11 @@ func (a *ActionPolicy) Decide(o *Order, now time.Time) Decision {
 	}
 }
 
-// evaluate is the answer at instant t (Unix nanoseconds), without Until.
-func (a *ActionPolicy) evaluate(o *Order, in *instants, t int64) (bool, string) {
-	for i := range a.Blocks {
-		b := &a.Blocks[i]
-		if !b.matchesStatus(o) {
-			continue
-		}
+// evaluate is the answer at instant t (Unix nanoseconds), without Until,
+// given the set of blocks whose statuses match (bit i for Blocks[i]).
+func (a *ActionPolicy) evaluate(matching uint64, in *instants, t int64) (bool, string) {
+	for m := matching; m != 0; m &= m - 1 {
+		b := &a.Blocks[bits.TrailingZeros64(m)]
 		if b.From.IsSet() {
 			from, ok := b.From.at(in)
 			if !ok || t < from {
@@ -83,11 +90,11 @@ func (a *ActionPolicy) evaluate(o *Order, in *instants, t int64) (bool, string) 
 }
 
 // nextBound returns the earliest bound of the rule that lies after t.
-func (a *ActionPolicy) nextBound(o *Order, in *instants, t int64) (int64, bool) {
+func (a *ActionPolicy) nextBound(matching uint64, in *instants, t int64) (int64, bool) {
 	next := int64(math.MaxInt64)
-	for i := range a.Blocks {
-		if a.Blocks[i].From.IsSet() && a.Blocks[i].matchesStatus(o) {
-			next = earliestAfter(next, a.Blocks[i].From, in, t)
+	for m := matching; m != 0; m &= m - 1 {
+		if b := &a.Blocks[bits.TrailingZeros64(m)]; b.From.IsSet() {
+			next = earliestAfter(next, b.From, in, t)
 		}
 	}
 	for i := range a.Windows {

@@ -138,6 +138,11 @@ func NewOrder(p *NewOrderParams, now time.Time) (Order, error) {
 	if placed.IsZero() {
 		placed = now
 	}
+	for name, t := range map[string]time.Time{"placed_at": placed, "promised_at": p.PromisedAt, "payment_timeout_at": p.PaymentTimeoutAt} {
+		if !t.IsZero() && (t.Year() < 1970 || t.Year() > 2200) {
+			return Order{}, Errorf(EINVALID, "%s %s is out of range; expected a year from 1970 to 2200", name, t.Format(time.RFC3339))
+		}
+	}
 	if p.PromisedAt.Before(placed) {
 		return Order{}, Errorf(EINVALID, "promised_at (%s) is before placed_at (%s)", p.PromisedAt.Format(time.RFC3339Nano), placed.Format(time.RFC3339Nano))
 	}

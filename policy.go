@@ -287,6 +287,9 @@ func parseAction(name string, af *actionFile) (ActionPolicy, error) {
 		seen[w.Name] = true
 		a.Windows = append(a.Windows, w)
 	}
+	if len(af.Blocks) > maxBlocks {
+		return ActionPolicy{}, Errorf(EINVALID, "%s has %d blocks; the limit is %d", where, len(af.Blocks), maxBlocks)
+	}
 	for i, bf := range af.Blocks {
 		b, err := parseBlock(fmt.Sprintf("%s.blocks[%d]", where, i), &bf)
 		if err != nil {
@@ -300,6 +303,10 @@ func parseAction(name string, af *actionFile) (ActionPolicy, error) {
 	}
 	return a, nil
 }
+
+// maxBlocks bounds the blocks of one action, so Decide can hold the set of
+// matching blocks in one machine word.
+const maxBlocks = 64
 
 func parseWindow(where string, wf *windowFile) (Window, error) {
 	if err := validateRuleName(where+".name", wf.Name); err != nil {

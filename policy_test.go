@@ -1,0 +1,86 @@
+package eligo_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eligo/eligo"
+)
+
+func TestParsePolicyRejects(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, json, wantIn string
+	}{
+		{"not json", `{`, "not valid JSON"},
+		{"unknown field", `{"actions":{"cancel":{"windows":[{"name":"w","from":"promised_at"}]}},"extra":1}`, "unknown field"},
+		{"no actions", `{"actions":{}}`, "no actions"},
+		{"no windows", `{"actions":{"cancel":{"blocks":[]}}}`, "no windows"},
+		{"bad anchor", `{"actions":{"cancel":{"windows":[{"name":"w","from":"delivered_at"}]}}}`, `unknown timestamp "delivered_at"`},
+		{"bad offset", `{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at+1x"}]}}}`, "bad offset"},
+		{"closes before opening", `{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at+60s","to":"placed_at"}]}}}`, "closes"},
+		{"unknown status", `{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at"}],"blocks":[{"name":"b","status":["LOST"]}]}}}`, "actions.cancel.blocks[0].status[0]"},
+		{"duplicate name", `{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at"}],"blocks":[{"name":"w"}]}}}`, "used twice"},
+		{"reserved name", `{"actions":{"cancel":{"windows":[{"name":"outside_window","from":"placed_at"}]}}}`, "reserved"},
+		{"bad action name", `{"actions":{"Cancel!":{"windows":[{"name":"w","from":"placed_at"}]}}}`, "may hold only"},
+		{"trailing data", `{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at"}]}}} {}`, "after its JSON"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := eligo.ParsePolicy([]byte(tt.json))
+			require.Equal(t, eligo.EINVALID, eligo.ErrorCode(err))
+			require.Contains(t, err.Error(), tt.wantIn)
+		})
+	}
+}
+
+func TestParsePolicyCustomAction(t *testing.T) {
+	t.Parallel()
+	p, err := eligo.ParsePolicy([]byte(propertyPolicy))
+	require.NoError(t, err)
+	require.Equal(t, []string{"cancel", "reschedule"}, p.ActionNames())
+	o := order()
+	d := eligo.Decide(&o, p, "reschedule", t0.Add(10*time.Second))
+	require.Equal(t, eligo.Decision{Allowed: true, Reason: "early", Until: t0.Add(60 * time.Second)}, d)
+	// At 60s "early" closes but "grace" (from 30s) is open: the reason changes.
+	d = eligo.Decide(&o, p, "reschedule", t0.Add(60*time.Second))
+	require.Equal(t, eligo.Decision{Allowed: true, Reason: "grace", Until: o.PromisedAt.Add(-2 * time.Minute)}, d)
+}
+
+func TestExamplePolicyFilesParse(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("docs/*.policy.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		_, err = eligo.ParsePolicy(data)
+		require.NoError(t, err, f)
+	}
+}
+
+// FuzzParsePolicy checks that no input crashes the parser and that every
+// accepted policy decides without panicking.
+func FuzzParsePolicy(f *testing.F) {
+	f.Add([]byte(eligo.DefaultPolicyJSON))
+	f.Add([]byte(propertyPolicy))
+	f.Add([]byte(`{"actions":{"a":{"windows":[{"name":"w","from":"payment_timeout_at-1h","to":"promised_at+1ns"}]}}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := eligo.ParsePolicy(data)
+		if err != nil {
+			require.Equal(t, eligo.EINVALID, eligo.ErrorCode(err))
+			return
+		}
+		o := order()
+		for _, a := range p.ActionNames() {
+			d := eligo.Decide(&o, p, a, t0.Add(5*time.Minute))
+			require.NotEmpty(t, d.Reason)
+		}
+	})
+}
