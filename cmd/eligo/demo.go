@@ -1,0 +1,104 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/eligo/eligo/internal/auth"
+)
+
+// demoConfig shapes the simulated fulfillment.
+type demoConfig struct {
+	Orders   int
+	Promise  time.Duration // the compressed "ten minutes"
+	Ramp     time.Duration // orders are placed evenly over this span
+	Poll     time.Duration // the map page's compressed "every 30 seconds"
+	Duration time.Duration // stop after this long; 0 serves until interrupted
+	Seed     uint64
+}
+
+// runDemo starts the embedded server and a simulated fulfillment against it,
+// printing a live summary. It fails if any answer was wrong.
+func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	cfg, logLevel := serverFlags(fs, getenv, "127.0.0.1:8080")
+	var dc demoConfig
+	fs.IntVar(&dc.Orders, "orders", 300, "orders to simulate")
+	fs.DurationVar(&dc.Promise, "promise", 20*time.Second, "delivery promise (the article's 10 minutes, compressed)")
+	fs.DurationVar(&dc.Ramp, "ramp", 10*time.Second, "orders are placed evenly over this span")
+	fs.DurationVar(&dc.Poll, "poll", time.Second, "how often a map page polls eligibility (the article's 30 s, compressed)")
+	fs.DurationVar(&dc.Duration, "duration", 0, "stop by itself after this long (0: keep serving until Ctrl-C)")
+	fs.Uint64Var(&dc.Seed, "seed", uint64(time.Now().UnixNano()), "random seed of the simulation")
+	fs.Lookup("data-dir").DefValue = "a new temporary directory"
+	cfg.DataDir = ""
+	if err := parseFlags(fs, args, stderr); err != nil {
+		if errors.Is(err, errHelp) {
+			return nil
+		}
+		return err
+	}
+	if dc.Orders < 1 || dc.Promise <= 0 || dc.Poll <= 0 || dc.Ramp < 0 {
+		return errors.New("demo: --orders, --promise and --poll must be positive, --ramp not negative")
+	}
+	if cfg.DataDir == "" {
+		dir, err := os.MkdirTemp("", "eligo-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		cfg.DataDir = dir
+	}
+	cfg.Logger = newLogger(stderr, *logLevel)
+	if *logLevel == "info" {
+		cfg.Logger = newLogger(stderr, "warn") // the summary is the demo's output
+	}
+	if dc.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, dc.Duration)
+		defer cancel()
+	}
+
+	s, err := startServer(ctx, *cfg, getenv)
+	if err != nil {
+		return err
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx) }()
+
+	printDemoIntro(stdout, s, &dc)
+	sim := newSimulation(s.URL, s.Secrets, dc)
+	summary := sim.Run(ctx, stdout)
+	fmt.Fprintf(stdout, "\n%s\n", summary.final())
+	if summary.Wrong.Load() == 0 && dc.Duration == 0 {
+		fmt.Fprintf(stdout, "Simulation done; eligo keeps serving on %s until Ctrl-C.\n", s.URL)
+	}
+	<-ctx.Done()
+	if err := <-served; err != nil {
+		return err
+	}
+	if n := summary.Wrong.Load(); n > 0 {
+		return fmt.Errorf("demo: %d wrong answers", n)
+	}
+	return nil
+}
+
+func printDemoIntro(w io.Writer, s *server, dc *demoConfig) {
+	tok, _ := auth.MintCustomerToken([]byte(s.Secrets.CustomerSecret), "cust-1", time.Hour, time.Now())
+	fmt.Fprintf(w, `eligo demo: %d orders, each promised in %s, placed over %s.
+Drivers arrive between half and one and a half times the promise; customers
+poll every %s and some press Cancel near the driver's arrival.
+
+Try it while it runs:
+  export SVC=%s
+  curl -s -H "Authorization: Bearer $SVC" %s/v1/orders/demo-1/eligibility
+  curl -s -H "Authorization: Bearer $SVC" %s/v1/orders/demo-1/versions
+  curl -s -H "Authorization: Bearer %s" %s/v1/orders/demo-1/eligibility   # as customer cust-1
+  curl -s %s/metrics | grep ^eligo_
+
+`, dc.Orders, dc.Promise, dc.Ramp, dc.Poll, s.Secrets.ServiceTokens[0], s.URL, s.URL, tok, s.URL, s.URL)
+}

@@ -1,0 +1,21 @@
+// Command eligo runs the eligibility service: `eligo serve` for the API,
+// `eligo demo` for the whole story on a compressed clock, `eligo token` to
+// mint credentials and `eligo version`.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintf(os.Stderr, "eligo: %v\n", err)
+		os.Exit(1)
+	}
+}

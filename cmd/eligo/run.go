@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+)
+
+const usage = `eligo answers "may this customer still do X with this order, right now?"
+
+Usage:
+  eligo serve    run the API on the embedded store (no servers needed)
+  eligo demo     run the API and a simulated fulfillment on a compressed clock
+  eligo token    mint credentials: eligo token customer --customer ID --ttl 1h
+  eligo version  print the build version
+
+Run "eligo <command> -h" for a command's flags.
+`
+
+// run is the whole program behind main: signals, flags and environment are
+// read here, so tests drive the real binary path.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) < 2 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	cmd, rest := args[1], args[2:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "demo":
+		return runDemo(ctx, rest, getenv, stdout, stderr)
+	case "token":
+		return runToken(rest, getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, buildVersion())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+// parseFlags parses a subcommand's flags, treating -h as success.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return errHelp
+	}
+	if err == nil && fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected arguments %q", fs.Name(), fs.Args())
+	}
+	return err
+}
+
+var errHelp = errors.New("help requested")
+
+// envOr returns getenv(key), or def when it is empty.
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}

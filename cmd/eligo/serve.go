@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// runServe runs the API until ctx ends.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg, logLevel := serverFlags(fs, getenv, ":8080")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		if errors.Is(err, errHelp) {
+			return nil
+		}
+		return err
+	}
+	cfg.Logger = newLogger(stderr, *logLevel)
+	s, err := startServer(ctx, *cfg, getenv)
+	if err != nil {
+		return err
+	}
+	if s.Secrets.generated {
+		fmt.Fprintf(stdout, "Generated credentials in %s/%s (keep it secret).\n", cfg.DataDir, secretsFile)
+	}
+	if s.Secrets.generated || getenv("ELIGO_SERVICE_TOKENS") == "" {
+		fmt.Fprintf(stdout, "Service token: %s\n", s.Secrets.ServiceTokens[0])
+		fmt.Fprintf(stdout, "Customer token: eligo token customer --data-dir %s --customer CUSTOMER_ID --ttl 1h\n", cfg.DataDir)
+	}
+	fmt.Fprintf(stdout, "eligo is serving on %s\n", s.URL)
+	return s.Serve(ctx)
+}
+
+// serverFlags declares the flags shared by serve and demo.
+func serverFlags(fs *flag.FlagSet, getenv func(string) string, defaultAddr string) (*serverConfig, *string) {
+	cfg := &serverConfig{}
+	fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "ELIGO_ADDR", defaultAddr), "listen address (env ELIGO_ADDR)")
+	fs.StringVar(&cfg.DataDir, "data-dir", envOr(getenv, "ELIGO_DATA_DIR", defaultDataDir), "directory of the SQLite database and generated secrets (env ELIGO_DATA_DIR)")
+	fs.StringVar(&cfg.PolicyPath, "policy", getenv("ELIGO_POLICY"), "policy file (JSON); empty means the built-in cancel rule (env ELIGO_POLICY)")
+	fs.DurationVar(&cfg.MaxAge, "max-age", envDuration(getenv, "ELIGO_MAX_AGE", 5*time.Second), "longest Cache-Control max-age on eligibility answers (env ELIGO_MAX_AGE)")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
+	logLevel := fs.String("log-level", envOr(getenv, "ELIGO_LOG_LEVEL", "info"), "debug, info, warn or error (env ELIGO_LOG_LEVEL)")
+	return cfg, logLevel
+}
+
+func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(getenv(key)); err == nil {
+		return d
+	}
+	return def
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}

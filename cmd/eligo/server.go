@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/auth"
+	"github.com/eligo/eligo/internal/engine"
+	"github.com/eligo/eligo/internal/httpapi"
+	"github.com/eligo/eligo/internal/readmodel"
+	"github.com/eligo/eligo/internal/sqlite"
+)
+
+const defaultDataDir = "eligo-data"
+
+// serverConfig is what `eligo serve` and `eligo demo` start a server from.
+type serverConfig struct {
+	Addr            string
+	DataDir         string
+	PolicyPath      string
+	MaxAge          time.Duration
+	ShutdownTimeout time.Duration
+	Logger          *slog.Logger
+}
+
+// server is a running eligo: store, engine, read model and HTTP API.
+type server struct {
+	URL     string // base URL of the listener, e.g. http://127.0.0.1:8080
+	Secrets secrets
+	Engine  *engine.Engine
+
+	cfg     serverConfig
+	store   *sqlite.Store
+	http    *http.Server
+	ln      net.Listener
+	ready   atomic.Bool
+	started time.Time
+}
+
+// loadPolicy reads the policy file, or returns the built-in policy when path
+// is empty.
+func loadPolicy(path string) (*eligo.Policy, error) {
+	if path == "" {
+		return eligo.DefaultPolicy(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading policy: %w", err)
+	}
+	p, err := eligo.ParsePolicy(data)
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: %s", path, eligo.ErrorMessage(err))
+	}
+	return p, nil
+}
+
+// startServer opens the store, rebuilds the read model and starts listening.
+// Serve must be called to serve requests until ctx ends.
+func startServer(ctx context.Context, cfg serverConfig, getenv func(string) string) (*server, error) {
+	log := cfg.Logger
+	policy, err := loadPolicy(cfg.PolicyPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	sec, err := loadSecrets(getenv, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	authn, err := auth.New(auth.Config{ServiceTokens: sec.ServiceTokens, CustomerSecret: []byte(sec.CustomerSecret)})
+	if err != nil {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	store, err := sqlite.Open(ctx, &sqlite.Config{
+		Path:   filepath.Join(cfg.DataDir, "eligo.db"),
+		Build:  buildVersion(),
+		Logger: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	eng, err := engine.New(engine.Config{
+		Store:      store,
+		ReadModel:  readmodel.NewMemory(),
+		Policy:     policy,
+		Logger:     log,
+		Registerer: reg,
+	})
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	start := time.Now()
+	n, err := eng.Rebuild(ctx)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("rebuilding the read model: %w", err)
+	}
+	log.Info("read model rebuilt", "orders", n, "took", time.Since(start).Round(time.Millisecond))
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	s := &server{
+		URL:     "http://" + displayAddr(ln.Addr()),
+		Secrets: sec,
+		Engine:  eng,
+		cfg:     cfg,
+		store:   store,
+		ln:      ln,
+		started: start,
+	}
+	handler := httpapi.NewServer(httpapi.Deps{
+		Engine:   eng,
+		Auth:     authn,
+		Logger:   log,
+		Registry: reg,
+		Ready:    s.ready.Load,
+		MaxAge:   cfg.MaxAge,
+	})
+	s.http = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("eligo listening", "url", s.URL, "store", "sqlite "+filepath.Join(cfg.DataDir, "eligo.db"), "read_model", "memory", "policy", policyName(cfg.PolicyPath), "actions", policy.ActionNames())
+	return s, nil
+}
+
+// Serve serves until ctx ends, then shuts down gracefully within the
+// configured timeout and closes the store.
+func (s *server) Serve(ctx context.Context) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		s.ready.Store(true)
+		if err := s.http.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		s.ready.Store(false)
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(gctx), s.cfg.ShutdownTimeout)
+		defer cancel()
+		s.cfg.Logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
+		return s.http.Shutdown(shutdownCtx)
+	})
+	err := g.Wait()
+	if cerr := s.store.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func policyName(path string) string {
+	if path == "" {
+		return "built-in"
+	}
+	return path
+}
+
+// displayAddr turns a listener address such as [::]:8080 into one a person
+// can paste into curl.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return fmt.Sprintf("localhost:%d", tcp.Port)
+}
