@@ -20,6 +20,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return err
 	}
+	if err := flagsFromEnv(fs, getenv, map[string]string{"max-age": "ELIGO_MAX_AGE"}); err != nil {
+		return err
+	}
 	cfg.Logger = newLogger(stderr, *logLevel)
 	s, err := startServer(ctx, *cfg, getenv)
 	if err != nil {
@@ -42,17 +45,26 @@ func serverFlags(fs *flag.FlagSet, getenv func(string) string, defaultAddr strin
 	fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "ELIGO_ADDR", defaultAddr), "listen address (env ELIGO_ADDR)")
 	fs.StringVar(&cfg.DataDir, "data-dir", envOr(getenv, "ELIGO_DATA_DIR", defaultDataDir), "directory of the SQLite database and generated secrets (env ELIGO_DATA_DIR)")
 	fs.StringVar(&cfg.PolicyPath, "policy", getenv("ELIGO_POLICY"), "policy file (JSON); empty means the built-in cancel rule (env ELIGO_POLICY)")
-	fs.DurationVar(&cfg.MaxAge, "max-age", envDuration(getenv, "ELIGO_MAX_AGE", 5*time.Second), "longest Cache-Control max-age on eligibility answers (env ELIGO_MAX_AGE)")
+	fs.DurationVar(&cfg.MaxAge, "max-age", 5*time.Second, "longest Cache-Control max-age on eligibility answers (env ELIGO_MAX_AGE)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 	logLevel := fs.String("log-level", envOr(getenv, "ELIGO_LOG_LEVEL", "info"), "debug, info, warn or error (env ELIGO_LOG_LEVEL)")
 	return cfg, logLevel
 }
 
-func envDuration(getenv func(string) string, key string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(getenv(key)); err == nil {
-		return d
+// flagsFromEnv sets every flag that the command line left unset from its
+// ELIGO_* variable in envFlags, so a bad value in the environment is
+// reported like a bad flag.
+func flagsFromEnv(fs *flag.FlagSet, getenv func(string) string, envFlags map[string]string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for name, key := range envFlags {
+		if v := getenv(key); v != "" && !set[name] {
+			if err := fs.Set(name, v); err != nil {
+				return fmt.Errorf("%s=%q: %v", key, v, err)
+			}
+		}
 	}
-	return def
+	return nil
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
