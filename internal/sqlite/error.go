@@ -1,0 +1,17 @@
+package sqlite
+
+import (
+	"github.com/eligo/eligo"
+)
+
+// The store's errors are either an *eligo.Error (ENOTFOUND, ECONFLICT,
+// EINVALID) or a wrapped database error, which eligo.ErrorCode reports as
+// EINTERNAL and eligo.ErrorMessage never shows.
+
+func orderNotFound(id string) error {
+	return eligo.Errorf(eligo.ENOTFOUND, "order %q does not exist", id)
+}
+
+func versionNotFound(id int64) error {
+	return eligo.Errorf(eligo.ENOTFOUND, "version %d does not exist", id)
+}

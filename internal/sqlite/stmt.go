@@ -1,0 +1,101 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// orderColumns are the columns of orders in the order scanOrder reads them.
+const orderColumns = `id, customer_id, status, driver_status, payment_status,
+	placed_at, promised_at, payment_timeout_at, version, updated_at`
+
+// writeStmts are prepared once on the writer connection and bound to each
+// transaction with tx.StmtContext, which reuses them.
+type writeStmts struct {
+	findOrder     *sql.Stmt
+	findForEvent  *sql.Stmt
+	insertOrder   *sql.Stmt
+	updateOrder   *sql.Stmt
+	insertVersion *sql.Stmt
+	findEvent     *sql.Stmt
+	insertEvent   *sql.Stmt
+}
+
+func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
+	return prepareAll(ctx, db, []stmtDef{
+		{&w.findOrder, `SELECT ` + orderColumns + ` FROM orders WHERE id = ?`},
+		// One statement for the two lookups of every event: the order and
+		// whether the event id was processed.
+		{&w.findForEvent, `SELECT ` + orderColumns + `,
+			(SELECT count(*) FROM processed_events WHERE event_id = ?) FROM orders WHERE id = ?`},
+		{&w.insertOrder, `INSERT INTO orders (` + orderColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&w.updateOrder, `UPDATE orders SET customer_id = ?, status = ?, driver_status = ?, payment_status = ?,
+			placed_at = ?, promised_at = ?, payment_timeout_at = ?, version = ?, updated_at = ?
+			WHERE id = ? AND version = ?`},
+		{&w.insertVersion, `INSERT INTO versions (item_type, item_id, event, whodunnit, object_changes,
+			event_id, order_version, created_at, host, build) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&w.findEvent, `SELECT count(*) FROM processed_events WHERE event_id = ?`},
+		{&w.insertEvent, `INSERT INTO processed_events (event_id, order_id, processed_at) VALUES (?, ?, ?)`},
+	})
+}
+
+func (w *writeStmts) close() error {
+	return closeAll(w.findOrder, w.findForEvent, w.insertOrder, w.updateOrder, w.insertVersion, w.findEvent, w.insertEvent)
+}
+
+// readStmts are prepared on the reader pool.
+type readStmts struct {
+	findOrder    *sql.Stmt
+	listOrders   *sql.Stmt
+	orderExists  *sql.Stmt
+	findVersions *sql.Stmt
+	findVersion  *sql.Stmt
+}
+
+// versionColumns are the columns of versions in the order scanVersion reads
+// them.
+const versionColumns = `id, item_type, item_id, event, whodunnit, object_changes,
+	event_id, order_version, created_at, host, build`
+
+func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
+	return prepareAll(ctx, db, []stmtDef{
+		{&r.findOrder, `SELECT ` + orderColumns + ` FROM orders WHERE id = ?`},
+		{&r.listOrders, `SELECT ` + orderColumns + ` FROM orders WHERE id > ? ORDER BY id LIMIT ?`},
+		{&r.orderExists, `SELECT count(*) FROM orders WHERE id = ?`},
+		{&r.findVersions, `SELECT ` + versionColumns + ` FROM versions
+			WHERE item_type = ? AND item_id = ? ORDER BY id`},
+		{&r.findVersion, `SELECT ` + versionColumns + ` FROM versions WHERE id = ?`},
+	})
+}
+
+func (r *readStmts) close() error {
+	return closeAll(r.findOrder, r.listOrders, r.orderExists, r.findVersions, r.findVersion)
+}
+
+type stmtDef struct {
+	dst   **sql.Stmt
+	query string
+}
+
+func prepareAll(ctx context.Context, db *sql.DB, defs []stmtDef) error {
+	for _, d := range defs {
+		s, err := db.PrepareContext(ctx, d.query)
+		if err != nil {
+			return fmt.Errorf("sqlite: prepare %q: %w", d.query, err)
+		}
+		*d.dst = s
+	}
+	return nil
+}
+
+func closeAll(stmts ...*sql.Stmt) error {
+	var errs []error
+	for _, s := range stmts {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}

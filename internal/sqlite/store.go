@@ -1,0 +1,178 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/eligo/eligo"
+)
+
+// busyTimeout is how long a connection waits for another one's write lock
+// before it fails with SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
+
+// Config configures a Store.
+type Config struct {
+	// Path is the database file, created if missing. Required; an
+	// in-memory database is not supported, because the reader pool could
+	// not see it.
+	Path string
+	// Now is the store's clock: it stamps updated_at, version and
+	// processed-event times, and is the instant given to eligo.Update.Apply.
+	// Defaults to time.Now.
+	Now func() time.Time
+	// Host is recorded in every version. Defaults to os.Hostname.
+	Host string
+	// Build is recorded in every version. Defaults to the binary's VCS
+	// revision or module version, from its build info.
+	Build string
+	// Logger receives migration notices. Defaults to discarding.
+	Logger *slog.Logger
+}
+
+// Store is the SQLite OrderStore. It is safe for concurrent use.
+type Store struct {
+	now    func() time.Time
+	host   string
+	build  string
+	logger *slog.Logger
+
+	writer *sql.DB // one connection; transactions BEGIN IMMEDIATE
+	reader *sql.DB // query-only connections
+	ws     writeStmts
+	rs     readStmts
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ eligo.OrderStore = (*Store)(nil)
+
+// Open opens (creating if needed) the database at cfg.Path, applies the
+// pending migrations and prepares the statements. The caller must Close the
+// store. An invalid Config is EINVALID.
+func Open(ctx context.Context, cfg *Config) (*Store, error) {
+	s, err := newStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.open(ctx, cfg.Path); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func newStore(cfg *Config) (*Store, error) {
+	if cfg == nil || cfg.Path == "" {
+		return nil, eligo.Errorf(eligo.EINVALID, "sqlite: a database path is required")
+	}
+	if cfg.Path == ":memory:" || strings.HasPrefix(cfg.Path, "file:") || strings.ContainsRune(cfg.Path, '?') {
+		return nil, eligo.Errorf(eligo.EINVALID, "sqlite: path %q is not supported; give a plain file path without '?' (in-memory databases and URIs are not supported)", cfg.Path)
+	}
+	s := &Store{now: cfg.Now, host: cfg.Host, build: cfg.Build, logger: cfg.Logger}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.host == "" {
+		s.host, _ = os.Hostname()
+		if s.host == "" {
+			s.host = "unknown"
+		}
+	}
+	if s.build == "" {
+		s.build = buildVersion()
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+func (s *Store) open(ctx context.Context, path string) error {
+	var err error
+	if s.writer, err = sql.Open("sqlite", dsn(path, true)); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s.writer.SetMaxOpenConns(1)
+	s.writer.SetMaxIdleConns(1)
+	s.writer.SetConnMaxLifetime(0)
+	s.writer.SetConnMaxIdleTime(0)
+	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	if s.reader, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+		return fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	s.reader.SetMaxOpenConns(n)
+	s.reader.SetMaxIdleConns(n)
+	if err := s.ws.prepare(ctx, s.writer); err != nil {
+		return err
+	}
+	return s.rs.prepare(ctx, s.reader)
+}
+
+// dsn returns the data source name of the writer or of a reader. The
+// pragmas run on every new connection.
+func dsn(path string, writer bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	if writer {
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Set("_query_only", "1")
+	}
+	return path + "?" + q.Encode()
+}
+
+// Close closes the store's connections. It is safe to call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		var errs []error
+		errs = append(errs, s.ws.close(), s.rs.close())
+		if s.reader != nil {
+			errs = append(errs, s.reader.Close())
+		}
+		if s.writer != nil {
+			errs = append(errs, s.writer.Close())
+		}
+		if err := errors.Join(errs...); err != nil {
+			s.closeErr = fmt.Errorf("sqlite: close: %w", err)
+		}
+	})
+	return s.closeErr
+}
+
+// buildVersion names the running binary: its VCS revision when it was built
+// from a checkout, else its module version.
+func buildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	for _, kv := range info.Settings {
+		if kv.Key == "vcs.revision" && kv.Value != "" {
+			return kv.Value
+		}
+	}
+	if v := info.Main.Version; v != "" {
+		return v
+	}
+	return "unknown"
+}

@@ -1,0 +1,317 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/sqlite"
+	"github.com/eligo/eligo/internal/storetest"
+)
+
+func TestStore(t *testing.T) {
+	t.Parallel()
+	storetest.Exercise(t, func(t *testing.T, clock func() time.Time) eligo.OrderStore {
+		s, err := sqlite.Open(t.Context(), &sqlite.Config{
+			Path: filepath.Join(t.TempDir(), "eligo.db"), Now: clock, Host: "test-host", Build: "test-build",
+		})
+		require.NoError(t, err)
+		return s
+	})
+}
+
+// testBundle is what the package's own tests work with.
+type testBundle struct {
+	path  string
+	now   time.Time // where the clock started
+	clock *testClock
+	store *sqlite.Store
+}
+
+// setup opens a store on a new file with a clock stopped at a time with
+// nanoseconds.
+func setup(t testing.TB) *testBundle {
+	t.Helper()
+	now := time.Date(2031, time.March, 4, 5, 6, 7, 123456789, time.UTC)
+	b := &testBundle{path: filepath.Join(t.TempDir(), "eligo.db"), now: now, clock: &testClock{now: now}}
+	b.store = b.open(t)
+	return b
+}
+
+// open opens a store on the bundle's file and closes it when the test ends.
+func (b *testBundle) open(t testing.TB) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), &sqlite.Config{
+		Path: b.path, Now: b.clock.Now, Host: "test-host", Build: "test-build",
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s
+}
+
+// testClock is a stopped clock that tests move by hand.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock by d and returns the new reading.
+func (c *testClock) Advance(d time.Duration) time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	return c.now
+}
+
+func (b *testBundle) params(id string) *eligo.CreateOrderParams {
+	return &eligo.CreateOrderParams{Who: eligo.WhoService, Order: eligo.NewOrderParams{
+		ID: id, CustomerID: "cust-1", PlacedAt: b.now.Add(-time.Minute), PromisedAt: b.now.Add(10 * time.Minute),
+	}}
+}
+
+func driverEvent(eventID, orderID string, status eligo.DriverStatus) eligo.Update {
+	e := &eligo.Event{EventID: eventID, OrderID: orderID, Type: eligo.EventDriverStatus, Status: status.String()}
+	return eligo.Update{OrderID: orderID, EventID: eventID, Who: eligo.WhoService,
+		Apply: func(o eligo.Order, _ time.Time) (eligo.Order, error) { return eligo.ApplyEvent(o, e) }}
+}
+
+func TestOpenRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		cfg  *sqlite.Config
+	}{
+		{"Nil", nil},
+		{"NoPath", &sqlite.Config{}},
+		// The reader pool could not see an in-memory database.
+		{"Memory", &sqlite.Config{Path: ":memory:"}},
+		{"URI", &sqlite.Config{Path: "file:eligo.db?mode=memory"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := sqlite.Open(t.Context(), tt.cfg)
+			require.Equal(t, eligo.EINVALID, eligo.ErrorCode(err), "error: %v", err)
+		})
+	}
+}
+
+func TestRestartKeepsOrdersAndVersions(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	for i := range 3 {
+		_, _, err := b.store.CreateOrder(ctx, b.params(fmt.Sprintf("order-%d", i)))
+		require.NoError(t, err)
+	}
+	_, err := b.store.UpdateOrders(ctx, []eligo.Update{
+		driverEvent("ev-1", "order-0", eligo.DriverAssigned),
+		driverEvent("ev-2", "order-1", eligo.DriverAtStore),
+	})
+	require.NoError(t, err)
+	before, err := b.store.ListOrders(ctx, &eligo.ListOrdersParams{Limit: 10})
+	require.NoError(t, err)
+	var versions [][]eligo.Version
+	for _, o := range before {
+		vs, err := b.store.FindVersions(ctx, o.ID)
+		require.NoError(t, err)
+		versions = append(versions, vs)
+	}
+	require.NoError(t, b.store.Close())
+
+	s := b.open(t)
+	after, err := s.ListOrders(ctx, &eligo.ListOrdersParams{Limit: 10})
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+	for i, o := range after {
+		vs, err := s.FindVersions(ctx, o.ID)
+		require.NoError(t, err)
+		require.Equal(t, versions[i], vs)
+	}
+	// The processed event ids survived too.
+	rs, err := s.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-0", eligo.DriverPickedUp)})
+	require.NoError(t, err)
+	require.Equal(t, eligo.OutcomeDuplicate, rs[0].Outcome)
+}
+
+func TestTimesRoundTripExactly(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	tokyo := time.FixedZone("JST", 9*3600)
+	p := b.params("order-1")
+	p.Order.PlacedAt = time.Date(2031, time.March, 4, 14, 0, 0, 1, tokyo)
+	p.Order.PromisedAt = p.Order.PlacedAt.Add(10*time.Minute + 7)
+	p.Order.PaymentTimeoutAt = p.Order.PlacedAt.Add(5*time.Minute + 3)
+
+	created, _, err := b.store.CreateOrder(ctx, p)
+	require.NoError(t, err)
+	found, err := b.store.FindOrder(ctx, "order-1")
+	require.NoError(t, err)
+	require.Equal(t, created, found, "an order reads back identical, nanoseconds and all")
+	require.Equal(t, p.Order.PromisedAt.UnixNano(), found.PromisedAt.UnixNano())
+	require.Equal(t, time.UTC, found.PlacedAt.Location())
+	require.Equal(t, b.now.UnixNano(), found.UpdatedAt.UnixNano())
+
+	vs, err := b.store.FindVersions(ctx, "order-1")
+	require.NoError(t, err)
+	require.Equal(t, b.now, vs[0].CreatedAt)
+}
+
+func TestTimeOutOfRangeIsInvalid(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	p := b.params("order-1")
+	p.Order.PromisedAt = time.Date(2300, time.January, 1, 0, 0, 0, 0, time.UTC)
+	_, _, err := b.store.CreateOrder(t.Context(), p)
+	require.Equal(t, eligo.EINVALID, eligo.ErrorCode(err), "error: %v", err)
+	require.Contains(t, eligo.ErrorMessage(err), "promised_at")
+	_, err = b.store.FindOrder(t.Context(), "order-1")
+	require.Equal(t, eligo.ENOTFOUND, eligo.ErrorCode(err))
+}
+
+func TestVersionsRecordHostBuildAndExactChanges(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	o, _, err := b.store.CreateOrder(ctx, b.params("order-1"))
+	require.NoError(t, err)
+	rs, err := b.store.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-1", eligo.DriverAssigned)})
+	require.NoError(t, err)
+
+	vs, err := b.store.FindVersions(ctx, "order-1")
+	require.NoError(t, err)
+	require.Len(t, vs, 2)
+	for _, v := range vs {
+		require.Equal(t, "test-host", v.Host)
+		require.Equal(t, "test-build", v.Build)
+	}
+	// Numbers read back as int64, so changes compare equal to eligo.Changes
+	// without a JSON round trip.
+	require.Equal(t, eligo.Changes(nil, &o), vs[0].ObjectChanges)
+	require.Equal(t, eligo.Changes(&o, &rs[0].Order), vs[1].ObjectChanges)
+}
+
+func TestBatchOfThousandEventsIsOneTransaction(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	const orders = 250
+	statuses := []eligo.DriverStatus{eligo.DriverAssigned, eligo.DriverAtStore, eligo.DriverPickedUp, eligo.DriverArrivedAtDoorstep}
+	var updates []eligo.Update
+	for i := range orders {
+		id := fmt.Sprintf("order-%03d", i)
+		_, _, err := b.store.CreateOrder(ctx, b.params(id))
+		require.NoError(t, err)
+		for j, s := range statuses {
+			updates = append(updates, driverEvent(fmt.Sprintf("ev-%03d-%d", i, j), id, s))
+		}
+	}
+
+	start := time.Now()
+	rs, err := b.store.UpdateOrders(ctx, updates)
+	require.NoError(t, err)
+	t.Logf("%d events in one batch: %s", len(updates), time.Since(start))
+	for i, r := range rs {
+		require.Equal(t, eligo.OutcomeApplied, r.Outcome, "update %d: %v", i, r.Err)
+	}
+	o, err := b.store.FindOrder(ctx, "order-249")
+	require.NoError(t, err)
+	require.EqualValues(t, 5, o.Version)
+	require.Equal(t, eligo.DriverArrivedAtDoorstep, o.DriverStatus)
+}
+
+// TestWriteWaitsForAnotherWriter pins the row lock of eligo.Update against
+// writers outside the store (River's connections on the same file): an
+// update waits for the other transaction, and Apply gets the clock read
+// after the lock was taken, not before.
+func TestWriteWaitsForAnotherWriter(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	_, _, err := b.store.CreateOrder(ctx, b.params("order-1"))
+	require.NoError(t, err)
+	conn, err := openRaw(t, b.path).Conn(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+
+	type result struct {
+		rs  []eligo.UpdateResult
+		err error
+		now time.Time
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		r.rs, r.err = b.store.UpdateOrders(ctx, []eligo.Update{{OrderID: "order-1", Who: "test",
+			Apply: func(o eligo.Order, now time.Time) (eligo.Order, error) {
+				r.now = now
+				o.DriverStatus = eligo.DriverAssigned
+				return o, nil
+			}}})
+		done <- r
+	}()
+	select {
+	case <-done:
+		t.Fatal("UpdateOrders did not wait for the other writer")
+	case <-time.After(100 * time.Millisecond):
+	}
+	later := b.clock.Advance(time.Minute)
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	require.NoError(t, err)
+
+	r := <-done
+	require.NoError(t, r.err)
+	require.Equal(t, eligo.OutcomeApplied, r.rs[0].Outcome)
+	require.Equal(t, later, r.now, "Apply got the clock read under the lock")
+	require.Equal(t, later, r.rs[0].Order.UpdatedAt)
+}
+
+func TestSchemaMigrationsRecorded(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	require.NoError(t, b.store.Close())
+	b.open(t) // a second Open applies nothing again
+
+	db := openRaw(t, b.path)
+	var versions []string
+	rows, err := db.QueryContext(t.Context(), `SELECT version || ':' || name FROM schema_migrations ORDER BY version`)
+	require.NoError(t, err)
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		require.NoError(t, rows.Scan(&v))
+		versions = append(versions, v)
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{"1:0001_orders"}, versions)
+
+	var mode string
+	require.NoError(t, db.QueryRowContext(t.Context(), `PRAGMA journal_mode`).Scan(&mode))
+	require.Equal(t, "wal", strings.ToLower(mode))
+}
+
+// openRaw opens the database file directly, for checks the store's API does
+// not offer.
+func openRaw(t *testing.T, path string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(10000)")
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, db.Close()) })
+	return db
+}
