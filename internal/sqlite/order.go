@@ -21,17 +21,19 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (el
 		return eligo.Order{}, false, err
 	}
 	defer w.rollback()
-	o, err := eligo.NewOrder(&p.Order, w.now)
-	if err != nil {
-		return eligo.Order{}, false, err
-	}
-	switch existing, err := w.findOrder(o.ID); {
+	// The stored order answers a repeat before validation does: a retry
+	// without placed_at, sent after promised_at, is still the same order.
+	switch existing, err := w.findOrder(p.Order.ID); {
 	case err == nil && existing.SameCreation(&p.Order):
 		return existing, false, nil
 	case err == nil:
 		return eligo.Order{}, false, eligo.Errorf(eligo.ECONFLICT,
-			"order %q exists with different fields; an order id can be created once, with the same fields when repeated", o.ID)
+			"order %q exists with different fields; an order id can be created once, with the same fields when repeated", p.Order.ID)
 	case eligo.ErrorCode(err) != eligo.ENOTFOUND:
+		return eligo.Order{}, false, err
+	}
+	o, err := eligo.NewOrder(&p.Order, w.now)
+	if err != nil {
 		return eligo.Order{}, false, err
 	}
 	if err := w.insertOrder(&o); err != nil {

@@ -87,6 +87,22 @@ func (s *suite) testCreateOrder(t *testing.T) {
 		require.Len(t, b.versions(t, "order-1"), 1)
 	})
 
+	t.Run("RepeatWithoutPlacedAtAfterPromisedAt", func(t *testing.T) {
+		t.Parallel()
+		b := s.setup(t)
+		p := b.params("order-1")
+		p.PlacedAt = time.Time{}
+		first := b.create(t, p)
+		// Now placed_at would default to after promised_at, which is invalid
+		// for a new order; but this is the stored one, asked for again.
+		b.clock.Advance(time.Hour)
+
+		again, created, err := b.store.CreateOrder(b.ctx, &eligo.CreateOrderParams{Order: *p, Who: eligo.WhoService})
+		require.NoError(t, err)
+		require.False(t, created)
+		requireSameOrder(t, first, again)
+	})
+
 	t.Run("DifferentOrderSameIDConflicts", func(t *testing.T) {
 		t.Parallel()
 		b := s.setup(t)
