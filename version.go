@@ -80,10 +80,12 @@ func Changes(before, after *Order) map[string][2]any {
 	return out
 }
 
-// SameState reports whether a and b hold the same statuses, so applying a
-// change from a to b would change nothing.
+// SameState reports whether a and b are the same order in every field but
+// Version and UpdatedAt, so writing b over a would change nothing.
 func SameState(a, b *Order) bool {
-	return a.Status == b.Status && a.DriverStatus == b.DriverStatus && a.PaymentStatus == b.PaymentStatus
+	return a.ID == b.ID && a.CustomerID == b.CustomerID &&
+		a.Status == b.Status && a.DriverStatus == b.DriverStatus && a.PaymentStatus == b.PaymentStatus &&
+		a.PlacedAt.Equal(b.PlacedAt) && a.PromisedAt.Equal(b.PromisedAt) && a.PaymentTimeoutAt.Equal(b.PaymentTimeoutAt)
 }
 
 func nilIfEmpty(s string) any {
