@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -20,8 +19,6 @@ import (
 	"github.com/eligo/eligo/internal/auth"
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/httpapi"
-	"github.com/eligo/eligo/internal/readmodel"
-	"github.com/eligo/eligo/internal/sqlite"
 )
 
 const defaultDataDir = "eligo-data"
@@ -43,7 +40,7 @@ type server struct {
 	Engine  *engine.Engine
 
 	cfg     serverConfig
-	store   *sqlite.Store
+	be      *backends
 	http    *http.Server
 	ln      net.Listener
 	ready   atomic.Bool
@@ -86,38 +83,35 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
-	store, err := sqlite.Open(ctx, &sqlite.Config{
-		Path:   filepath.Join(cfg.DataDir, "eligo.db"),
-		Build:  buildVersion(),
-		Logger: log,
-	})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	be, err := openBackends(ctx, cfg, reg)
 	if err != nil {
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	eng, err := engine.New(engine.Config{
-		Store:      store,
-		ReadModel:  readmodel.NewMemory(),
-		Policy:     policy,
-		Logger:     log,
-		Registerer: reg,
+		Store:              be.store,
+		ReadModel:          be.readModel,
+		ReadModelIsPartial: be.readModelIsPartial,
+		Policy:             policy,
+		Logger:             log,
+		Registerer:         reg,
 	})
 	if err != nil {
-		store.Close()
+		be.Close()
 		return nil, err
 	}
 	start := time.Now()
 	n, err := eng.Rebuild(ctx)
 	if err != nil {
-		store.Close()
+		be.Close()
 		return nil, fmt.Errorf("rebuilding the read model: %w", err)
 	}
 	log.Info("read model rebuilt", "orders", n, "took", time.Since(start).Round(time.Millisecond))
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		store.Close()
+		be.Close()
 		return nil, err
 	}
 	s := &server{
@@ -125,7 +119,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		Secrets: sec,
 		Engine:  eng,
 		cfg:     cfg,
-		store:   store,
+		be:      be,
 		ln:      ln,
 		started: start,
 	}
@@ -143,7 +137,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("eligo listening", "url", s.URL, "store", "sqlite "+filepath.Join(cfg.DataDir, "eligo.db"), "read_model", "memory", "policy", policyName(cfg.PolicyPath), "actions", policy.ActionNames())
+	log.Info("eligo listening", "url", s.URL, "policy", policyName(cfg.PolicyPath), "actions", policy.ActionNames())
 	return s, nil
 }
 
@@ -167,7 +161,7 @@ func (s *server) Serve(ctx context.Context) error {
 		return s.http.Shutdown(shutdownCtx)
 	})
 	err := g.Wait()
-	if cerr := s.store.Close(); err == nil {
+	if cerr := s.be.Close(); err == nil {
 		err = cerr
 	}
 	return err
