@@ -1,0 +1,284 @@
+// Package auth authenticates HTTP requests: service tokens, compared in
+// constant time, and customer tokens, HS256 JWTs whose subject is the
+// customer id. It answers who is calling; what they may do is decided by the
+// HTTP layer.
+package auth
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/eligo/eligo"
+)
+
+// Principal is an authenticated caller: a service, which may act on any
+// order, or one customer, who may act only on their own orders.
+type Principal struct {
+	Service    bool
+	CustomerID string    // set for a customer
+	ExpiresAt  time.Time // when a customer's token expires; zero for a service
+}
+
+// Owns reports whether p may act on an order of customerID: a service may
+// act on any order, a customer only on their own.
+func (p Principal) Owns(customerID string) bool {
+	return p.Service || (p.CustomerID != "" && p.CustomerID == customerID)
+}
+
+// Who returns the whodunnit of a change made by p.
+func (p Principal) Who() string {
+	if p.Service {
+		return eligo.WhoService
+	}
+	return eligo.WhoCustomer(p.CustomerID)
+}
+
+// Headers and the query parameter that carry a token.
+const (
+	SessionHeader    = "X-Session-Token"
+	AccessTokenParam = "access_token"
+)
+
+// MinSecretLen is the shortest customer-token secret accepted: HS256 needs a
+// key at least as long as its hash output (RFC 7518, section 3.2).
+const MinSecretLen = 32
+
+// maxTokenLen bounds the tokens looked at, so a huge header costs nothing.
+const maxTokenLen = 4096
+
+// The cache of verified customer tokens holds up to maxCached tokens of at
+// most maxCachedLen bytes each (a few MiB in all; customer tokens are about
+// 200 bytes). Only tokens whose signature verified are cached.
+const (
+	maxCached    = 1 << 16
+	maxCachedLen = 512
+)
+
+// Config holds what an Authenticator is built from.
+type Config struct {
+	// ServiceTokens are the accepted service tokens. Empty strings are
+	// ignored.
+	ServiceTokens []string
+	// CustomerSecret is the HS256 key of customer tokens. When empty, no
+	// customer token is accepted.
+	CustomerSecret []byte
+	// Now is the clock that token expiry is checked against; nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// Authenticator checks credentials. It is safe for concurrent use.
+type Authenticator struct {
+	services [][sha256.Size]byte
+	secret   []byte
+	now      func() time.Time
+	parser   *jwt.Parser
+
+	// verified caches customer tokens whose signature was checked, so a
+	// customer polling eligibility pays for HMAC and JSON once per token.
+	// Expiry is checked on every use.
+	mu       sync.RWMutex
+	verified map[string]Principal
+}
+
+// New returns an Authenticator. It fails when a customer secret is set but
+// shorter than MinSecretLen.
+func New(cfg Config) (*Authenticator, error) {
+	if len(cfg.CustomerSecret) > 0 && len(cfg.CustomerSecret) < MinSecretLen {
+		return nil, eligo.Errorf(eligo.EINVALID, "the customer token secret is %d bytes long; HS256 needs at least %d", len(cfg.CustomerSecret), MinSecretLen)
+	}
+	a := &Authenticator{
+		secret:   append([]byte(nil), cfg.CustomerSecret...),
+		now:      cfg.Now,
+		verified: make(map[string]Principal),
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	for _, t := range cfg.ServiceTokens {
+		if t != "" {
+			a.services = append(a.services, sha256.Sum256([]byte(t)))
+		}
+	}
+	a.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(a.now),
+	)
+	return a, nil
+}
+
+// Authenticate returns the caller of r. The token comes from the
+// Authorization header ("Bearer <token>"), else from the X-Session-Token
+// header when allowSessionHeader is set, else from the access_token query
+// parameter (browsers cannot set headers on WebSocket or EventSource).
+//
+// Missing, malformed, expired or unknown credentials are EUNAUTHORIZED.
+func (a *Authenticator) Authenticate(r *http.Request, allowSessionHeader bool) (Principal, error) {
+	token, err := tokenOf(r, allowSessionHeader)
+	if err != nil {
+		return Principal{}, err
+	}
+	if len(token) > maxTokenLen {
+		return Principal{}, errInvalidToken
+	}
+	// A customer token verified before is found without hashing it; the
+	// lookup's timing depends only on tokens that were already valid.
+	if p, ok, err := a.cachedCustomer(token); ok {
+		return p, err
+	}
+	if a.isService(token) {
+		return Principal{Service: true}, nil
+	}
+	return a.customer(token)
+}
+
+var (
+	errNoToken = &eligo.Error{Code: eligo.EUNAUTHORIZED,
+		Message: "credentials are required: send \"Authorization: Bearer <token>\" or the access_token query parameter"}
+	errBadScheme = &eligo.Error{Code: eligo.EUNAUTHORIZED,
+		Message: "the Authorization header must use the Bearer scheme: \"Authorization: Bearer <token>\""}
+	errInvalidToken = &eligo.Error{Code: eligo.EUNAUTHORIZED,
+		Message: "the token is not valid; ask for a new one"}
+	errExpiredToken = &eligo.Error{Code: eligo.EUNAUTHORIZED,
+		Message: "the token has expired; ask for a new one"}
+)
+
+// tokenOf returns the token r carries, by order of precedence.
+func tokenOf(r *http.Request, allowSessionHeader bool) (string, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		const prefix = "bearer "
+		if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
+			return "", errBadScheme
+		}
+		if t := strings.TrimSpace(h[len(prefix):]); t != "" {
+			return t, nil
+		}
+		return "", errNoToken
+	}
+	if allowSessionHeader {
+		if t := strings.TrimSpace(r.Header.Get(SessionHeader)); t != "" {
+			return t, nil
+		}
+	}
+	if t := queryValue(r.URL.RawQuery, AccessTokenParam); t != "" {
+		return t, nil
+	}
+	return "", errNoToken
+}
+
+// isService reports whether token is one of the service tokens. It compares
+// fixed-size digests in constant time and always looks at every token, so
+// the timing says nothing about which token or how much of it matched.
+func (a *Authenticator) isService(token string) bool {
+	if len(a.services) == 0 {
+		return false
+	}
+	// A read-only view of the token's bytes, not a copy: this runs on
+	// every request.
+	sum := sha256.Sum256(unsafe.Slice(unsafe.StringData(token), len(token)))
+	match := 0
+	for i := range a.services {
+		match |= subtle.ConstantTimeCompare(sum[:], a.services[i][:])
+	}
+	return match == 1
+}
+
+// customerClaims are the claims of a customer token.
+type customerClaims = jwt.RegisteredClaims
+
+// cachedCustomer returns the principal of a customer token verified before,
+// and ok=false when the token is not cached.
+func (a *Authenticator) cachedCustomer(token string) (p Principal, ok bool, err error) {
+	a.mu.RLock()
+	p, ok = a.verified[token]
+	a.mu.RUnlock()
+	if ok && !a.now().Before(p.ExpiresAt) {
+		a.forget(token)
+		return Principal{}, true, errExpiredToken
+	}
+	return p, ok, nil
+}
+
+// customer verifies a customer token.
+func (a *Authenticator) customer(token string) (Principal, error) {
+	if len(a.secret) == 0 {
+		return Principal{}, errInvalidToken
+	}
+	var claims customerClaims
+	_, err := a.parser.ParseWithClaims(token, &claims, a.key)
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return Principal{}, errExpiredToken
+	case err != nil:
+		return Principal{}, errInvalidToken
+	case claims.Subject == "" || claims.ExpiresAt == nil:
+		return Principal{}, errInvalidToken
+	}
+	p := Principal{CustomerID: claims.Subject, ExpiresAt: claims.ExpiresAt.UTC()}
+	a.remember(token, p)
+	return p, nil
+}
+
+// key pins the method: only HS256 with our secret verifies. WithValidMethods
+// checks the header's alg already; this also checks the method's type.
+func (a *Authenticator) key(t *jwt.Token) (any, error) {
+	if m, ok := t.Method.(*jwt.SigningMethodHMAC); !ok || m != jwt.SigningMethodHS256 {
+		return nil, errInvalidToken
+	}
+	return a.secret, nil
+}
+
+// remember caches a verified token. When the cache is full it drops an
+// arbitrary entry (map iteration starts at a random place).
+func (a *Authenticator) remember(token string, p Principal) {
+	if len(token) > maxCachedLen {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.verified) >= maxCached {
+		for k := range a.verified {
+			delete(a.verified, k)
+			break
+		}
+	}
+	a.verified[token] = p
+}
+
+func (a *Authenticator) forget(token string) {
+	a.mu.Lock()
+	delete(a.verified, token)
+	a.mu.Unlock()
+}
+
+// queryValue returns the first value of key in a raw query string without
+// building a url.Values map, or "" when absent or badly escaped.
+func queryValue(rawQuery, key string) string {
+	for rawQuery != "" {
+		var kv string
+		kv, rawQuery, _ = strings.Cut(rawQuery, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if k != key {
+			continue
+		}
+		if strings.ContainsAny(v, "%+") {
+			u, err := url.QueryUnescape(v)
+			if err != nil {
+				return ""
+			}
+			return u
+		}
+		return v
+	}
+	return ""
+}

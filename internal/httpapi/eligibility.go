@@ -1,0 +1,139 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/auth"
+	"github.com/eligo/eligo/internal/eligibility"
+)
+
+// docBuffers pools the eligibility encoding buffers.
+var docBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// handleEligibility answers whether each action (or only ?action=) may be
+// done now. The answer is decided at the engine's clock against the read
+// model, tagged with an ETag that changes with the version or any decision,
+// and cacheable for no longer than until its next change.
+func handleEligibility(deps Deps) orderHandler {
+	policy := deps.Engine.Policy()
+	cacheControl := newCacheControl(deps.MaxAge)
+	return func(w http.ResponseWriter, r *http.Request, _ auth.Principal, o eligo.Order) {
+		action := queryValue(r.URL.RawQuery, "action")
+		if action != "" && policy.Action(action) == nil {
+			writeError(w, r, deps.Logger, eligo.Errorf(eligo.EINVALID, "unknown action %q; expected one of: %s", action, strings.Join(policy.ActionNames(), ", ")))
+			return
+		}
+		now := deps.Engine.Now()
+		doc := eligibility.Build(&o, policy, action, now)
+		etag := doc.ETag()
+
+		h := w.Header()
+		h["Etag"] = []string{etag}
+		h["Cache-Control"] = cacheControl.header(doc.Until(), now)
+		if inm, ok := r.Header["If-None-Match"]; ok && etagWeakMatch(inm, etag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		h["Content-Type"] = contentTypeJSON
+		bp := docBuffers.Get().(*[]byte)
+		b := append(doc.AppendJSON((*bp)[:0]), '\n')
+		_, _ = w.Write(b)
+		*bp = b
+		docBuffers.Put(bp)
+	}
+}
+
+// cacheControl makes the Cache-Control values "private, max-age=N" for N up
+// to the cap. The values up to maxPrebuilt seconds are built once, so the
+// hot path sets the header without allocating.
+type cacheControl struct {
+	cap    int64
+	values [][]string
+}
+
+const maxPrebuilt = 600
+
+func newCacheControl(maxAge time.Duration) *cacheControl {
+	c := &cacheControl{cap: int64(maxAge / time.Second)}
+	c.values = make([][]string, min(c.cap, maxPrebuilt)+1)
+	for i := range c.values {
+		c.values[i] = []string{"private, max-age=" + strconv.Itoa(i)}
+	}
+	return c
+}
+
+// header returns the Cache-Control value for a document whose answer next
+// changes at until (zero: never): max-age is the whole seconds left before
+// until, rounded down, so a cache never serves an answer past its change,
+// and at most the cap.
+func (c *cacheControl) header(until, now time.Time) []string {
+	n := c.cap
+	if !until.IsZero() {
+		n = max(min(n, int64(until.Sub(now)/time.Second)), 0)
+	}
+	if n < int64(len(c.values)) {
+		return c.values[n]
+	}
+	return []string{"private, max-age=" + strconv.FormatInt(n, 10)}
+}
+
+// etagWeakMatch reports whether an If-None-Match header (its values as
+// sent, each a list) matches etag under the weak comparison RFC 9110 asks
+// for: W/ prefixes are ignored, and "*" matches any current representation.
+func etagWeakMatch(values []string, etag string) bool {
+	etag = strings.TrimPrefix(etag, "W/")
+	for _, v := range values {
+		for v != "" {
+			v = strings.TrimLeft(v, " \t,")
+			if v == "" {
+				break
+			}
+			if v[0] == '*' {
+				return true
+			}
+			v = strings.TrimPrefix(v, "W/")
+			if v == "" || v[0] != '"' {
+				// Not an entity tag: skip to the next list member.
+				_, v, _ = strings.Cut(v, ",")
+				continue
+			}
+			end := strings.IndexByte(v[1:], '"')
+			if end < 0 {
+				break
+			}
+			if v[:end+2] == etag {
+				return true
+			}
+			v = v[end+2:]
+		}
+	}
+	return false
+}
+
+// queryValue returns the first value of key in a raw query string without
+// building a url.Values map, or "" when absent or badly escaped.
+func queryValue(rawQuery, key string) string {
+	for rawQuery != "" {
+		var kv string
+		kv, rawQuery, _ = strings.Cut(rawQuery, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if k != key {
+			continue
+		}
+		if strings.ContainsAny(v, "%+") {
+			u, err := url.QueryUnescape(v)
+			if err != nil {
+				return ""
+			}
+			return u
+		}
+		return v
+	}
+	return ""
+}

@@ -1,0 +1,113 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/httpapi"
+)
+
+// FuzzDecodeEvents feeds arbitrary bodies to the events decoder and to
+// POST /v1/events. It never panics; a body the decoder refuses is 400 and
+// reaches the store not at all; a body it accepts is answered with one
+// result per event.
+func FuzzDecodeEvents(f *testing.F) {
+	seeds, err := filepath.Glob(filepath.Join("testdata", "events", "*.json"))
+	require.NoError(f, err)
+	require.NotEmpty(f, seeds)
+	for _, path := range seeds {
+		data, err := os.ReadFile(path)
+		require.NoError(f, err)
+		f.Add(data)
+	}
+	b := setup(f)
+	b.createOrder(f, "ord-1", "cust-9", t0.Add(10*time.Minute))
+
+	f.Fuzz(func(t *testing.T, body []byte) {
+		now := b.clock.Now()
+		events, decodeErr := httpapi.DecodeEvents(body, now)
+
+		before := b.store.updates.Load()
+		r := httptest.NewRequest(http.MethodPost, "/v1/events", bytes.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+serviceToken)
+		w := httptest.NewRecorder()
+		b.handler.ServeHTTP(w, r)
+
+		if decodeErr != nil {
+			require.Equal(t, eligo.EINVALID, eligo.ErrorCode(decodeErr))
+			require.Equal(t, http.StatusBadRequest, w.Code, "body: %s", w.Body)
+			require.Equal(t, before, b.store.updates.Load(), "a refused body reached the store")
+			return
+		}
+		require.NotEmpty(t, events)
+		require.LessOrEqual(t, len(events), 1000)
+		for _, e := range events {
+			require.False(t, e.OccurredAt.IsZero(), "occurred_at defaults to now")
+		}
+		require.Equal(t, http.StatusOK, w.Code, "body: %s", w.Body)
+		var resp struct {
+			Results []map[string]any `json:"results"`
+		}
+		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
+		require.Len(t, resp.Results, len(events))
+	})
+}
+
+func TestEtagWeakMatch(t *testing.T) {
+	t.Parallel()
+	const tag = `"v3-abc"`
+	tests := []struct {
+		name   string
+		values []string
+		want   bool
+	}{
+		{"exact", []string{`"v3-abc"`}, true},
+		{"weak", []string{`W/"v3-abc"`}, true},
+		{"star", []string{`*`}, true},
+		{"list", []string{`"a", W/"b",  "v3-abc"`}, true},
+		{"second header line", []string{`"a"`, `"v3-abc"`}, true},
+		{"other", []string{`"v3-abd"`}, false},
+		{"prefix only", []string{`"v3-ab"`}, false},
+		{"unquoted", []string{`v3-abc`}, false},
+		{"unterminated", []string{`"v3-abc`}, false},
+		{"garbage then match", []string{`xyz, "v3-abc"`}, true},
+		{"empty", []string{``}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, httpapi.EtagWeakMatch(tt.values, tag))
+		})
+	}
+}
+
+func TestCacheControlNeverPastUntil(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		maxAge time.Duration
+		until  time.Time
+		want   string
+	}{
+		{"no until: the cap", 5 * time.Second, time.Time{}, "private, max-age=5"},
+		{"far: the cap", 5 * time.Second, t0.Add(time.Hour), "private, max-age=5"},
+		{"rounded down", 5 * time.Second, t0.Add(4999 * time.Millisecond), "private, max-age=4"},
+		{"under a second", 5 * time.Second, t0.Add(999 * time.Millisecond), "private, max-age=0"},
+		{"past", 5 * time.Second, t0.Add(-time.Second), "private, max-age=0"},
+		{"cap rounded down", 2500 * time.Millisecond, time.Time{}, "private, max-age=2"},
+		{"beyond the prebuilt values", 24 * time.Hour, t0.Add(90 * time.Minute), "private, max-age=5400"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, httpapi.NewCacheHeader(tt.maxAge)(tt.until, t0))
+		})
+	}
+}

@@ -1,0 +1,30 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/eligo/eligo"
+)
+
+var healthBody = []byte(`{"status":"ok"}` + "\n")
+
+// handleHealthz is liveness: 200 whenever the process serves HTTP.
+func handleHealthz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header()["Content-Type"] = contentTypeJSON
+		_, _ = w.Write(healthBody)
+	})
+}
+
+// handleReadyz is readiness: 200 when Deps.Ready says so (or is nil), 503
+// otherwise, so a balancer sends traffic only once the read model is built.
+func handleReadyz(deps Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if deps.Ready != nil && !deps.Ready() {
+			writeError(w, r, deps.Logger, eligo.Errorf(eligo.EUNAVAILABLE, "the server is not ready to take traffic yet; retry shortly"))
+			return
+		}
+		w.Header()["Content-Type"] = contentTypeJSON
+		_, _ = w.Write(healthBody)
+	})
+}

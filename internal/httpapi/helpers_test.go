@@ -1,0 +1,273 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/auth"
+	"github.com/eligo/eligo/internal/engine"
+	"github.com/eligo/eligo/internal/httpapi"
+	"github.com/eligo/eligo/internal/readmodel"
+	"github.com/eligo/eligo/internal/sqlite"
+)
+
+// fakeClock is a settable clock shared by the engine, the store and the
+// authenticator of a test.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// t0 is the instant every test starts at.
+var t0 = time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
+
+const (
+	serviceToken = "svc-token-for-tests-0123456789"
+	otherService = "another-service-token"
+)
+
+var customerSecret = []byte("customer-secret-for-tests-0123456789abcdef")
+
+// countingStore counts the writes that reach the store, and fails them
+// when told to.
+type countingStore struct {
+	eligo.OrderStore
+	updates atomic.Int64
+	fail    atomic.Pointer[error]
+}
+
+func (s *countingStore) UpdateOrders(ctx context.Context, u []eligo.Update) ([]eligo.UpdateResult, error) {
+	s.updates.Add(1)
+	if err := s.fail.Load(); err != nil {
+		return nil, *err
+	}
+	return s.OrderStore.UpdateOrders(ctx, u)
+}
+
+// testBundle is what a test drives: the handler over a real engine, a real
+// SQLite store and the in-process read model, all on one fake clock.
+type testBundle struct {
+	clock    *fakeClock
+	engine   *engine.Engine
+	store    *countingStore
+	handler  http.Handler
+	srv      *httptest.Server
+	live     *fakeLive
+	registry *prometheus.Registry
+	logs     *syncBuffer
+}
+
+type setupOpts struct {
+	live     bool
+	streamer httpapi.Streamer // replaces the fakeLive
+	maxAge   time.Duration
+	ready    func() bool
+	logLevel slog.Level
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func setup(t testing.TB, opts ...setupOpts) *testBundle {
+	t.Helper()
+	var o setupOpts
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	clock := &fakeClock{t: t0}
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, &sqlite.Config{Path: filepath.Join(t.TempDir(), "eligo.db"), Now: clock.Now, Host: "test-host", Build: "test-build"})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = st.Close() })
+	store := &countingStore{OrderStore: st}
+	eng, err := engine.New(engine.Config{Store: store, ReadModel: readmodel.NewMemory(), Policy: eligo.DefaultPolicy(), Now: clock.Now})
+	require.NoError(t, err)
+	a, err := auth.New(auth.Config{ServiceTokens: []string{serviceToken, otherService}, CustomerSecret: customerSecret, Now: clock.Now})
+	require.NoError(t, err)
+	b := &testBundle{clock: clock, engine: eng, store: store, registry: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	deps := httpapi.Deps{Engine: eng, Auth: a, Registry: b.registry, MaxAge: o.maxAge, Ready: o.ready,
+		Logger: slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: o.logLevel}))}
+	if o.live {
+		b.live = &fakeLive{}
+		deps.Live = b.live
+	}
+	if o.streamer != nil {
+		deps.Live = o.streamer
+	}
+	b.handler = httpapi.NewServer(deps)
+	b.srv = httptest.NewServer(b.handler)
+	t.Cleanup(b.srv.Close)
+	return b
+}
+
+// fakeLive records the watchers it was handed. It panics for an order
+// named "panic".
+type fakeLive struct {
+	mu     sync.Mutex
+	served []string
+}
+
+func (l *fakeLive) ServeLive(w http.ResponseWriter, _ *http.Request, o eligo.Order, p auth.Principal) {
+	if o.ID == "panic" {
+		panic("live: boom at /secret/path")
+	}
+	l.mu.Lock()
+	l.served = append(l.served, o.ID+"/"+p.CustomerID)
+	l.mu.Unlock()
+	w.Header().Set("Content-Type", "text/event-stream")
+	_, _ = io.WriteString(w, "data: hello\n\n")
+}
+
+// customerToken mints a token for a customer, valid for an hour of the
+// fake clock.
+func (b *testBundle) customerToken(t testing.TB, customerID string) string {
+	t.Helper()
+	tok, err := auth.MintCustomerToken(customerSecret, customerID, time.Hour, b.clock.Now())
+	require.NoError(t, err)
+	return tok
+}
+
+// response is an answered request with its body read.
+type response struct {
+	*http.Response
+	body []byte
+}
+
+// json decodes the body into a generic map.
+func (r *response) json(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(r.body, &m), "body: %s", r.body)
+	return m
+}
+
+// req is one request to send: token "" sends none.
+type req struct {
+	method, path, body, token string
+	header                    map[string]string
+}
+
+func (b *testBundle) do(t testing.TB, rq req) *response {
+	t.Helper()
+	resp, err := b.send(rq)
+	require.NoError(t, err)
+	return resp
+}
+
+// send is do for goroutines other than the test's: it reports errors
+// instead of failing the test.
+func (b *testBundle) send(rq req) (*response, error) {
+	var body io.Reader
+	if rq.body != "" {
+		body = strings.NewReader(rq.body)
+	}
+	hr, err := http.NewRequest(rq.method, b.srv.URL+rq.path, body)
+	if err != nil {
+		return nil, err
+	}
+	if rq.token != "" {
+		hr.Header.Set("Authorization", "Bearer "+rq.token)
+	}
+	if rq.body != "" {
+		hr.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range rq.header {
+		hr.Header.Set(k, v)
+	}
+	resp, err := b.srv.Client().Do(hr)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &response{Response: resp, body: data}, nil
+}
+
+// get, post: the common cases with the service token.
+func (b *testBundle) get(t testing.TB, path string) *response {
+	t.Helper()
+	return b.do(t, req{method: http.MethodGet, path: path, token: serviceToken})
+}
+
+func (b *testBundle) post(t testing.TB, path, body string) *response {
+	t.Helper()
+	return b.do(t, req{method: http.MethodPost, path: path, body: body, token: serviceToken})
+}
+
+// createOrder creates an order for customer promised at promised, and
+// requires 201.
+func (b *testBundle) createOrder(t testing.TB, id, customer string, promised time.Time) map[string]any {
+	t.Helper()
+	resp := b.post(t, "/v1/orders", `{"id":"`+id+`","customer_id":"`+customer+`","promised_at":"`+promised.Format(time.RFC3339Nano)+`"}`)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "body: %s", resp.body)
+	return resp.json(t)
+}
+
+// event is the JSON of one driver status event.
+func event(id, order, status string) string {
+	return `{"event_id":"` + id + `","order_id":"` + order + `","type":"driver_status","status":"` + status + `"}`
+}
+
+// requireProblem checks a problem+json answer and returns its members.
+func requireProblem(t testing.TB, resp *response, status int) map[string]any {
+	t.Helper()
+	require.Equal(t, status, resp.StatusCode, "body: %s", resp.body)
+	require.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
+	p := resp.json(t)
+	require.Equal(t, float64(status), p["status"])
+	require.NotEmpty(t, p["type"])
+	require.NotEmpty(t, p["title"])
+	require.NotEmpty(t, p["detail"])
+	return p
+}

@@ -1,0 +1,100 @@
+package httpapi
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the HTTP metrics, labelled by route pattern (never the raw
+// path, so the label set is bounded) and status code.
+type metrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+
+	// routes caches the children of the vectors per route, so the hot path
+	// neither hashes labels nor allocates. It grows to one entry per route.
+	mu     sync.RWMutex
+	routes map[string]*routeMetrics
+}
+
+type routeMetrics struct {
+	latency prometheus.Observer
+	codes   map[int]prometheus.Counter // the common codes, filled up front
+	route   string
+}
+
+// commonCodes get a counter per route up front; others are looked up.
+var commonCodes = []int{200, 201, 304, 400, 401, 403, 404, 405, 409, 500, 503}
+
+// newMetrics returns the HTTP metrics, registered on reg when reg is set.
+// A second server on the same registry shares the first one's collectors.
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eligo_http_requests_total",
+			Help: "HTTP requests, by route pattern and status code.",
+		}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "eligo_http_request_duration_seconds",
+			Help:    "Time to answer HTTP requests, by route pattern (live streams: time connected).",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"route"}),
+		routes: make(map[string]*routeMetrics),
+	}
+	if reg != nil {
+		m.requests = register(reg, m.requests)
+		m.latency = register(reg, m.latency)
+	}
+	return m
+}
+
+func register[C prometheus.Collector](reg *prometheus.Registry, c C) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic("httpapi: register metrics: " + err.Error())
+	}
+	return c
+}
+
+// route returns the metrics of one route pattern.
+func (m *metrics) route(pattern string) *routeMetrics {
+	m.mu.RLock()
+	rm := m.routes[pattern]
+	m.mu.RUnlock()
+	if rm != nil {
+		return rm
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if rm = m.routes[pattern]; rm != nil {
+		return rm
+	}
+	rm = &routeMetrics{
+		latency: m.latency.WithLabelValues(pattern),
+		codes:   make(map[int]prometheus.Counter, len(commonCodes)),
+		route:   pattern,
+	}
+	for _, c := range commonCodes {
+		rm.codes[c] = m.requests.WithLabelValues(pattern, strconv.Itoa(c))
+	}
+	m.routes[pattern] = rm
+	return rm
+}
+
+// observe records one request.
+func (m *metrics) observe(rm *routeMetrics, code int, seconds float64) {
+	c, ok := rm.codes[code]
+	if !ok {
+		c = m.requests.WithLabelValues(rm.route, strconv.Itoa(code))
+	}
+	c.Inc()
+	rm.latency.Observe(seconds)
+}

@@ -1,0 +1,43 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes returns the whole API: every route, the access rule of each, and
+// the middleware around them all.
+//
+// Access rules: service routes take a service token only (a customer token
+// is 403); order routes take a service token or the token of the customer
+// who owns the order, and hand the handler the order they checked.
+func routes(deps Deps) http.Handler {
+	service := requireService(deps, false)
+	serviceOrSession := requireService(deps, true) // X-Session-Token accepted too
+
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/orders", service(handleCreateOrder(deps)))
+	mux.Handle("GET /v1/orders/{id}", orderAccess(deps, handleGetOrder(deps)))
+	mux.Handle("GET /v1/orders/{id}/eligibility", orderAccess(deps, handleEligibility(deps)))
+	mux.Handle("POST /v1/orders/{id}/cancel", orderAccess(deps, handleCancel(deps)))
+	if deps.Live != nil {
+		mux.Handle("GET /v1/orders/{id}/live", orderAccess(deps, handleLive(deps)))
+	}
+	mux.Handle("GET /v1/orders/{id}/versions", serviceOrSession(handleVersions(deps)))
+	mux.Handle("GET /v1/versions/{id}", serviceOrSession(handleVersion(deps)))
+	mux.Handle("POST /v1/events", service(handleEvents(deps)))
+
+	mux.Handle("GET /healthz", handleHealthz())
+	mux.Handle("GET /readyz", handleReadyz(deps))
+	if deps.Registry != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{}))
+	}
+	mux.Handle("/", handleMiss(deps, mux)) // 404 and 405 as problem+json
+
+	var h http.Handler = mux
+	h = logRequests(deps.Logger)(h)
+	h = recoverPanics(deps.Logger)(h)
+	h = measure(newMetrics(deps.Registry))(h)
+	return h
+}

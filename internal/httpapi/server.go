@@ -1,0 +1,66 @@
+// Package httpapi is eligo's HTTP API (v1): NewServer returns the handler,
+// routes.go lists every route, and each handler lives beside its request and
+// response types. Errors are answered as RFC 9457 problem+json; the one
+// mapping from eligo error codes to HTTP statuses is statusOf in problem.go.
+//
+// The eligibility read is the hot path: it is served from the read model,
+// encoded by hand into a pooled buffer, and carries an ETag and a
+// Cache-Control max-age that never reaches past the next boundary (until).
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/auth"
+	"github.com/eligo/eligo/internal/engine"
+)
+
+// DefaultMaxAge caps Cache-Control max-age when Deps.MaxAge is zero.
+const DefaultMaxAge = 5 * time.Second
+
+// Deps are the server's dependencies, all given before it is built.
+type Deps struct {
+	Engine *engine.Engine
+	Auth   *auth.Authenticator
+	// Logger gets internal errors and panics at error level and every
+	// request at debug level. Nil discards.
+	Logger *slog.Logger
+	// Registry gets the HTTP metrics and is served at /metrics. When nil,
+	// the metrics are kept but /metrics is not routed.
+	Registry *prometheus.Registry
+	// Ready reports whether the server may take traffic (/readyz). Nil
+	// means always ready. /healthz is liveness and always answers 200.
+	Ready func() bool
+	// Live serves GET /v1/orders/{id}/live. When nil the route is absent.
+	Live Streamer
+	// MaxAge caps Cache-Control max-age on eligibility; zero means
+	// DefaultMaxAge.
+	MaxAge time.Duration
+}
+
+// Streamer serves a live stream of an order's eligibility (WebSocket or
+// SSE). The server has already authenticated p and checked that p may watch
+// o, and has written nothing to w; a refusal before that is problem+json.
+type Streamer interface {
+	ServeLive(w http.ResponseWriter, r *http.Request, o eligo.Order, p auth.Principal)
+}
+
+// NewServer returns the HTTP handler of the API. Deps.Engine and Deps.Auth
+// are required.
+func NewServer(deps Deps) http.Handler {
+	if deps.Engine == nil || deps.Auth == nil {
+		panic("httpapi: NewServer needs Deps.Engine and Deps.Auth")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.MaxAge <= 0 {
+		deps.MaxAge = DefaultMaxAge
+	}
+	return routes(deps)
+}

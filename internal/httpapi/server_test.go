@@ -1,0 +1,228 @@
+package httpapi_test
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/auth"
+)
+
+func TestVersions(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.createOrder(t, "ord-1", "cust-9", t0.Add(10*time.Minute))
+	b.clock.Add(time.Minute)
+	results(t, b.post(t, "/v1/events", event("e-1", "ord-1", "ASSIGNED")))
+
+	resp := b.get(t, "/v1/orders/ord-1/versions")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", resp.body)
+	versions := resp.json(t)["versions"].([]any)
+	require.Len(t, versions, 2)
+	create := versions[0].(map[string]any)
+	update := versions[1].(map[string]any)
+	require.Equal(t, "create", create["event"])
+	require.Equal(t, "service", create["whodunnit"])
+	require.NotContains(t, create, "event_id", "omitted when no event caused it")
+	require.Equal(t, float64(1), create["order_version"])
+	require.Equal(t, []any{nil, "cust-9"}, create["object_changes"].(map[string]any)["customer_id"])
+
+	require.Equal(t, "update", update["event"])
+	require.Equal(t, "e-1", update["event_id"])
+	require.Equal(t, float64(2), update["order_version"])
+	require.Equal(t, "Order", update["item_type"])
+	require.Equal(t, "ord-1", update["item_id"])
+	require.Equal(t, "test-host", update["host"])
+	require.Equal(t, "test-build", update["build"])
+	require.Equal(t, "2025-03-14T12:01:00Z", update["created_at"])
+	require.Equal(t, []any{nil, "ASSIGNED"}, update["object_changes"].(map[string]any)["driver_status"])
+
+	id := int64(update["id"].(float64))
+	one := b.get(t, "/v1/versions/"+strconv.FormatInt(id, 10))
+	require.Equal(t, http.StatusOK, one.StatusCode)
+	require.Equal(t, update, one.json(t))
+
+	requireProblem(t, b.get(t, "/v1/versions/abc"), http.StatusBadRequest)
+	requireProblem(t, b.get(t, "/v1/versions/0"), http.StatusBadRequest)
+	requireProblem(t, b.get(t, "/v1/versions/999999"), http.StatusNotFound)
+	requireProblem(t, b.get(t, "/v1/orders/nope/versions"), http.StatusNotFound)
+}
+
+func TestMissesAreProblems(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+
+	p := requireProblem(t, b.get(t, "/v2/nothing"), http.StatusNotFound)
+	require.Equal(t, "/v2/nothing", p["instance"])
+
+	resp := b.do(t, req{method: http.MethodDelete, path: "/v1/orders/ord-1", token: serviceToken})
+	p = requireProblem(t, resp, http.StatusMethodNotAllowed)
+	require.Equal(t, "GET, HEAD", resp.Header.Get("Allow"))
+	require.Equal(t, "https://eligo.dev/problems/method-not-allowed", p["type"])
+
+	resp = b.do(t, req{method: http.MethodGet, path: "/v1/orders/ord-1/cancel", token: serviceToken})
+	requireProblem(t, resp, http.StatusMethodNotAllowed)
+	require.Equal(t, "POST", resp.Header.Get("Allow"))
+
+	// The live route is absent without a Streamer.
+	requireProblem(t, b.get(t, "/v1/orders/ord-1/live"), http.StatusNotFound)
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
+	var ready atomic.Bool
+	b := setup(t, setupOpts{ready: ready.Load})
+
+	resp := b.do(t, req{method: http.MethodGet, path: "/healthz"})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	requireProblem(t, b.do(t, req{method: http.MethodGet, path: "/readyz"}), http.StatusServiceUnavailable)
+	ready.Store(true)
+	require.Equal(t, http.StatusOK, b.do(t, req{method: http.MethodGet, path: "/readyz"}).StatusCode)
+}
+
+func TestMetricsByRoutePattern(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.createOrder(t, "ord-1", "cust-9", t0.Add(10*time.Minute))
+	b.get(t, "/v1/orders/ord-1/eligibility")
+	b.get(t, "/v1/orders/ord-2/eligibility")
+	b.get(t, "/v1/orders/ord-1/eligibility")
+	b.get(t, "/nowhere/1")
+	b.get(t, "/nowhere/2")
+
+	route := "GET /v1/orders/{id}/eligibility"
+	require.Equal(t, 2.0, requests(t, b, route, "200"))
+	require.Equal(t, 1.0, requests(t, b, route, "404"))
+	require.Equal(t, 2.0, requests(t, b, "unmatched", "404"))
+
+	resp := b.do(t, req{method: http.MethodGet, path: "/metrics"})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(resp.body), `eligo_http_request_duration_seconds_count{route="GET /v1/orders/{id}/eligibility"} 3`)
+	require.NotContains(t, string(resp.body), "ord-1", "raw paths never become labels")
+}
+
+// requests reads eligo_http_requests_total{route, code} from the registry.
+func requests(t *testing.T, b *testBundle, route, code string) float64 {
+	t.Helper()
+	mfs, err := b.registry.Gather()
+	require.NoError(t, err)
+	for _, mf := range mfs {
+		if mf.GetName() != "eligo_http_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["route"] == route && labels["code"] == code {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+func TestInternalErrorsAreLoggedNotLeaked(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.createOrder(t, "ord-1", "cust-9", t0.Add(10*time.Minute))
+	secret := errors.New("disk I/O error at /var/lib/eligo/eligo.db")
+	b.store.fail.Store(&secret)
+
+	resp := b.post(t, "/v1/events", event("e-1", "ord-1", "ASSIGNED"))
+	p := requireProblem(t, resp, http.StatusInternalServerError)
+	require.Equal(t, "internal error", p["detail"])
+	require.NotContains(t, string(resp.body), "/var/lib")
+	require.Contains(t, b.logs.String(), "disk I/O error", "the real error is logged")
+}
+
+func TestPanicsAreRecovered(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{live: true})
+	b.createOrder(t, "panic", "cust-9", t0.Add(10*time.Minute))
+
+	resp := b.get(t, "/v1/orders/panic/live")
+	p := requireProblem(t, resp, http.StatusInternalServerError)
+	require.NotContains(t, p["detail"], "boom")
+	require.Contains(t, b.logs.String(), "boom at /secret/path")
+	require.Equal(t, 1.0, requests(t, b, "GET /v1/orders/{id}/live", "500"))
+
+	// The server still serves.
+	require.Equal(t, http.StatusOK, b.get(t, "/v1/orders/panic").StatusCode)
+}
+
+func TestDebugLogsRequestsWithoutQuery(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{logLevel: slog.LevelDebug})
+	b.createOrder(t, "ord-1", "cust-9", t0.Add(10*time.Minute))
+	tok := b.customerToken(t, "cust-9")
+	require.Equal(t, http.StatusOK, b.do(t, req{method: http.MethodGet, path: "/v1/orders/ord-1/eligibility?access_token=" + tok}).StatusCode)
+
+	logs := b.logs.String()
+	require.Contains(t, logs, `route="GET /v1/orders/{id}/eligibility"`)
+	require.Contains(t, logs, "status=200")
+	require.NotContains(t, logs, tok, "tokens in the query never reach the logs")
+}
+
+func TestInfoLevelDoesNotLogRequests(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{logLevel: slog.LevelInfo})
+	b.createOrder(t, "ord-1", "cust-9", t0.Add(10*time.Minute))
+	b.get(t, "/v1/orders/ord-1/eligibility")
+	require.Empty(t, b.logs.String())
+}
+
+// upgrader is a Streamer that takes the connection over, as a WebSocket
+// library does, through the server's middleware.
+type upgrader struct{}
+
+func (upgrader) ServeLive(w http.ResponseWriter, r *http.Request, o eligo.Order, _ auth.Principal) {
+	if r.URL.Query().Get("mode") == "sse" {
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, "data: "+o.ID+"\n\n")
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			panic(err)
+		}
+		return
+	}
+	conn, brw, err := w.(http.Hijacker).Hijack()
+	if err != nil {
+		panic(err)
+	}
+	defer conn.Close()
+	_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n" + o.ID)
+	_ = brw.Flush()
+}
+
+func TestLiveStreamsThroughMiddleware(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{streamer: upgrader{}})
+	b.createOrder(t, "ord-1", "cust-9", t0.Add(10*time.Minute))
+	tok := b.customerToken(t, "cust-9")
+
+	sse := b.do(t, req{method: http.MethodGet, path: "/v1/orders/ord-1/live?mode=sse&access_token=" + tok})
+	require.Equal(t, http.StatusOK, sse.StatusCode)
+	require.Equal(t, "data: ord-1\n\n", string(sse.body))
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(b.srv.URL, "http://"))
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = io.WriteString(conn, "GET /v1/orders/ord-1/live?access_token="+tok+" HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n")
+	require.NoError(t, err)
+	got, err := io.ReadAll(conn)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(got), "HTTP/1.1 101 Switching Protocols\r\n"), "got %q", got)
+	require.True(t, strings.HasSuffix(string(got), "ord-1"))
+	require.Eventually(t, func() bool { return requests(t, b, "GET /v1/orders/{id}/live", "101") == 1 }, time.Second, 10*time.Millisecond)
+}

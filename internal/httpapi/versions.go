@@ -1,0 +1,83 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/eligo/eligo"
+)
+
+// versionDoc is the JSON form of a version record.
+type versionDoc struct {
+	ID            int64             `json:"id"`
+	ItemType      string            `json:"item_type"`
+	ItemID        string            `json:"item_id"`
+	Event         string            `json:"event"`
+	Whodunnit     string            `json:"whodunnit"`
+	ObjectChanges map[string][2]any `json:"object_changes"` // field -> [old, new]
+	EventID       string            `json:"event_id,omitempty"`
+	OrderVersion  int64             `json:"order_version"`
+	CreatedAt     time.Time         `json:"created_at"`
+	Host          string            `json:"host"`
+	Build         string            `json:"build"`
+}
+
+func newVersionDoc(v *eligo.Version) versionDoc {
+	changes := v.ObjectChanges
+	if changes == nil {
+		changes = map[string][2]any{}
+	}
+	return versionDoc{
+		ID:            v.ID,
+		ItemType:      v.ItemType,
+		ItemID:        v.ItemID,
+		Event:         v.Event,
+		Whodunnit:     v.Whodunnit,
+		ObjectChanges: changes,
+		EventID:       v.EventID,
+		OrderVersion:  v.OrderVersion,
+		CreatedAt:     v.CreatedAt.UTC(),
+		Host:          v.Host,
+		Build:         v.Build,
+	}
+}
+
+// versionsResponse is the answer of GET /v1/orders/{id}/versions.
+type versionsResponse struct {
+	Versions []versionDoc `json:"versions"` // oldest first
+}
+
+// handleVersions answers an order's history, oldest first, from the store.
+func handleVersions(deps Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		versions, err := deps.Engine.Versions(r.Context(), r.PathValue("id"))
+		if err != nil {
+			writeError(w, r, deps.Logger, err)
+			return
+		}
+		resp := versionsResponse{Versions: make([]versionDoc, len(versions))}
+		for i := range versions {
+			resp.Versions[i] = newVersionDoc(&versions[i])
+		}
+		encode(w, r, deps.Logger, http.StatusOK, resp)
+	})
+}
+
+// handleVersion answers one version record by its numeric id.
+func handleVersion(deps Deps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw := r.PathValue("id")
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || id <= 0 {
+			writeError(w, r, deps.Logger, eligo.Errorf(eligo.EINVALID, "version id %q is not a positive integer", raw))
+			return
+		}
+		v, err := deps.Engine.Version(r.Context(), id)
+		if err != nil {
+			writeError(w, r, deps.Logger, err)
+			return
+		}
+		encode(w, r, deps.Logger, http.StatusOK, newVersionDoc(&v))
+	})
+}
