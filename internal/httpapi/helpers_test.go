@@ -149,21 +149,25 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 }
 
 // fakeLive records the watchers it was handed. It panics for an order
-// named "panic".
+// named "panic" and refuses one named "full" with ETOOMANY.
 type fakeLive struct {
 	mu     sync.Mutex
 	served []string
 }
 
-func (l *fakeLive) ServeLive(w http.ResponseWriter, _ *http.Request, o eligo.Order, p auth.Principal) {
-	if o.ID == "panic" {
+func (l *fakeLive) ServeLive(w http.ResponseWriter, _ *http.Request, o eligo.Order, p auth.Principal) error {
+	switch o.ID {
+	case "panic":
 		panic("live: boom at /secret/path")
+	case "full":
+		return eligo.Errorf(eligo.ETOOMANY, "this customer has too many open streams; close one")
 	}
 	l.mu.Lock()
 	l.served = append(l.served, o.ID+"/"+p.CustomerID)
 	l.mu.Unlock()
 	w.Header().Set("Content-Type", "text/event-stream")
 	_, _ = io.WriteString(w, "data: hello\n\n")
+	return nil
 }
 
 // customerToken mints a token for a customer, valid for an hour of the

@@ -7,11 +7,14 @@ import (
 	"github.com/eligo/eligo/internal/auth"
 )
 
-// handleLive hands an authorized watcher of one order to Deps.Live. Every
-// refusal (401, 403, 404) has been answered as problem+json by orderAccess
-// before any upgrade.
+// handleLive hands an authorized watcher of one order to Deps.Live. The
+// refusals of orderAccess (401, 403, 404) and those of the Streamer (such
+// as 400 for a request that is neither a WebSocket nor an event stream, or
+// 429 at a connection limit) are problem+json, before any upgrade.
 func handleLive(deps Deps) orderHandler {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal, o eligo.Order) {
-		deps.Live.ServeLive(w, r, o, p)
+		if err := deps.Live.ServeLive(w, r, o, p); err != nil {
+			writeError(w, r, deps.Logger, err)
+		}
 	}
 }

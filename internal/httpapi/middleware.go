@@ -46,7 +46,8 @@ func (w *statusWriter) Flush() {
 	_ = http.NewResponseController(w.ResponseWriter).Flush()
 }
 
-// Hijack implements http.Hijacker for WebSocket upgrades.
+// Hijack implements http.Hijacker for WebSocket upgrades and for streams
+// that write their own response. A hijacked request is counted as 101.
 func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err == nil && w.status == 0 {

@@ -44,10 +44,15 @@ type Deps struct {
 }
 
 // Streamer serves a live stream of an order's eligibility (WebSocket or
-// SSE). The server has already authenticated p and checked that p may watch
-// o, and has written nothing to w; a refusal before that is problem+json.
+// SSE); internal/live's Hub implements it. The server has already
+// authenticated p, checked that p may watch o, and written nothing to w.
+//
+// ServeLive may refuse before writing anything by returning an error (an
+// *eligo.Error such as EINVALID, ETOOMANY or EUNAVAILABLE), which the server
+// answers as problem+json. Once it has written or taken over the
+// connection it returns nil.
 type Streamer interface {
-	ServeLive(w http.ResponseWriter, r *http.Request, o eligo.Order, p auth.Principal)
+	ServeLive(w http.ResponseWriter, r *http.Request, o eligo.Order, p auth.Principal) error
 }
 
 // NewServer returns the HTTP handler of the API. Deps.Engine and Deps.Auth

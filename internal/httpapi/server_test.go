@@ -162,6 +162,14 @@ func TestPanicsAreRecovered(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.get(t, "/v1/orders/panic").StatusCode)
 }
 
+func TestLiveRefusalIsProblem(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{live: true})
+	b.createOrder(t, "full", "cust-9", t0.Add(10*time.Minute))
+	p := requireProblem(t, b.get(t, "/v1/orders/full/live"), http.StatusTooManyRequests)
+	require.Equal(t, "this customer has too many open streams; close one", p["detail"])
+}
+
 func TestDebugLogsRequestsWithoutQuery(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{logLevel: slog.LevelDebug})
@@ -187,22 +195,23 @@ func TestInfoLevelDoesNotLogRequests(t *testing.T) {
 // library does, through the server's middleware.
 type upgrader struct{}
 
-func (upgrader) ServeLive(w http.ResponseWriter, r *http.Request, o eligo.Order, _ auth.Principal) {
+func (upgrader) ServeLive(w http.ResponseWriter, r *http.Request, o eligo.Order, _ auth.Principal) error {
 	if r.URL.Query().Get("mode") == "sse" {
 		w.Header().Set("Content-Type", "text/event-stream")
 		_, _ = io.WriteString(w, "data: "+o.ID+"\n\n")
-		if err := http.NewResponseController(w).Flush(); err != nil {
-			panic(err)
-		}
-		return
+		return http.NewResponseController(w).Flush()
 	}
 	conn, brw, err := w.(http.Hijacker).Hijack()
 	if err != nil {
-		panic(err)
+		return err
 	}
-	defer conn.Close()
-	_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n" + o.ID)
-	_ = brw.Flush()
+	// The stream outlives the handler, as internal/live's does.
+	go func() {
+		defer conn.Close()
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: test\r\nConnection: Upgrade\r\n\r\n" + o.ID)
+		_ = brw.Flush()
+	}()
+	return nil
 }
 
 func TestLiveStreamsThroughMiddleware(t *testing.T) {
