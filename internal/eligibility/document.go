@@ -5,15 +5,11 @@ package eligibility
 
 import (
 	"encoding/json"
-	"hash/fnv"
 	"strconv"
 	"time"
 
 	"github.com/eligo/eligo"
 )
-
-// asOfLayout is RFC 3339 with milliseconds, the contract's as_of format.
-const asOfLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // ActionDecision is the decision for one named action.
 type ActionDecision struct {
@@ -32,16 +28,17 @@ type Document struct {
 // Build decides every action of p (or only action, when not "") for o at now.
 // The caller checks that action exists in p.
 func Build(o *eligo.Order, p *eligo.Policy, action string, now time.Time) Document {
-	d := Document{OrderID: o.ID, Version: o.Version, AsOf: now.UTC()}
-	if action != "" {
-		if a := p.Action(action); a != nil {
-			d.Actions = []ActionDecision{{Action: a.Name, Decision: a.Decide(o, now)}}
-		}
-		return d
-	}
-	d.Actions = make([]ActionDecision, len(p.Actions))
+	return BuildInto(nil, o, p, action, now)
+}
+
+// BuildInto is Build appending the decisions to dst[:0], so a hot caller can
+// pass a stack array and allocate nothing.
+func BuildInto(dst []ActionDecision, o *eligo.Order, p *eligo.Policy, action string, now time.Time) Document {
+	d := Document{OrderID: o.ID, Version: o.Version, AsOf: now.UTC(), Actions: dst[:0]}
 	for i := range p.Actions {
-		d.Actions[i] = ActionDecision{Action: p.Actions[i].Name, Decision: p.Actions[i].Decide(o, now)}
+		if a := &p.Actions[i]; action == "" || a.Name == action {
+			d.Actions = append(d.Actions, ActionDecision{Action: a.Name, Decision: a.Decide(o, now)})
+		}
 	}
 	return d
 }
@@ -61,25 +58,46 @@ func (d *Document) Until() time.Time {
 // ETag returns a strong entity tag that changes whenever the version or any
 // decision changes. It leaves out as_of, so an unchanged answer keeps its tag.
 func (d *Document) ETag() string {
-	h := fnv.New64a()
-	var buf [20]byte
+	var buf [48]byte
+	return string(d.AppendETag(buf[:0]))
+}
+
+// AppendETag appends the ETag to dst.
+func (d *Document) AppendETag(dst []byte) []byte {
+	h := fnvOffset
 	for _, a := range d.Actions {
-		_, _ = h.Write([]byte(a.Action))
-		_, _ = h.Write([]byte(a.Reason))
+		h = fnvString(h, a.Action)
+		h = fnvString(h, a.Reason)
 		if a.Allowed {
-			_, _ = h.Write([]byte{1})
+			h = fnvByte(h, 1)
 		} else {
-			_, _ = h.Write([]byte{0})
+			h = fnvByte(h, 0)
 		}
-		_, _ = h.Write(strconv.AppendInt(buf[:0], a.Until.UnixNano(), 10))
+		for u := uint64(a.Until.UnixNano()); u != 0; u >>= 8 {
+			h = fnvByte(h, byte(u))
+		}
+		h = fnvByte(h, 0xff) // separates one action from the next
 	}
-	tag := make([]byte, 0, 40)
-	tag = append(tag, `"v`...)
-	tag = strconv.AppendInt(tag, d.Version, 10)
-	tag = append(tag, '-')
-	tag = strconv.AppendUint(tag, h.Sum64(), 36)
-	tag = append(tag, '"')
-	return string(tag)
+	dst = append(dst, `"v`...)
+	dst = strconv.AppendInt(dst, d.Version, 10)
+	dst = append(dst, '-')
+	dst = strconv.AppendUint(dst, h, 36)
+	return append(dst, '"')
+}
+
+// FNV-1a, 64 bits, inline so hashing allocates nothing.
+const (
+	fnvOffset uint64 = 14695981039346656037
+	fnvPrime  uint64 = 1099511628211
+)
+
+func fnvByte(h uint64, b byte) uint64 { return (h ^ uint64(b)) * fnvPrime }
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h = fnvByte(h, s[i])
+	}
+	return fnvByte(h, 0)
 }
 
 // AppendJSON appends the document as JSON to dst.
@@ -89,7 +107,7 @@ func (d *Document) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `,"version":`...)
 	dst = strconv.AppendInt(dst, d.Version, 10)
 	dst = append(dst, `,"as_of":"`...)
-	dst = d.AsOf.UTC().AppendFormat(dst, asOfLayout)
+	dst = appendMillis(dst, d.AsOf)
 	dst = append(dst, `","actions":{`...)
 	for i, a := range d.Actions {
 		if i > 0 {
@@ -125,4 +143,37 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	dst = append(dst, s...)
 	return append(dst, '"')
+}
+
+// appendMillis appends t in UTC as RFC 3339 with milliseconds
+// ("2006-01-02T15:04:05.000Z"), the contract's as_of format. It is
+// time.AppendFormat's answer for years 0 to 9999, in a fraction of its time.
+func appendMillis(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	dst = appendDigits(dst, year, 4)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, int(month), 2)
+	dst = append(dst, '-')
+	dst = appendDigits(dst, day, 2)
+	dst = append(dst, 'T')
+	dst = appendDigits(dst, hour, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, minute, 2)
+	dst = append(dst, ':')
+	dst = appendDigits(dst, sec, 2)
+	dst = append(dst, '.')
+	dst = appendDigits(dst, t.Nanosecond()/1e6, 3)
+	return append(dst, 'Z')
+}
+
+// appendDigits appends v, 0 <= v < 10^width, zero-padded to width digits.
+func appendDigits(dst []byte, v, width int) []byte {
+	var buf [4]byte
+	for i := width - 1; i >= 0; i-- {
+		buf[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(dst, buf[:width]...)
 }

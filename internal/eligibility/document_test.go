@@ -49,14 +49,27 @@ func TestETagIgnoresAsOf(t *testing.T) {
 	require.Equal(t, placed.Add(time.Minute), a.Until())
 }
 
+func TestAppendMillisMatchesTimeFormat(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []time.Time{
+		time.Date(2026, 1, 2, 3, 4, 5, 6_999_999, time.UTC),
+		time.Date(1999, 12, 31, 23, 59, 59, 999_999_999, time.FixedZone("x", 3600)),
+		time.Date(2200, 7, 1, 0, 0, 0, 0, time.UTC),
+		time.Unix(0, 0),
+	} {
+		require.Equal(t, tt.UTC().Format("2006-01-02T15:04:05.000Z07:00"), string(appendMillis(nil, tt)))
+	}
+}
+
 func BenchmarkBuildAndEncode(b *testing.B) {
 	placed := time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
 	o := eligo.Order{ID: "ord-123456", PlacedAt: placed, PromisedAt: placed.Add(10 * time.Minute), Version: 3}
 	p := eligo.DefaultPolicy()
 	buf := make([]byte, 0, 512)
+	var actions [4]ActionDecision
 	b.ReportAllocs()
 	for b.Loop() {
-		d := Build(&o, p, "", placed.Add(5*time.Minute))
+		d := BuildInto(actions[:0], &o, p, "", placed.Add(5*time.Minute))
 		buf = d.AppendJSON(buf[:0])
 		_ = d.ETag()
 	}

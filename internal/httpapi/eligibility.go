@@ -30,7 +30,8 @@ func handleEligibility(deps Deps) orderHandler {
 			return
 		}
 		now := deps.Engine.Now()
-		doc := eligibility.Build(&o, policy, action, now)
+		var decisions [4]eligibility.ActionDecision
+		doc := eligibility.BuildInto(decisions[:0], &o, policy, action, now)
 		etag := doc.ETag()
 
 		h := w.Header()
