@@ -1,0 +1,59 @@
+package live
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	subscribers *prometheus.GaugeVec
+	pushes      *prometheus.CounterVec
+	delay       *prometheus.HistogramVec
+	coalesced   prometheus.Counter
+	refused     *prometheus.CounterVec
+	closed      *prometheus.CounterVec
+}
+
+// newMetrics builds the hub's metrics and registers them with reg, unless
+// reg is nil. Registering twice with one registry panics, as
+// prometheus.MustRegister does.
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		subscribers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "eligo_live_subscribers",
+			Help: "Open live streams, by transport (websocket, sse).",
+		}, []string{"transport"}),
+		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eligo_live_pushes_total",
+			Help: "Documents written to live streams, by kind (initial, change, boundary).",
+		}, []string{"kind"}),
+		delay: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "eligo_live_push_delay_seconds",
+			Help:    "From the change reaching the hub (or the boundary falling due) to the document written to the socket, by kind.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"kind"}),
+		coalesced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "eligo_live_coalesced_total",
+			Help: "Documents replaced by a newer one before a slow stream could take them.",
+		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eligo_live_refused_total",
+			Help: "Live streams refused, by reason (max_conns, max_conns_per_customer, shutting_down, bad_request, token_expired).",
+		}, []string{"reason"}),
+		closed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eligo_live_closed_total",
+			Help: "Live streams ended, by reason (client_closed, dead_peer, write_failed, shutdown, token_expired, protocol_error).",
+		}, []string{"reason"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.subscribers, m.pushes, m.delay, m.coalesced, m.refused, m.closed)
+	}
+	return m
+}
+
+// pushed accounts for a document written to a socket.
+func (m *metrics) pushed(msg *message) {
+	m.pushes.WithLabelValues(msg.kind).Inc()
+	m.delay.WithLabelValues(msg.kind).Observe(time.Since(msg.cause).Seconds())
+}

@@ -1,0 +1,51 @@
+package live
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestSSEHeartbeats(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{cfg: Config{PingInterval: 50 * time.Millisecond}})
+	b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
+	s := dialSSE(t, b, "ord-1", nil)
+	s.nextDoc(t)
+	ev, err := s.next()
+	require.NoError(t, err)
+	require.Equal(t, sseEvent{comment: "ping"}, ev)
+}
+
+func TestSSEClientGoneLeavesTheHub(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
+	s := dialSSE(t, b, "ord-1", nil)
+	s.nextDoc(t)
+	require.Equal(t, 1, b.conns())
+	require.NoError(t, s.resp.Body.Close())
+	b.waitConns(t, 0)
+}
+
+func TestWantsEventStream(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		accept []string
+		want   bool
+	}{
+		{"plain", []string{"text/event-stream"}, true},
+		{"among others", []string{"application/json, text/event-stream;q=0.9"}, true},
+		{"second header", []string{"application/json", "text/event-stream"}, true},
+		{"json only", []string{"application/json"}, false},
+		{"none", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRequest(tt.accept)
+			require.Equal(t, tt.want, wantsEventStream(r))
+		})
+	}
+}
