@@ -39,7 +39,11 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (el
 	if err := w.insertOrder(&o); err != nil {
 		return eligo.Order{}, false, err
 	}
-	if _, err := w.insertVersion(nil, &o, p.Who, ""); err != nil {
+	vid, err := w.insertVersion(nil, &o, p.Who, "")
+	if err != nil {
+		return eligo.Order{}, false, err
+	}
+	if err := w.enqueue(&o, vid); err != nil {
 		return eligo.Order{}, false, err
 	}
 	if err := w.commit(); err != nil {

@@ -40,6 +40,10 @@ type Config struct {
 	Build string
 	// Logger receives migration notices. Defaults to discarding.
 	Logger *slog.Logger
+	// Jobs, when set, is called inside the write transaction of every
+	// applied create and update to insert the River jobs it causes. When
+	// nil, no job is inserted.
+	Jobs JobsFunc
 }
 
 // Store is the SQLite OrderStore. It is safe for concurrent use.
@@ -48,6 +52,7 @@ type Store struct {
 	host   string
 	build  string
 	logger *slog.Logger
+	jobs   JobsFunc
 
 	writer *sql.DB // one connection; transactions BEGIN IMMEDIATE
 	reader *sql.DB // query-only connections
@@ -82,7 +87,7 @@ func newStore(cfg *Config) (*Store, error) {
 	if cfg.Path == ":memory:" || strings.HasPrefix(cfg.Path, "file:") || strings.ContainsRune(cfg.Path, '?') {
 		return nil, eligo.Errorf(eligo.EINVALID, "sqlite: path %q is not supported; give a plain file path without '?' (in-memory databases and URIs are not supported)", cfg.Path)
 	}
-	s := &Store{now: cfg.Now, host: cfg.Host, build: cfg.Build, logger: cfg.Logger}
+	s := &Store{now: cfg.Now, host: cfg.Host, build: cfg.Build, logger: cfg.Logger, jobs: cfg.Jobs}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -111,6 +116,9 @@ func (s *Store) open(ctx context.Context, path string) error {
 	s.writer.SetConnMaxLifetime(0)
 	s.writer.SetConnMaxIdleTime(0)
 	if err := s.migrate(ctx); err != nil {
+		return err
+	}
+	if err := s.migrateRiver(ctx); err != nil {
 		return err
 	}
 	if s.reader, err = sql.Open("sqlite", dsn(path, false)); err != nil {

@@ -82,6 +82,9 @@ func (w *writeTx) update(u *eligo.Update) (eligo.UpdateResult, error) {
 	if err := w.recordEventIfAny(u); err != nil {
 		return eligo.UpdateResult{}, err
 	}
+	if err := w.enqueue(&next, vid); err != nil {
+		return eligo.UpdateResult{}, err
+	}
 	return eligo.UpdateResult{Outcome: eligo.OutcomeApplied, Order: next, VersionID: vid}, nil
 }
 

@@ -1,0 +1,169 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+)
+
+// The queues of eligo's jobs. Each has its own workers, so a slow webhook
+// receiver never delays a payment re-check.
+const (
+	QueuePayment  = "payment"
+	QueueOutbound = "outbound"
+	QueueWebhook  = "webhook"
+	// QueueDefault runs embedders' jobs that name no queue.
+	QueueDefault = river.QueueDefault
+)
+
+// WorkersConfig holds what eligo's workers need.
+type WorkersConfig struct {
+	Orders Orders // required
+	// Payments is the payment provider; nil expires unpaid orders at their
+	// timeout without asking.
+	Payments *PaymentProvider
+	// Publisher is the outbound sink; nil fails outbound jobs (they retry
+	// and are never dropped silently).
+	Publisher Publisher
+	// Subscribers are the webhook receivers, with their secrets.
+	Subscribers []Subscriber
+	// HTTPClient sends webhooks; nil means a client with a 10 s timeout.
+	HTTPClient *http.Client
+	// OutboundWait is how long an outbound job waits for an earlier version
+	// of its order (default 1 s).
+	OutboundWait time.Duration
+	Metrics      *Metrics // optional
+	// Extra registers an embedder's own workers.
+	Extra func(*river.Workers)
+}
+
+// NewWorkers registers eligo's workers for a client whose transactions are
+// TTx (*sql.Tx for SQLite, pgx.Tx for PostgreSQL).
+func NewWorkers[TTx any](cfg WorkersConfig) (*river.Workers, error) {
+	if cfg.Orders == nil {
+		return nil, fmt.Errorf("jobs: WorkersConfig.Orders is required")
+	}
+	ws := river.NewWorkers()
+	if err := river.AddWorkerSafely(ws, &PaymentRecheckWorker{Orders: cfg.Orders, Provider: cfg.Payments, Metrics: cfg.Metrics}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(ws, &OutboundEventWorker{Publisher: cfg.Publisher, Earlier: earlierOutbound[TTx](), Wait: cfg.OutboundWait}); err != nil {
+		return nil, err
+	}
+	if err := river.AddWorkerSafely(ws, &WebhookWorker{Subscribers: cfg.Subscribers, Client: cfg.HTTPClient}); err != nil {
+		return nil, err
+	}
+	if cfg.Extra != nil {
+		cfg.Extra(ws)
+	}
+	return ws, nil
+}
+
+// ClientConfig configures a River client. Zero durations mean River's
+// defaults unless said otherwise.
+type ClientConfig struct {
+	// Workers, when set, makes a client that works jobs; nil makes an
+	// insert-only client (what the API needs to enqueue and for River UI).
+	Workers *river.Workers
+	Logger  *slog.Logger
+	// MaxWorkers is the number of jobs run at once per queue (default 10).
+	MaxWorkers int
+	// Queues adds queues for embedders' workers.
+	Queues map[string]river.QueueConfig
+	// FetchPollInterval is how often a queue polls for jobs when no
+	// notification arrives (River's default 1 s).
+	FetchPollInterval time.Duration
+	// JobTimeout bounds one run of a job (default 1 min).
+	JobTimeout time.Duration
+	// RescueStuckJobsAfter is how long a job may stay running before it is
+	// taken to be lost with its worker (a killed process) and run again
+	// (default 5 min; River's own default is 1 h).
+	RescueStuckJobsAfter time.Duration
+	// RetryPolicy replaces River's backoff (attempt^4 s with jitter).
+	RetryPolicy river.ClientRetryPolicy
+	// ID names the client in River's tables; default River's random id.
+	ID string
+}
+
+// Defaults of ClientConfig.
+const (
+	DefaultMaxWorkers           = 10
+	DefaultJobTimeout           = time.Minute
+	DefaultRescueStuckJobsAfter = 5 * time.Minute
+)
+
+// NewClient returns a River client on driver.
+func NewClient[TTx any](driver riverdriver.Driver[TTx], cfg *ClientConfig) (*river.Client[TTx], error) {
+	rc := &river.Config{
+		Logger:               cfg.Logger,
+		FetchPollInterval:    cfg.FetchPollInterval,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueStuckJobsAfter,
+		RetryPolicy:          cfg.RetryPolicy,
+		ID:                   cfg.ID,
+	}
+	if rc.Logger == nil {
+		rc.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d := cfg.FetchPollInterval; d > 0 && d < 100*time.Millisecond {
+		rc.FetchCooldown = d // River's cooldown (100 ms) may not exceed the poll interval
+	}
+	if rc.JobTimeout == 0 {
+		rc.JobTimeout = DefaultJobTimeout
+	}
+	if rc.RescueStuckJobsAfter == 0 {
+		rc.RescueStuckJobsAfter = max(DefaultRescueStuckJobsAfter, rc.JobTimeout)
+	}
+	if cfg.Workers != nil {
+		n := cfg.MaxWorkers
+		if n <= 0 {
+			n = DefaultMaxWorkers
+		}
+		rc.Workers = cfg.Workers
+		rc.Queues = map[string]river.QueueConfig{
+			QueuePayment:  {MaxWorkers: n},
+			QueueOutbound: {MaxWorkers: n},
+			QueueWebhook:  {MaxWorkers: n},
+			QueueDefault:  {MaxWorkers: n},
+		}
+		for name, q := range cfg.Queues {
+			rc.Queues[name] = q
+		}
+	}
+	c, err := river.NewClient(driver, rc)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: river client: %w", err)
+	}
+	return c, nil
+}
+
+// Run starts the client's workers, reports to m (when not nil) and works
+// jobs until ctx ends; then it stops fetching and waits up to stopTimeout
+// for running jobs, after which it cancels them (they are retried later).
+func Run[TTx any](ctx context.Context, c *river.Client[TTx], m *Metrics, stopTimeout time.Duration) error {
+	if m != nil {
+		stop := m.Watch(c)
+		defer stop()
+	}
+	// River cancels running jobs when the context given to Start ends; start
+	// on one that does not, and stop gracefully below.
+	if err := c.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("jobs: start: %w", err)
+	}
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	defer cancel()
+	if err := c.Stop(stopCtx); err != nil {
+		hard, cancelHard := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancelHard()
+		if err := c.StopAndCancel(hard); err != nil {
+			return fmt.Errorf("jobs: stop: %w", err)
+		}
+	}
+	return nil
+}

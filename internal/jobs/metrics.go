@@ -1,0 +1,178 @@
+package jobs
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Metrics reports River's jobs to Prometheus:
+//
+//   - eligo_jobs{state}: jobs by state (available and scheduled are queued,
+//     running, retryable, discarded...), counted in the database when
+//     scraped (at most once per countEvery), so every process sees all of
+//     them;
+//   - eligo_job_attempts_total{kind,result}: attempts this process finished,
+//     by result (completed, retried, discarded, cancelled, snoozed);
+//   - eligo_job_lateness_seconds{kind}: started minus scheduled_at of every
+//     attempt this process started, the lateness of scheduled jobs;
+//   - eligo_job_run_seconds{kind}: how long attempts ran;
+//   - eligo_payment_rechecks_total{result}: what payment re-checks did.
+//
+// A nil *Metrics is valid and records nothing.
+type Metrics struct {
+	attempts *prometheus.CounterVec
+	lateness *prometheus.HistogramVec
+	run      *prometheus.HistogramVec
+	rechecks *prometheus.CounterVec
+	counts   *stateCounts
+}
+
+// countEvery is the longest a scraped job count is reused.
+const countEvery = 5 * time.Second
+
+// NewMetrics registers job metrics with reg. count reads the number of jobs
+// by state; nil leaves eligo_jobs out. CountFunc builds one from a client.
+func NewMetrics(reg prometheus.Registerer, count func(ctx context.Context) (map[rivertype.JobState]int, error)) (*Metrics, error) {
+	m := &Metrics{
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eligo_job_attempts_total",
+			Help: "Job attempts finished by this process, by kind and result (completed, retried, discarded, cancelled, snoozed).",
+		}, []string{"kind", "result"}),
+		lateness: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "eligo_job_lateness_seconds",
+			Help:    "Started minus scheduled_at of job attempts started by this process, by kind.",
+			Buckets: []float64{.01, .05, .1, .25, .5, 1, 2, 3, 5, 7.5, 10, 15, 30, 60, 300},
+		}, []string{"kind"}),
+		run: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "eligo_job_run_seconds",
+			Help:    "How long job attempts ran in this process, by kind.",
+			Buckets: prometheus.ExponentialBuckets(.001, 4, 9),
+		}, []string{"kind"}),
+		rechecks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eligo_payment_rechecks_total",
+			Help: "Payment re-check runs, by result (expired, paid, moot, early, provider_error).",
+		}, []string{"result"}),
+	}
+	cs := []prometheus.Collector{m.attempts, m.lateness, m.run, m.rechecks}
+	if count != nil {
+		m.counts = &stateCounts{count: count, desc: prometheus.NewDesc("eligo_jobs",
+			"Jobs in the database by state (available and scheduled are queued), counted at most every 5 s.",
+			[]string{"state"}, nil)}
+		cs = append(cs, m.counts)
+	}
+	if reg != nil {
+		for _, c := range cs {
+			if err := reg.Register(c); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return m, nil
+}
+
+// CountFunc returns a job counter for NewMetrics that asks c's database.
+func CountFunc[TTx any](c *river.Client[TTx]) func(ctx context.Context) (map[rivertype.JobState]int, error) {
+	return func(ctx context.Context) (map[rivertype.JobState]int, error) {
+		return c.Driver().GetExecutor().JobCountByAllStates(ctx, &riverdriver.JobCountByAllStatesParams{Schema: c.Schema()})
+	}
+}
+
+// Watch subscribes to c's job events and records them until the returned
+// function is called. Call it before c.Start.
+func (m *Metrics) Watch(c interface {
+	Subscribe(kinds ...river.EventKind) (<-chan *river.Event, func())
+}) (stop func()) {
+	if m == nil {
+		return func() {}
+	}
+	events, cancel := c.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed,
+		river.EventKindJobCancelled, river.EventKindJobSnoozed)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range events {
+			m.observe(ev)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+func (m *Metrics) observe(ev *river.Event) {
+	if ev.Job == nil {
+		return
+	}
+	kind := ev.Job.Kind
+	var result string
+	switch ev.Kind {
+	case river.EventKindJobCompleted:
+		result = "completed"
+	case river.EventKindJobCancelled:
+		result = "cancelled"
+	case river.EventKindJobSnoozed:
+		result = "snoozed"
+	case river.EventKindJobFailed:
+		result = "retried"
+		if ev.Job.State == rivertype.JobStateDiscarded {
+			result = "discarded"
+		}
+	default:
+		return
+	}
+	m.attempts.WithLabelValues(kind, result).Inc()
+	if ev.JobStats != nil {
+		m.lateness.WithLabelValues(kind).Observe(ev.JobStats.QueueWaitDuration.Seconds())
+		m.run.WithLabelValues(kind).Observe(ev.JobStats.RunDuration.Seconds())
+	}
+}
+
+func (m *Metrics) recheck(result string) {
+	if m != nil {
+		m.rechecks.WithLabelValues(result).Inc()
+	}
+}
+
+// stateCounts is the eligo_jobs collector: it counts on scrape, and reuses
+// a count younger than countEvery.
+type stateCounts struct {
+	count func(ctx context.Context) (map[rivertype.JobState]int, error)
+	desc  *prometheus.Desc
+
+	mu   sync.Mutex
+	at   time.Time
+	last map[rivertype.JobState]int
+}
+
+var allStates = []rivertype.JobState{
+	rivertype.JobStateAvailable, rivertype.JobStateCancelled, rivertype.JobStateCompleted,
+	rivertype.JobStateDiscarded, rivertype.JobStatePending, rivertype.JobStateRetryable,
+	rivertype.JobStateRunning, rivertype.JobStateScheduled,
+}
+
+func (s *stateCounts) Describe(ch chan<- *prometheus.Desc) { ch <- s.desc }
+
+func (s *stateCounts) Collect(ch chan<- prometheus.Metric) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.last == nil || time.Since(s.at) >= countEvery {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		counts, err := s.count(ctx)
+		cancel()
+		if err != nil {
+			ch <- prometheus.NewInvalidMetric(s.desc, err)
+			return
+		}
+		s.last, s.at = counts, time.Now()
+	}
+	for _, st := range allStates {
+		ch <- prometheus.MustNewConstMetric(s.desc, prometheus.GaugeValue, float64(s.last[st]), string(st))
+	}
+}

@@ -1,0 +1,65 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/eligo/eligo"
+)
+
+// JobsFunc is called inside the write transaction of every applied change,
+// after the order row and its version are written: o is the order after the
+// change (o.Version 1 for a create) and versionID the version just recorded.
+// It inserts the jobs the change causes with River's InsertManyTx on tx, so
+// that they commit with the change or not at all. An error rolls the whole
+// transaction back.
+type JobsFunc func(ctx context.Context, tx *sql.Tx, o *eligo.Order, versionID int64) error
+
+// DB returns the store's write pool: one connection whose transactions
+// begin with BEGIN IMMEDIATE. River's client runs on it (riversqlite expects
+// a pool of one connection), so River's writes and the store's queue for the
+// same connection in this process instead of failing with SQLITE_BUSY, and
+// jobs inserted in the store's transaction are visible to River the moment
+// it commits. The pool must not be used after Close.
+func (s *Store) DB() *sql.DB { return s.writer }
+
+// enqueue runs the jobs hook, if any, for an applied change.
+func (w *writeTx) enqueue(o *eligo.Order, versionID int64) error {
+	if w.store.jobs == nil {
+		return nil
+	}
+	if err := w.store.jobs(w.ctx, w.tx, o, versionID); err != nil {
+		return fmt.Errorf("sqlite: enqueue jobs for order %s version %d: %w", o.ID, o.Version, err)
+	}
+	return nil
+}
+
+// migrateRiver applies River's migrations (its river_* tables) in one
+// BEGIN IMMEDIATE transaction, so two processes opening a new file apply
+// them once.
+func (s *Store) migrateRiver(ctx context.Context) error {
+	m, err := rivermigrate.New(riversqlite.New(s.writer), &rivermigrate.Config{Logger: s.logger})
+	if err != nil {
+		return fmt.Errorf("sqlite: river migrations: %w", err)
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: river migrations: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: river migrations: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: river migrations: %w", err)
+	}
+	for _, v := range res.Versions {
+		s.logger.InfoContext(ctx, "sqlite: applied river migration", "version", v.Version, "name", v.Name)
+	}
+	return nil
+}
