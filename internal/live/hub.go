@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -15,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eligo/eligo"
-	"github.com/eligo/eligo/internal/auth"
 	"github.com/eligo/eligo/internal/eligibility"
 )
 
@@ -87,22 +83,6 @@ type watch struct {
 	boundary deadline
 }
 
-// protocol is a way of streaming documents: WebSocket or SSE.
-type protocol interface {
-	name() string
-	// upgrade turns the request into a stream and returns its connection
-	// and what to read the client from.
-	upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, io.Reader, error)
-	// document frames one document.
-	document(doc []byte) []byte
-	// keepAlive is the frame sent every ping interval.
-	keepAlive() []byte
-	// goodbye is the last frame, and whether the peer answers it.
-	goodbye(code int, reason string) (frame []byte, waitForPeer bool)
-	// readLoop reads the client until the stream ends, then leaves the hub.
-	readLoop(s *subscriber)
-}
-
 // New returns a hub. Call Run for boundaries and pings, and Shutdown to
 // close every stream. New panics without Config.ReadModel or Config.Policy,
 // or when the metrics are already registered with Config.Registerer.
@@ -140,184 +120,6 @@ func New(cfg Config) *Hub {
 		wake:        make(chan struct{}, 1),
 		left:        make(chan struct{}, 1),
 	}
-}
-
-// ServeLive opens a stream of o's eligibility documents for p: a WebSocket
-// when r asks for an upgrade, SSE when it accepts text/event-stream. The
-// caller has authenticated p, checked that p may watch o, and written
-// nothing.
-//
-// Before writing anything ServeLive may refuse with an *eligo.Error:
-// EINVALID for a request that is neither, EUNAUTHORIZED for an expired
-// token, ETOOMANY at a connection limit, EUNAVAILABLE while shutting down.
-// Once the connection is upgraded it returns nil; the stream then lives on
-// without the caller's goroutine.
-func (h *Hub) ServeLive(w http.ResponseWriter, r *http.Request, o eligo.Order, p auth.Principal) error {
-	proto, err := negotiate(r)
-	if err != nil {
-		h.metrics.refused.WithLabelValues("bad_request").Inc()
-		return err
-	}
-	if !p.Service && !p.ExpiresAt.IsZero() && !h.cfg.Now().Before(p.ExpiresAt) {
-		h.metrics.refused.WithLabelValues("token_expired").Inc()
-		return eligo.Errorf(eligo.EUNAUTHORIZED, "the access token has expired; get a new one")
-	}
-	customer := ""
-	if !p.Service {
-		customer = p.CustomerID
-	}
-	if err := h.reserve(customer); err != nil {
-		return err
-	}
-	conn, in, err := proto.upgrade(w, r)
-	if err != nil {
-		// The handshake was checked before, so this is the connection
-		// failing; whatever could be answered has been.
-		h.release(customer)
-		h.cfg.Logger.DebugContext(r.Context(), "live upgrade failed", "order_id", o.ID, "err", err)
-		return nil
-	}
-	s := &subscriber{hub: h, proto: proto, conn: conn, raw: rawConn(conn), in: in, orderID: o.ID, customer: customer}
-	s.expiry = deadline{index: -1, sub: s}
-	var expires time.Time
-	if !p.Service {
-		expires = p.ExpiresAt
-	}
-	h.join(r.Context(), s, o, expires)
-	go proto.readLoop(s)
-	return nil
-}
-
-// negotiate picks the protocol r asks for.
-func negotiate(r *http.Request) (protocol, error) {
-	switch {
-	case isWebSocket(r):
-		return websocketProtocol{}, checkWebSocket(r)
-	case !wantsEventStream(r):
-		return nil, eligo.Errorf(eligo.EINVALID, "this is a stream: open it as a WebSocket, or as Server-Sent Events with Accept: text/event-stream")
-	case r.ProtoMajor != 1:
-		return nil, eligo.Errorf(eligo.EINVALID, "the event stream is served over HTTP/1.1; this request is %s", r.Proto)
-	}
-	return sseProtocol{}, nil
-}
-
-// reserve takes a connection slot for a customer ("" for a service).
-func (h *Hub) reserve(customer string) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	switch {
-	case h.closing:
-		h.metrics.refused.WithLabelValues("shutting_down").Inc()
-		return eligo.Errorf(eligo.EUNAVAILABLE, "the server is shutting down; reconnect in a moment")
-	case h.conns >= h.cfg.MaxConns:
-		h.metrics.refused.WithLabelValues("max_conns").Inc()
-		return eligo.Errorf(eligo.ETOOMANY, "this server holds its limit of %d live streams; retry later", h.cfg.MaxConns)
-	case customer != "" && h.perCustomer[customer] >= h.cfg.MaxConnsPerCustomer:
-		h.metrics.refused.WithLabelValues("max_conns_per_customer").Inc()
-		return eligo.Errorf(eligo.ETOOMANY, "customer %q already has %d live streams open, the limit; close one first", customer, h.cfg.MaxConnsPerCustomer)
-	}
-	h.conns++
-	if customer != "" {
-		h.perCustomer[customer]++
-	}
-	return nil
-}
-
-// release gives back a slot taken by reserve.
-func (h *Hub) release(customer string) {
-	h.mu.Lock()
-	h.releaseLocked(customer)
-	h.mu.Unlock()
-	h.notifyLeft()
-}
-
-// notifyLeft tells a waiting Shutdown that a slot was given back.
-func (h *Hub) notifyLeft() {
-	select {
-	case h.left <- struct{}{}:
-	default:
-	}
-}
-
-func (h *Hub) releaseLocked(customer string) {
-	h.conns--
-	if customer == "" {
-		return
-	}
-	if h.perCustomer[customer]--; h.perCustomer[customer] <= 0 {
-		delete(h.perCustomer, customer)
-	}
-}
-
-// join registers s as a watcher of o and sends it the current document.
-func (h *Hub) join(ctx context.Context, s *subscriber, o eligo.Order, expires time.Time) {
-	h.mu.Lock()
-	w := h.watches[o.ID]
-	if w == nil {
-		w = &watch{order: o}
-		w.boundary = deadline{index: -1, watch: w}
-		h.watches[o.ID] = w
-	}
-	w.subs = append(w.subs, s)
-	s.watch = w
-	h.subs[s] = struct{}{}
-	s.nextPing = time.Now().Add(h.cfg.PingInterval)
-	if !expires.IsZero() {
-		h.arm(&s.expiry, expires)
-	}
-	closing := h.closing
-	h.mu.Unlock()
-	h.metrics.subscribers.WithLabelValues(s.proto.name()).Inc()
-
-	// Every commit from now on reaches the watch through OrderChanged (or
-	// the fan-out); one made before is in the read model, maybe newer than o.
-	if cur, ok, err := h.cfg.ReadModel.Get(ctx, o.ID); err != nil {
-		h.cfg.Logger.WarnContext(ctx, "live: read model get failed; starting from the order as given", "order_id", o.ID, "err", err)
-	} else if ok {
-		h.advance(cur, time.Now())
-	}
-
-	h.mu.Lock()
-	var m *message
-	if !s.hasVersion(w.order.Version) {
-		m = h.build(w, h.cfg.Now(), pushInitial, time.Now())
-	}
-	h.mu.Unlock()
-	if m != nil {
-		s.offer(m)
-	}
-	if closing {
-		s.close(CloseGoingAway, "server shutting down", endShutdown)
-	}
-}
-
-// leave removes s from the hub once its stream has ended, with the
-// order's boundary when s was its last watcher.
-func (h *Hub) leave(s *subscriber) {
-	_ = s.conn.Close()
-	h.mu.Lock()
-	delete(h.subs, s)
-	h.timers.remove(&s.expiry)
-	w := s.watch
-	if i := slices.Index(w.subs, s); i >= 0 {
-		w.subs = slices.Delete(w.subs, i, i+1)
-	}
-	if len(w.subs) == 0 {
-		delete(h.watches, s.orderID)
-		h.timers.remove(&w.boundary)
-	}
-	h.releaseLocked(s.customer)
-	h.mu.Unlock()
-
-	s.mu.Lock()
-	why := s.endReason
-	s.mu.Unlock()
-	if why == "" {
-		why = endClientClosed
-	}
-	h.metrics.subscribers.WithLabelValues(s.proto.name()).Dec()
-	h.metrics.closed.WithLabelValues(why).Inc()
-	h.notifyLeft()
 }
 
 // OrderChanged implements engine.Listener: it announces the change to the

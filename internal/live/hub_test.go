@@ -190,8 +190,12 @@ func TestOutOfOrderChangesNeverGoBack(t *testing.T) {
 	v4 := v3
 	v4.Version = 4
 	b.commit(t, v4)
-	require.EqualValues(t, 3, readWS(t, ws).Version)
-	require.EqualValues(t, 4, readWS(t, ws).Version)
+	// 3 may be coalesced into 4 when both wait behind a write; 2 never comes.
+	d := readWS(t, ws)
+	if d.Version == 3 {
+		d = readWS(t, ws)
+	}
+	require.EqualValues(t, 4, d.Version)
 }
 
 // Many goroutines committing one order's changes at once: the last
