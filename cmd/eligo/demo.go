@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/eligo/eligo/internal/auth"
+	"github.com/eligo/eligo/internal/loadgen"
 )
 
 // demoConfig shapes the simulated fulfillment.
@@ -22,8 +23,9 @@ type demoConfig struct {
 	Seed     uint64
 }
 
-// runDemo starts the embedded server and a simulated fulfillment against it,
-// printing a live summary. It fails if any answer was wrong.
+// runDemo starts the embedded server and a simulated fulfillment against it
+// (the load generator's engine, at a demo's scale), printing a live
+// summary. It fails if any answer was wrong.
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	cfg, logLevel := serverFlags(fs, getenv, "127.0.0.1:8080")
@@ -71,20 +73,64 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	go func() { served <- s.Serve(ctx) }()
 
 	printDemoIntro(stdout, s, &dc)
-	sim := newSimulation(s.URL, s.Secrets, dc)
-	summary := sim.Run(ctx, stdout)
-	fmt.Fprintf(stdout, "\n%s\n", summary.final())
-	if summary.Wrong.Load() == 0 && dc.Duration == 0 {
+	report, err := loadgen.Run(ctx, demoLoad(s, &dc, demoProgress(stdout)))
+	if err != nil {
+		return err
+	}
+	summary := report.Snapshot()
+	fmt.Fprintf(stdout, "\nsummary: %s\n", summary.Line())
+	for _, w := range report.WrongSamples {
+		fmt.Fprintf(stdout, "  wrong: %s\n", w)
+	}
+	if report.Wrong == 0 && dc.Duration == 0 {
 		fmt.Fprintf(stdout, "Simulation done; eligo keeps serving on %s until Ctrl-C.\n", s.URL)
 	}
 	<-ctx.Done()
 	if err := <-served; err != nil {
 		return err
 	}
-	if n := summary.Wrong.Load(); n > 0 {
-		return fmt.Errorf("demo: %d wrong answers", n)
+	if report.Wrong > 0 {
+		return fmt.Errorf("demo: %d wrong answers", report.Wrong)
 	}
 	return nil
+}
+
+// demoLoad is the load generator's script at the demo's scale: a third of
+// the customers press Cancel, a fifth watch the chat page.
+func demoLoad(s *server, dc *demoConfig, progress func(loadgen.Snapshot)) loadgen.Config {
+	return loadgen.Config{
+		BaseURL:        s.URL,
+		ServiceToken:   s.Secrets.ServiceTokens[0],
+		CustomerSecret: []byte(s.Secrets.CustomerSecret),
+		OrderPrefix:    "demo-",
+		CustomerPrefix: "cust-",
+		Orders:         dc.Orders,
+		Ramp:           dc.Ramp,
+		Promise:        dc.Promise,
+		Poll:           dc.Poll,
+		ChatShare:      0.2,
+		CancelShare:    1.0 / 3,
+		PayLaterShare:  0.2,
+		UnpaidShare:    0.02,
+		Seed:           dc.Seed,
+		Conns:          32,
+		WriteConns:     16,
+		Progress:       progress,
+	}
+}
+
+// demoProgress prints the summary line once a second on a terminal, where
+// it is redrawn in place, and every five seconds elsewhere.
+func demoProgress(w io.Writer) func(loadgen.Snapshot) {
+	n := 0
+	tty := isTerminal(w)
+	return func(s loadgen.Snapshot) {
+		if tty {
+			fmt.Fprintf(w, "\r%s", s.Line())
+		} else if n++; n%5 == 0 {
+			fmt.Fprintln(w, s.Line())
+		}
+	}
 }
 
 func printDemoIntro(w io.Writer, s *server, dc *demoConfig) {
@@ -101,4 +147,15 @@ Try it while it runs:
   curl -s %s/metrics | grep ^eligo_
 
 `, dc.Orders, dc.Promise, dc.Ramp, dc.Poll, s.Secrets.ServiceTokens[0], s.URL, s.URL, tok, s.URL, s.URL)
+}
+
+// isTerminal reports whether w is a terminal, where the summary line is
+// redrawn in place; elsewhere it is printed every few seconds.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -13,6 +13,7 @@ const usage = `eligo answers "may this customer still do X with this order, righ
 Usage:
   eligo serve    run the API on the embedded store (no servers needed)
   eligo demo     run the API and a simulated fulfillment on a compressed clock
+  eligo load     play the article's traffic against a running server and check every answer
   eligo token    mint credentials: eligo token customer --customer ID --ttl 1h
   eligo version  print the build version
 
@@ -32,6 +33,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, rest, getenv, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, rest, getenv, stdout, stderr)
+	case "load":
+		return runLoad(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		return runToken(rest, getenv, stdout, stderr)
 	case "version":

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/eligo/eligo/internal/loadgen"
+)
+
+// runLoad plays the article's traffic against a running eligo and reports
+// how fast it answered and whether every answer was right; with --ratio it
+// measures the read path against /healthz instead. It fails when any answer
+// was wrong.
+func runLoad(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	url := fs.String("url", envOr(getenv, "ELIGO_URL", "http://127.0.0.1:8080"), "the server (env ELIGO_URL)")
+	token := fs.String("token", envOr(getenv, "ELIGO_SERVICE_TOKEN", firstToken(getenv("ELIGO_SERVICE_TOKENS"))), "service token (env ELIGO_SERVICE_TOKEN, or the first of ELIGO_SERVICE_TOKENS)")
+	secret := fs.String("customer-secret", getenv("ELIGO_CUSTOMER_TOKEN_SECRET"), "secret that signs customer tokens (env ELIGO_CUSTOMER_TOKEN_SECRET)")
+	dataDir := fs.String("data-dir", getenv("ELIGO_DATA_DIR"), "the server's data directory: what --token and --customer-secret leave unset is read from its secrets.json (env ELIGO_DATA_DIR)")
+	duration := fs.Duration("duration", 60*time.Second, "how long the run may last; the script is fitted into it")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pid := fs.Int("server-pid", 0, "the server's process id, to report its resident memory from /proc")
+	var c loadgen.Config
+	fs.IntVar(&c.Orders, "orders", 60000, "orders to place")
+	fs.DurationVar(&c.Promise, "promise", 0, "delivery promise, the article's 10 minutes compressed (0: 30% of --duration)")
+	fs.DurationVar(&c.Ramp, "ramp", 0, "orders are placed evenly over this span (0: 30% of --duration)")
+	fs.DurationVar(&c.Poll, "poll", 0, "how often a map page reads eligibility, the article's 30 s compressed (0: the promise / 20)")
+	fs.Float64Var(&c.ChatShare, "chat-share", 0.1, "share of customers on the chat page, watching the live stream")
+	fs.Float64Var(&c.CancelShare, "cancel-share", 1.0/3, "share of customers who press Cancel")
+	fs.Float64Var(&c.PayLaterShare, "pay-later-share", 0.2, "share of orders paid after they are placed, before a payment timeout")
+	fs.Float64Var(&c.UnpaidShare, "unpaid-share", 0.02, "share of orders never paid")
+	fs.IntVar(&c.Conns, "conns", 64, "map-page reads at once")
+	fs.IntVar(&c.WriteConns, "write-conns", 32, "creates at once, and cancels at once")
+	fs.IntVar(&c.Partitions, "partitions", 4, "event streams, each posting one batch at a time")
+	fs.IntVar(&c.BatchMax, "batch", 500, "most events in one POST /v1/events")
+	fs.IntVar(&c.MaxLive, "max-live", 10000, "most live streams open at once")
+	fs.DurationVar(&c.Timeout, "timeout", time.Minute, "limit of each request")
+	fs.DurationVar(&c.ClockTolerance, "clock-tolerance", 50*time.Millisecond, "how far the server's clock may be from this one")
+	fs.DurationVar(&c.PushTimeout, "push-timeout", 5*time.Second, "how long a chat page waits for the last version on the stream before it counts as lost")
+	fs.Uint64Var(&c.Seed, "seed", uint64(time.Now().UnixNano()), "random seed of the script")
+	prefix := fs.String("id-prefix", "", "prefix of the order ids (default: load- and a random run id)")
+	var rc loadgen.RatioConfig
+	ratio := fs.Bool("ratio", false, "measure the read path instead: eligibility against /healthz, interleaved rounds, same client")
+	fs.StringVar(&rc.Tool, "ratio-tool", "go", "client of the ratio benchmark: go (this process) or wrk (github.com/wg/wrk, on PATH)")
+	fs.IntVar(&rc.Rounds, "ratio-rounds", 10, "rounds of the ratio benchmark; each measures both endpoints")
+	fs.DurationVar(&rc.Round, "ratio-phase", 2*time.Second, "how long each endpoint is measured in a round")
+	fs.IntVar(&rc.Orders, "ratio-orders", 1000, "orders created for the ratio benchmark's eligibility reads")
+	fs.IntVar(&rc.Conns, "ratio-conns", 32, "connections of the ratio benchmark's client")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		if errors.Is(err, errHelp) {
+			return nil
+		}
+		return err
+	}
+	if *dataDir != "" && (*token == "" || *secret == "") {
+		sec, err := readSecretsFile(*dataDir)
+		if err != nil {
+			return err
+		}
+		if *token == "" {
+			*token = sec.ServiceTokens[0]
+		}
+		if *secret == "" {
+			*secret = sec.CustomerSecret
+		}
+	}
+	if *token == "" || *secret == "" {
+		return errors.New("load: needs the service token and the customer-token secret: --token and --customer-secret (or ELIGO_SERVICE_TOKEN and ELIGO_CUSTOMER_TOKEN_SECRET), or --data-dir of the server")
+	}
+	if *prefix == "" {
+		*prefix = "load-" + runID() + "-"
+	}
+	if *ratio {
+		rc.BaseURL, rc.ServiceToken, rc.CustomerSecret, rc.OrderPrefix = *url, *token, []byte(*secret), *prefix
+		rc.Progress = stderr
+		rep, err := loadgen.Ratio(ctx, rc)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			_, err = stdout.Write(rep.JSON())
+		} else {
+			_, err = io.WriteString(stdout, rep.Text())
+		}
+		return err
+	}
+
+	if *duration <= 0 {
+		return errors.New("load: --duration must be positive")
+	}
+	fitScript(&c, *duration)
+	c.BaseURL, c.ServiceToken, c.CustomerSecret, c.ServerPID = *url, *token, []byte(*secret), *pid
+	c.OrderPrefix, c.CustomerPrefix = *prefix, *prefix+"cust-"
+	c.Progress = loadProgress(stderr)
+	ctx, cancel := context.WithTimeout(ctx, *duration)
+	defer cancel()
+	fmt.Fprintf(stderr, "eligo load: %d orders against %s over at most %s (promise %s, ramp %s, poll %s), ids %s*\n",
+		c.Orders, c.BaseURL, *duration, c.Promise, c.Ramp, c.Poll, c.OrderPrefix)
+	rep, err := loadgen.Run(ctx, c)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		_, err = stdout.Write(rep.JSON())
+	} else {
+		_, err = io.WriteString(stdout, rep.Text())
+	}
+	if err != nil {
+		return err
+	}
+	if rep.Wrong > 0 {
+		return fmt.Errorf("load: %d wrong answers", rep.Wrong)
+	}
+	return nil
+}
+
+// fitScript fills in the script's timing from the run's duration: orders
+// are placed over the first 30% of it and promised in 30% of it, so the
+// last driver (who arrives by one and a half promises, and delivers a tenth
+// of a promise later) is done by about 80% of it.
+func fitScript(c *loadgen.Config, d time.Duration) {
+	part := (d * 3 / 10).Truncate(time.Millisecond)
+	if c.Promise == 0 {
+		c.Promise = part
+	}
+	if c.Ramp == 0 {
+		c.Ramp = part
+	}
+	if c.Poll == 0 {
+		c.Poll = c.Promise / 20
+	}
+}
+
+// loadProgress prints the summary line and the request rate every five
+// seconds.
+func loadProgress(w io.Writer) func(loadgen.Snapshot) {
+	var last loadgen.Snapshot
+	return func(s loadgen.Snapshot) {
+		if s.Elapsed.Round(time.Second)%(5*time.Second) != 0 {
+			return
+		}
+		rate := float64(s.Requests-last.Requests) / math.Max((s.Elapsed-last.Elapsed).Seconds(), 1e-9)
+		last = s
+		fmt.Fprintf(w, "[%3.0fs] %.0f req/s | finished %d | %s\n", s.Elapsed.Seconds(), rate, s.Finished, s.Line())
+	}
+}
+
+// readSecretsFile reads the secrets a server generated in its data
+// directory, without ever creating them.
+func readSecretsFile(dir string) (secrets, error) {
+	if _, err := os.Stat(filepath.Join(dir, secretsFile)); err != nil {
+		return secrets{}, fmt.Errorf("load: no %s in %s (%v); pass --token and --customer-secret", secretsFile, dir, err)
+	}
+	return storedSecrets(dir)
+}
+
+func firstToken(list string) string {
+	first, _, _ := strings.Cut(list, ",")
+	return strings.TrimSpace(first)
+}
+
+func runID() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,359 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/eligo/eligo/internal/auth"
+)
+
+// RatioConfig is the read-path benchmark: GET eligibility against GET
+// /healthz of the same server, measured by the same client in alternating
+// phases of the same run, so that the client's own cost and the machine's
+// noise weigh on both alike.
+type RatioConfig struct {
+	BaseURL        string
+	ServiceToken   string
+	CustomerSecret []byte
+	OrderPrefix    string
+	// Orders are created (promised an hour out, so every answer is the
+	// same for the whole run) and read in turn, each with its customer's
+	// token; /healthz is sent the same Authorization headers.
+	Orders int
+	// Rounds of two phases, eligibility and /healthz, each lasting Round;
+	// odd rounds run /healthz first.
+	Rounds int
+	Round  time.Duration
+	Conns  int
+	// Tool is "go" (this process's HTTP client) or "wrk" (wrk on PATH,
+	// with a Lua script that sets the Authorization header).
+	Tool string
+	// Progress, when set, gets one line per round.
+	Progress io.Writer
+}
+
+// RatioReport is the result of the read-path benchmark.
+type RatioReport struct {
+	Target string       `json:"target"`
+	Tool   string       `json:"tool"`
+	Conns  int          `json:"conns"`
+	Orders int          `json:"orders"`
+	Rounds []RatioRound `json:"rounds"`
+	// MedianRatio is the median over rounds of eligibility req/s divided by
+	// /healthz req/s; the target is at least 0.90.
+	MedianRatio      float64 `json:"median_ratio"`
+	EligibilityRPS   float64 `json:"eligibility_median_rps"`
+	HealthzRPS       float64 `json:"healthz_median_rps"`
+	EligibilityP50Ms float64 `json:"eligibility_median_p50_ms"`
+	HealthzP50Ms     float64 `json:"healthz_median_p50_ms"`
+	Errors           int64   `json:"errors"`
+}
+
+// RatioRound is one round: both endpoints, back to back.
+type RatioRound struct {
+	Eligibility Phase   `json:"eligibility"`
+	Healthz     Phase   `json:"healthz"`
+	Ratio       float64 `json:"ratio"`
+}
+
+// Phase is one endpoint measured for one phase.
+type Phase struct {
+	Requests int64   `json:"requests"`
+	RPS      float64 `json:"requests_per_second"`
+	Errors   int64   `json:"errors"`
+	P50Ms    float64 `json:"p50_ms"`
+	P99Ms    float64 `json:"p99_ms"`
+}
+
+// Ratio runs the read-path benchmark.
+func Ratio(ctx context.Context, c RatioConfig) (*RatioReport, error) {
+	if c.Orders < 1 || c.Rounds < 1 || c.Round <= 0 || c.Conns < 1 {
+		return nil, errors.New("loadgen: the ratio benchmark needs at least one order, round and connection, and a positive phase")
+	}
+	if c.Tool != "go" && c.Tool != "wrk" {
+		return nil, fmt.Errorf("loadgen: ratio tool %q is neither go nor wrk", c.Tool)
+	}
+	api := NewClient(c.BaseURL, 16, time.Minute)
+	defer api.http.CloseIdleConnections()
+	targets, err := seedOrders(ctx, api, &c)
+	if err != nil {
+		return nil, err
+	}
+	var phase func(ctx context.Context, healthz bool) (Phase, error)
+	switch c.Tool {
+	case "go":
+		client := &http.Client{Transport: newTransport(c.Conns)}
+		defer client.CloseIdleConnections()
+		phase = goPhase(&c, client, targets)
+	case "wrk":
+		script, err := wrkScript(targets)
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(script)
+		phase = wrkPhase(&c, script)
+	}
+	rep := &RatioReport{Target: c.BaseURL, Tool: c.Tool, Conns: c.Conns, Orders: c.Orders}
+	for i := range c.Rounds {
+		var rd RatioRound
+		for _, healthz := range [][2]bool{{false, true}, {true, false}}[i%2] {
+			p, err := phase(ctx, healthz)
+			if err != nil {
+				return nil, err
+			}
+			if healthz {
+				rd.Healthz = p
+			} else {
+				rd.Eligibility = p
+			}
+		}
+		if rd.Healthz.RPS > 0 {
+			rd.Ratio = rd.Eligibility.RPS / rd.Healthz.RPS
+		}
+		rep.Rounds = append(rep.Rounds, rd)
+		rep.Errors += rd.Eligibility.Errors + rd.Healthz.Errors
+		if c.Progress != nil {
+			fmt.Fprintf(c.Progress, "round %d/%d: eligibility %.0f req/s, /healthz %.0f req/s, ratio %.3f\n", i+1, c.Rounds, rd.Eligibility.RPS, rd.Healthz.RPS, rd.Ratio)
+		}
+	}
+	med := func(f func(RatioRound) float64) float64 {
+		v := make([]float64, len(rep.Rounds))
+		for i, r := range rep.Rounds {
+			v[i] = f(r)
+		}
+		return median(v)
+	}
+	rep.MedianRatio = med(func(r RatioRound) float64 { return r.Ratio })
+	rep.EligibilityRPS = med(func(r RatioRound) float64 { return r.Eligibility.RPS })
+	rep.HealthzRPS = med(func(r RatioRound) float64 { return r.Healthz.RPS })
+	rep.EligibilityP50Ms = med(func(r RatioRound) float64 { return r.Eligibility.P50Ms })
+	rep.HealthzP50Ms = med(func(r RatioRound) float64 { return r.Healthz.P50Ms })
+	return rep, nil
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// ratioTarget is one order to read, with its customer's token.
+type ratioTarget struct{ path, auth string }
+
+// seedOrders creates the benchmark's orders, promised an hour out.
+func seedOrders(ctx context.Context, api *Client, c *RatioConfig) ([]ratioTarget, error) {
+	targets := make([]ratioTarget, c.Orders)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	promised := time.Now().Add(time.Hour).UTC().Truncate(time.Millisecond)
+	for range 16 {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < c.Orders; i = int(next.Add(1)) - 1 {
+				id, cust := fmt.Sprintf("%sratio-%d", c.OrderPrefix, i+1), fmt.Sprintf("%sratio-cust-%d", c.OrderPrefix, i+1)
+				code, err := api.Do(ctx, http.MethodPost, "/v1/orders", c.ServiceToken, map[string]any{"id": id, "customer_id": cust, "promised_at": promised}, nil)
+				if err == nil && code != http.StatusCreated {
+					err = fmt.Errorf("loadgen: creating order %s: status %d", id, code)
+				}
+				tok, terr := auth.MintCustomerToken(c.CustomerSecret, cust, 24*time.Hour, time.Now())
+				if err = errors.Join(err, terr); err != nil {
+					errs <- err
+					return
+				}
+				targets[i] = ratioTarget{path: "/v1/orders/" + id + "/eligibility", auth: "Bearer " + tok}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return nil, err
+	}
+	return targets, nil
+}
+
+// goPhase measures with this process's client: Conns workers, each reading
+// the targets in turn on its kept-alive connection.
+func goPhase(c *RatioConfig, client *http.Client, targets []ratioTarget) func(ctx context.Context, healthz bool) (Phase, error) {
+	return func(ctx context.Context, healthz bool) (Phase, error) {
+		var lat histogram
+		var n, failed atomic.Int64
+		pctx, cancel := context.WithTimeout(ctx, c.Round)
+		defer cancel()
+		start := time.Now()
+		var wg sync.WaitGroup
+		for w := range c.Conns {
+			wg.Go(func() {
+				for i := w; pctx.Err() == nil; i += c.Conns {
+					t := targets[i%len(targets)]
+					path := t.path
+					if healthz {
+						path = "/healthz"
+					}
+					req, _ := http.NewRequestWithContext(pctx, http.MethodGet, c.BaseURL+path, nil)
+					req.Header["Authorization"] = []string{t.auth}
+					sent := time.Now()
+					resp, err := client.Do(req)
+					if err == nil {
+						_, err = io.Copy(io.Discard, resp.Body)
+						resp.Body.Close()
+					}
+					if pctx.Err() != nil {
+						return
+					}
+					lat.Observe(time.Since(sent))
+					n.Add(1)
+					if err != nil || resp.StatusCode != http.StatusOK {
+						failed.Add(1)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		secs := time.Since(start).Seconds()
+		return Phase{Requests: n.Load(), RPS: float64(n.Load()) / secs, Errors: failed.Load(), P50Ms: msf(lat.Quantile(0.5)), P99Ms: msf(lat.Quantile(0.99))}, nil
+	}
+}
+
+// wrkScript writes the Lua script that sends wrk's requests: the targets
+// in turn, each with its Authorization header; the path is /healthz when
+// wrk is given the argument "healthz".
+func wrkScript(targets []ratioTarget) (string, error) {
+	var b bytes.Buffer
+	b.WriteString("local targets = {\n")
+	for _, t := range targets {
+		p, _ := json.Marshal(t.path)
+		a, _ := json.Marshal(t.auth)
+		fmt.Fprintf(&b, "  {%s, %s},\n", p, a)
+	}
+	b.WriteString(`}
+local n = #targets
+local i = 0
+local healthz = false
+function init(args)
+  healthz = args[1] == "healthz"
+  i = math.random(n)
+end
+function request()
+  i = i % n + 1
+  local t = targets[i]
+  local path = t[1]
+  if healthz then path = "/healthz" end
+  return wrk.format("GET", path, {["Authorization"] = t[2]})
+end
+`)
+	f, err := os.CreateTemp("", "eligo-ratio-*.lua")
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.Write(b.Bytes()); err != nil {
+		f.Close()
+		return "", err
+	}
+	return f.Name(), f.Close()
+}
+
+var (
+	wrkRPS      = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	wrkTotal    = regexp.MustCompile(`([0-9]+) requests in`)
+	wrkNon2xx   = regexp.MustCompile(`Non-2xx or 3xx responses:\s+([0-9]+)`)
+	wrkSockErr  = regexp.MustCompile(`Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+)`)
+	wrkQuantile = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([0-9.]+)(us|ms|s)\s*$`)
+)
+
+// wrkPhase measures with wrk: two threads, Conns connections.
+func wrkPhase(c *RatioConfig, script string) func(ctx context.Context, healthz bool) (Phase, error) {
+	return func(ctx context.Context, healthz bool) (Phase, error) {
+		arg := "eligibility"
+		if healthz {
+			arg = "healthz"
+		}
+		secs := max(int(c.Round/time.Second), 1)
+		cmd := exec.CommandContext(ctx, "wrk", "-t", strconv.Itoa(min(2, c.Conns)), "-c", strconv.Itoa(c.Conns), "-d", fmt.Sprintf("%ds", secs),
+			"--latency", "-s", script, c.BaseURL, "--", arg)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return Phase{}, fmt.Errorf("loadgen: wrk: %v: %s", err, out)
+		}
+		return parseWrk(string(out))
+	}
+}
+
+// parseWrk reads the figures of wrk's --latency output.
+func parseWrk(out string) (Phase, error) {
+	var p Phase
+	m := wrkRPS.FindStringSubmatch(out)
+	if m == nil {
+		return p, fmt.Errorf("loadgen: no Requests/sec in wrk's output: %s", out)
+	}
+	p.RPS, _ = strconv.ParseFloat(m[1], 64)
+	if m := wrkTotal.FindStringSubmatch(out); m != nil {
+		p.Requests, _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	if m := wrkNon2xx.FindStringSubmatch(out); m != nil {
+		p.Errors, _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	if m := wrkSockErr.FindStringSubmatch(out); m != nil {
+		for _, s := range m[1:] {
+			n, _ := strconv.ParseInt(s, 10, 64)
+			p.Errors += n
+		}
+	}
+	for _, m := range wrkQuantile.FindAllStringSubmatch(out, -1) {
+		v, _ := strconv.ParseFloat(m[2], 64)
+		switch m[3] {
+		case "us":
+			v /= 1000
+		case "s":
+			v *= 1000
+		}
+		if m[1] == "50" {
+			p.P50Ms = v
+		} else {
+			p.P99Ms = v
+		}
+	}
+	return p, nil
+}
+
+// JSON returns the report as indented JSON.
+func (r *RatioReport) JSON() []byte {
+	b, _ := json.MarshalIndent(r, "", "  ")
+	return append(b, '\n')
+}
+
+// Text returns the report for a person.
+func (r *RatioReport) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "read-path ratio against %s, client %s, %d connections, %d orders, %d rounds\n", r.Target, r.Tool, r.Conns, r.Orders, len(r.Rounds))
+	fmt.Fprintf(&b, "  %5s %14s %10s %14s %10s %7s\n", "round", "eligibility/s", "p50 ms", "/healthz/s", "p50 ms", "ratio")
+	for i, rd := range r.Rounds {
+		fmt.Fprintf(&b, "  %5d %14.0f %10.3f %14.0f %10.3f %7.3f\n", i+1, rd.Eligibility.RPS, rd.Eligibility.P50Ms, rd.Healthz.RPS, rd.Healthz.P50Ms, rd.Ratio)
+	}
+	fmt.Fprintf(&b, "  %5s %14.0f %10.3f %14.0f %10.3f %7.3f\n", "median", r.EligibilityRPS, r.EligibilityP50Ms, r.HealthzRPS, r.HealthzP50Ms, r.MedianRatio)
+	verdict := "meets"
+	if r.MedianRatio < 0.90 {
+		verdict = fmt.Sprintf("misses by %.3f", 0.90-r.MedianRatio)
+	}
+	fmt.Fprintf(&b, "ratio (median of rounds) %.3f: %s the target 0.90; errors %d\n", r.MedianRatio, verdict, r.Errors)
+	return b.String()
+}
