@@ -61,10 +61,25 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	b.logf("streams still open: %d of %d", open, len(b.subs))
 	if b.cfg.hold > 0 {
-		b.logf("holding the connections for %s", b.cfg.hold)
+		b.logf("holding the connections for %s (stop the server meanwhile to see how streams end)", b.cfg.hold)
 		time.Sleep(b.cfg.hold)
+		b.logf("streams by how they ended: %v", b.endings())
 	}
 	return nil
+}
+
+// endings counts the streams by how they ended ("open" for those that
+// have not).
+func (b *bench) endings() map[string]int {
+	n := map[string]int{}
+	for _, s := range b.subs {
+		_, why := s.last()
+		if why == "" {
+			why = "open"
+		}
+		n[why]++
+	}
+	return n
 }
 
 // parallel runs f(i) for i in [0, n) with at most conc at once and returns
@@ -217,7 +232,9 @@ func (b *bench) storm(ctx context.Context) error {
 		}
 		bodies[j], _ = json.Marshal(evs)
 	}
+	delayBefore, _ := b.api.pushDelay(ctx)
 	sent := make([]time.Time, total)
+	rtts := make([]time.Duration, nb)
 	version := make([]int64, total)
 	var postErrs atomic.Int64
 	jobs := make(chan int, nb)
@@ -227,6 +244,7 @@ func (b *bench) storm(ctx context.Context) error {
 			for j := range jobs {
 				at := time.Now()
 				res, err := b.api.postEvents(ctx, bodies[j])
+				rtts[j] = time.Since(at)
 				if err != nil {
 					postErrs.Add(1)
 					continue
@@ -283,6 +301,10 @@ func (b *bench) storm(ctx context.Context) error {
 		lat = append(lat, at.Sub(sent[k]))
 	}
 	b.logf("storm push latency, POST -> client has that version or newer (%d changes): %s; never arrived %d", len(lat), summarize(lat), late)
+	b.logf("  (POST /v1/events round trip of a batch of %d: %s)", b.cfg.batch, summarize(rtts))
+	if delayAfter, err := b.api.pushDelay(ctx); err == nil && delayBefore != nil {
+		b.logf("  (server, change reaching the hub -> written to the socket: %s)", delayAfter.since(delayBefore))
+	}
 	return b.verify(ctx, m)
 }
 

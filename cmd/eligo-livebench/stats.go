@@ -2,7 +2,10 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
+	"math"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -52,4 +55,73 @@ func rssKB(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// histogram is a cumulative Prometheus histogram: upper bound -> count.
+type histogram map[float64]float64
+
+// since summarizes the observations made between earlier and h as the
+// bucket bounds that hold their p50 and p99.
+func (h histogram) since(earlier histogram) string {
+	bounds := make([]float64, 0, len(h))
+	for le := range h {
+		bounds = append(bounds, le)
+	}
+	slices.Sort(bounds)
+	total := h[math.Inf(1)] - earlier[math.Inf(1)]
+	if total <= 0 {
+		return "no observations"
+	}
+	at := func(q float64) string {
+		for _, le := range bounds {
+			if h[le]-earlier[le] >= q*total {
+				if math.IsInf(le, 1) {
+					return "> the largest bucket"
+				}
+				return "<= " + round(time.Duration(le*float64(time.Second))).String()
+			}
+		}
+		return "?"
+	}
+	return fmt.Sprintf("%.0f pushes, p50 %s, p99 %s", total, at(.50), at(.99))
+}
+
+// pushDelay reads the server's eligo_live_push_delay_seconds histogram for
+// pushes caused by changes from /metrics.
+func (a *api) pushDelay(ctx context.Context) (histogram, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("/metrics: status %d", resp.StatusCode)
+	}
+	const prefix = `eligo_live_push_delay_seconds_bucket{kind="change",le="`
+	h := histogram{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		rest, ok := strings.CutPrefix(sc.Text(), prefix)
+		if !ok {
+			continue
+		}
+		le, count, ok := strings.Cut(rest, `"} `)
+		if !ok {
+			continue
+		}
+		bound, err1 := strconv.ParseFloat(le, 64)
+		n, err2 := strconv.ParseFloat(count, 64)
+		if err1 == nil && err2 == nil {
+			h[bound] = n
+		}
+	}
+	if len(h) == 0 {
+		return nil, fmt.Errorf("/metrics has no eligo_live_push_delay_seconds")
+	}
+	return h, sc.Err()
 }
