@@ -11,7 +11,8 @@ import (
 const usage = `eligo answers "may this customer still do X with this order, right now?"
 
 Usage:
-  eligo serve    run the API on the embedded store (no servers needed)
+  eligo serve    run the API and the job workers on the embedded store (no servers needed)
+  eligo worker   run the job workers only (payment re-checks, outbound events, webhooks)
   eligo demo     run the API and a simulated fulfillment on a compressed clock
   eligo load     play the article's traffic against a running server and check every answer
   eligo token    mint credentials: eligo token customer --customer ID --ttl 1h
@@ -31,6 +32,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "serve":
 		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "worker":
+		return runWorker(ctx, rest, getenv, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, rest, getenv, stdout, stderr)
 	case "load":

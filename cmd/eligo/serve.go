@@ -14,6 +14,7 @@ import (
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg, logLevel := serverFlags(fs, getenv, ":8080")
+	jobsCfg := jobsFlags(fs, getenv, true)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, errHelp) {
 			return nil
@@ -23,6 +24,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := flagsFromEnv(fs, getenv, map[string]string{"max-age": "ELIGO_MAX_AGE"}); err != nil {
 		return err
 	}
+	if err := flagsFromEnv(fs, getenv, jobsEnvFlags); err != nil {
+		return err
+	}
+	cfg.Jobs = *jobsCfg
 	cfg.Logger = newLogger(stderr, *logLevel)
 	s, err := startServer(ctx, *cfg, getenv)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/eligo/eligo/internal/auth"
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/httpapi"
+	"github.com/eligo/eligo/internal/jobs"
 )
 
 const defaultDataDir = "eligo-data"
@@ -31,6 +32,10 @@ type serverConfig struct {
 	MaxAge          time.Duration
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
+	// Jobs is the deferred work (River): what writes enqueue and whether
+	// this process works jobs. The zero value enqueues payment re-checks
+	// only and works nothing.
+	Jobs jobsConfig
 }
 
 // server is a running eligo: store, engine, read model and HTTP API.
@@ -39,12 +44,14 @@ type server struct {
 	Secrets secrets
 	Engine  *engine.Engine
 
-	cfg     serverConfig
-	be      *backends
-	http    *http.Server
-	ln      net.Listener
-	ready   atomic.Bool
-	started time.Time
+	cfg       serverConfig
+	be        *backends
+	jobs      *jobs.Runtime
+	closeJobs func()
+	http      *http.Server
+	ln        net.Listener
+	ready     atomic.Bool
+	started   time.Time
 }
 
 // loadPolicy reads the policy file, or returns the built-in policy when path
@@ -83,6 +90,9 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
+	if err := cfg.Jobs.load(); err != nil {
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	be, err := openBackends(ctx, cfg, reg)
@@ -108,20 +118,34 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		return nil, fmt.Errorf("rebuilding the read model: %w", err)
 	}
 	log.Info("read model rebuilt", "orders", n, "took", time.Since(start).Round(time.Millisecond))
-
-	ln, err := net.Listen("tcp", cfg.Addr)
+	rt, closeJobs, err := cfg.Jobs.runtime(be, eng, reg, log)
 	if err != nil {
 		be.Close()
 		return nil, err
 	}
+	ui, err := rt.UI(ctx, log, riverUIPrefix)
+	if err != nil {
+		closeJobs()
+		be.Close()
+		return nil, fmt.Errorf("river ui: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		closeJobs()
+		be.Close()
+		return nil, err
+	}
 	s := &server{
-		URL:     "http://" + displayAddr(ln.Addr()),
-		Secrets: sec,
-		Engine:  eng,
-		cfg:     cfg,
-		be:      be,
-		ln:      ln,
-		started: start,
+		URL:       "http://" + displayAddr(ln.Addr()),
+		Secrets:   sec,
+		Engine:    eng,
+		cfg:       cfg,
+		be:        be,
+		jobs:      rt,
+		closeJobs: closeJobs,
+		ln:        ln,
+		started:   start,
 	}
 	handler := httpapi.NewServer(httpapi.Deps{
 		Engine:   eng,
@@ -132,7 +156,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		MaxAge:   cfg.MaxAge,
 	})
 	s.http = &http.Server{
-		Handler:           handler,
+		Handler:           withRiverUI(handler, ui, authn),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -152,6 +176,7 @@ func (s *server) Serve(ctx context.Context) error {
 		}
 		return nil
 	})
+	g.Go(func() error { return s.jobs.Run(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		s.ready.Store(false)
@@ -161,6 +186,7 @@ func (s *server) Serve(ctx context.Context) error {
 		return s.http.Shutdown(shutdownCtx)
 	})
 	err := g.Wait()
+	s.closeJobs()
 	if cerr := s.be.Close(); err == nil {
 		err = cerr
 	}

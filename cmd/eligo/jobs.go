@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eligo/eligo/internal/auth"
+	"github.com/eligo/eligo/internal/engine"
+	"github.com/eligo/eligo/internal/jobs"
+)
+
+// jobsConfig is the deferred work of a process: which jobs its writes
+// enqueue, and, when Workers is set, how it works them.
+type jobsConfig struct {
+	Workers            bool
+	PaymentStatusURL   string
+	WebhooksPath       string
+	WebhookMaxAttempts int
+	KafkaBrokers       string // comma-separated; empty means no outbound events
+	OutboundTopic      string
+	MaxWorkers         int
+
+	subscribers []jobs.Subscriber // loaded from WebhooksPath
+}
+
+// jobsFlags declares the flags of deferred work. withWorkersFlag adds
+// --workers (serve); `eligo worker` always works jobs.
+func jobsFlags(fs *flag.FlagSet, getenv func(string) string, withWorkersFlag bool) *jobsConfig {
+	c := &jobsConfig{Workers: true}
+	if withWorkersFlag {
+		fs.BoolVar(&c.Workers, "workers", true, "run River workers in this process; false serves the API only, for workers run apart with `eligo worker` (env ELIGO_WORKERS)")
+	}
+	fs.StringVar(&c.PaymentStatusURL, "payment-status-url", getenv("ELIGO_PAYMENT_STATUS_URL"), "payment provider: GET {url}/{order_id} answers {\"status\":\"PAID\"|\"PENDING\"|\"FAILED\"}; empty expires unpaid orders at their timeout without asking (env ELIGO_PAYMENT_STATUS_URL)")
+	fs.StringVar(&c.WebhooksPath, "webhooks", getenv("ELIGO_WEBHOOKS"), "webhook subscribers, a JSON file: [{\"url\",\"secret\",\"events\":[\"create\",\"update\"]}] (env ELIGO_WEBHOOKS)")
+	fs.IntVar(&c.WebhookMaxAttempts, "webhook-max-attempts", jobs.DefaultWebhookMaxAttempts, "tries of a webhook before it is discarded (env ELIGO_WEBHOOK_MAX_ATTEMPTS)")
+	fs.StringVar(&c.OutboundTopic, "kafka-outbound-topic", envOr(getenv, "ELIGO_KAFKA_OUTBOUND_TOPIC", jobs.DefaultOutboundTopic), "Kafka topic of outbound version events (env ELIGO_KAFKA_OUTBOUND_TOPIC)")
+	fs.IntVar(&c.MaxWorkers, "job-workers", jobs.DefaultMaxWorkers, "jobs run at once per queue (env ELIGO_JOB_WORKERS)")
+	c.KafkaBrokers = getenv("ELIGO_KAFKA_BROKERS")
+	return c
+}
+
+// jobsEnvFlags are the flags of jobsFlags that flagsFromEnv sets from the
+// environment.
+var jobsEnvFlags = map[string]string{
+	"workers":              "ELIGO_WORKERS",
+	"webhook-max-attempts": "ELIGO_WEBHOOK_MAX_ATTEMPTS",
+	"job-workers":          "ELIGO_JOB_WORKERS",
+}
+
+// load reads the webhooks file, if any.
+func (c *jobsConfig) load() error {
+	if c.WebhooksPath == "" {
+		return nil
+	}
+	subs, err := jobs.LoadSubscribers(c.WebhooksPath)
+	if err != nil {
+		return err
+	}
+	c.subscribers = subs
+	return nil
+}
+
+func (c *jobsConfig) brokers() []string {
+	var bs []string
+	for b := range strings.SplitSeq(c.KafkaBrokers, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			bs = append(bs, b)
+		}
+	}
+	return bs
+}
+
+// enqueuer says which jobs this process's writes cause.
+func (c *jobsConfig) enqueuer() (*jobs.Enqueuer, error) {
+	return jobs.NewEnqueuer(jobs.EnqueueConfig{
+		Outbound:           len(c.brokers()) > 0,
+		Webhooks:           c.subscribers,
+		WebhookMaxAttempts: c.WebhookMaxAttempts,
+	})
+}
+
+// runtime builds River on the backends' database: working jobs with eng
+// when Workers is set, else insert-only (River UI and counts still work).
+// The returned function closes what it opened (the Kafka producer).
+func (c *jobsConfig) runtime(be *backends, eng *engine.Engine, reg prometheus.Registerer, log *slog.Logger) (*jobs.Runtime, func(), error) {
+	rc := &jobs.RuntimeConfig{
+		Client:     jobs.ClientConfig{Logger: riverLogger(log), MaxWorkers: c.MaxWorkers},
+		Registerer: reg,
+	}
+	closeFn := func() {}
+	if c.Workers {
+		wc := &jobs.WorkersConfig{Orders: eng, Subscribers: c.subscribers}
+		if c.PaymentStatusURL != "" {
+			wc.Payments = &jobs.PaymentProvider{BaseURL: c.PaymentStatusURL}
+		}
+		if bs := c.brokers(); len(bs) > 0 {
+			kp, err := jobs.NewKafkaPublisher(bs, c.OutboundTopic)
+			if err != nil {
+				return nil, nil, err
+			}
+			wc.Publisher, closeFn = kp, kp.Close
+		}
+		rc.Workers = wc
+	}
+	rt, err := be.jobs(rc)
+	if err != nil {
+		closeFn()
+		return nil, nil, err
+	}
+	log.Info("jobs", "workers", c.Workers, "payment_provider", c.PaymentStatusURL != "",
+		"webhooks", len(c.subscribers), "kafka_outbound", len(c.brokers()) > 0)
+	return rt, closeFn, nil
+}
+
+// riverLogger passes River's warnings and errors to log; its info lines
+// (every start and stop of its services) would drown eligo's.
+func riverLogger(log *slog.Logger) *slog.Logger {
+	return slog.New(minLevel{log.Handler(), slog.LevelWarn})
+}
+
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
+}
+
+// riverUIPrefix is where River UI is mounted.
+const riverUIPrefix = "/riverui"
+
+// withRiverUI serves River UI under /riverui to holders of a service token
+// and everything else with api. A browser is asked for the token with HTTP
+// Basic authentication (any user name, the token as the password); API
+// clients may send it as a Bearer token.
+func withRiverUI(api, ui http.Handler, a *auth.Authenticator) http.Handler {
+	guarded := requireServiceToken(a, ui)
+	mux := http.NewServeMux()
+	mux.Handle(riverUIPrefix+"/", guarded)
+	mux.Handle(riverUIPrefix, http.RedirectHandler(riverUIPrefix+"/", http.StatusMovedPermanently))
+	mux.Handle("/", api)
+	return mux
+}
+
+// requireServiceToken lets through requests that carry a service token;
+// River UI can cancel, retry and delete jobs, so customers may not.
+func requireServiceToken(a *auth.Authenticator, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ar := r
+		if _, pass, ok := r.BasicAuth(); ok {
+			ar = r.Clone(r.Context())
+			ar.Header.Set("Authorization", "Bearer "+pass)
+		}
+		if p, err := a.Authenticate(ar, false); err != nil || !p.Service {
+			w.Header().Set("WWW-Authenticate", `Basic realm="eligo River UI (password: a service token)", charset="UTF-8"`)
+			http.Error(w, "River UI needs a service token: give it as the password (any user name) or as \"Authorization: Bearer <token>\"", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
