@@ -110,3 +110,24 @@ func Hook[TTx any](ins Inserter[TTx], e *Enqueuer) func(ctx context.Context, tx 
 		return nil
 	}
 }
+
+// BatchHook returns the hook of a store that calls it once per write
+// transaction with every change the transaction applied (postgres.Config.Jobs):
+// the jobs of all of them go in one InsertManyTx, so a batch of a thousand
+// events is one insert of jobs. change reads a change's order and version id.
+func BatchHook[TTx, C any](ins Inserter[TTx], e *Enqueuer, change func(*C) (*eligo.Order, int64)) func(ctx context.Context, tx TTx, changes []C) error {
+	return func(ctx context.Context, tx TTx, changes []C) error {
+		var params []river.InsertManyParams
+		for i := range changes {
+			o, versionID := change(&changes[i])
+			params = append(params, e.Params(o, versionID)...)
+		}
+		if len(params) == 0 {
+			return nil
+		}
+		if _, err := ins.InsertManyTx(ctx, tx, params); err != nil {
+			return fmt.Errorf("jobs: insert %d jobs for %d changes: %w", len(params), len(changes), err)
+		}
+		return nil
+	}
+}
