@@ -1,0 +1,106 @@
+package kafka
+
+import (
+	"context"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/engine"
+)
+
+// finishTimeout bounds each attempt to dead-letter and commit a batch whose
+// events the store has committed; those steps run on even when Run's
+// context ends, so a graceful shutdown leaves no batch half done.
+const finishTimeout = 10 * time.Second
+
+// process applies one polled batch, dead-letters its bad records and
+// commits its offsets, in that order. An error means the offsets were not
+// committed and Run should stop.
+func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
+	start := time.Now()
+	events := make([]eligo.Event, 0, len(recs))
+	from := make([]*kgo.Record, 0, len(recs)) // the record of each event
+	var dead []deadLetter
+	for _, r := range recs {
+		e, err := decodeRecord(r)
+		if err != nil {
+			dead = append(dead, deadLetter{rec: r, reason: reasonUndecodable, err: err})
+			continue
+		}
+		events, from = append(events, e), append(from, r)
+	}
+	if len(events) > 0 {
+		results, err := c.apply(ctx, events)
+		if err != nil {
+			return err
+		}
+		for i, res := range results {
+			if res.Outcome == eligo.OutcomeRejected {
+				dead = append(dead, deadLetter{rec: from[i], reason: reasonRejected, err: res.Err})
+			}
+		}
+	}
+	if err := c.produceDeadLetters(ctx, dead); err != nil {
+		return err
+	}
+	if c.beforeCommit != nil {
+		if err := c.beforeCommit(); err != nil {
+			return err
+		}
+	}
+	c.commit(ctx)
+	c.metrics.records.Add(float64(len(recs)))
+	c.metrics.batchSeconds.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+// apply applies the events in one transaction, retrying with backoff while
+// the store fails, until ctx ends. The batch's records are not committed
+// meanwhile: a failing store blocks the partitions, it skips nothing.
+func (c *Consumer) apply(ctx context.Context, events []eligo.Event) ([]engine.EventResult, error) {
+	for attempt := 0; ; attempt++ {
+		results, err := c.cfg.Applier.ApplyEvents(ctx, events)
+		if err == nil {
+			return results, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		c.metrics.applyErrors.Inc()
+		c.log.ErrorContext(ctx, "kafka: applying a batch failed; retrying it", "events", len(events), "attempt", attempt+1, "err", err)
+		if !sleep(ctx, backoff(attempt)) {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// commit commits the offsets of everything polled. A failure is logged, not
+// returned: the records will be delivered again, and their event ids make
+// them duplicates.
+func (c *Consumer) commit(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+	defer cancel()
+	if err := c.client.CommitUncommittedOffsets(cctx); err != nil {
+		c.metrics.commitErrors.Inc()
+		c.log.WarnContext(ctx, "kafka: committing offsets failed; the batch will be delivered again", "err", err)
+	}
+}
+
+// backoff is the wait before retry attempt+1: 100ms doubling to 10s.
+func backoff(attempt int) time.Duration {
+	return min(100*time.Millisecond<<min(attempt, 7), 10*time.Second)
+}
+
+// sleep waits d or until ctx ends, and reports whether it waited d.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,439 @@
+package kafka_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/engine"
+	"github.com/eligo/eligo/internal/kafka"
+	"github.com/eligo/eligo/internal/postgres"
+	"github.com/eligo/eligo/internal/readmodel"
+	"github.com/eligo/eligo/internal/sqlite"
+	"github.com/eligo/eligo/internal/testenv"
+)
+
+const topic = "eligo.events"
+
+// testBundle is a kfake cluster, an engine on a store, and a producer.
+type testBundle struct {
+	brokers  []string
+	store    eligo.OrderStore
+	engine   *engine.Engine
+	applier  *countingApplier
+	producer *kgo.Client
+	group    string
+	now      time.Time
+}
+
+// storeKind names a store to run the consumer against.
+type storeKind string
+
+const (
+	storeSQLite   storeKind = "sqlite"
+	storePostgres storeKind = "postgres"
+)
+
+// setup starts a kfake cluster whose topics have the given partition count
+// and an engine on a fresh store of the kind.
+func setup(t *testing.T, kind storeKind, partitions int32) *testBundle {
+	t.Helper()
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topic, topic+kafka.DeadLetterSuffix))
+	require.NoError(t, err)
+	t.Cleanup(cluster.Close)
+	b := &testBundle{brokers: cluster.ListenAddrs(), group: "eligo-test", now: time.Now().UTC().Truncate(time.Microsecond)}
+	switch kind {
+	case storeSQLite:
+		s, err := sqlite.Open(t.Context(), &sqlite.Config{Path: filepath.Join(t.TempDir(), "eligo.db")})
+		require.NoError(t, err)
+		b.store = s
+	case storePostgres:
+		connURL := testenv.PostgresSchemaURL(t)
+		s, err := postgres.Open(t.Context(), &postgres.Config{URL: connURL, MaxConns: 4})
+		require.NoError(t, err)
+		_, err = s.Migrate(t.Context())
+		require.NoError(t, err)
+		b.store = s
+	}
+	t.Cleanup(func() { b.store.Close() })
+	b.engine, err = engine.New(engine.Config{Store: b.store, ReadModel: readmodel.NewMemory(), Policy: eligo.DefaultPolicy()})
+	require.NoError(t, err)
+	b.applier = &countingApplier{next: b.engine, outcomes: map[string]int{}}
+	b.producer, err = kgo.NewClient(kgo.SeedBrokers(b.brokers...), kgo.DefaultProduceTopic(topic))
+	require.NoError(t, err)
+	t.Cleanup(b.producer.Close)
+	return b
+}
+
+// countingApplier counts the outcomes of the events it passes to the
+// engine, and can hold batches back until released.
+type countingApplier struct {
+	next     kafka.Applier
+	mu       sync.Mutex
+	outcomes map[string]int
+	gate     chan struct{} // when set, each batch waits for it to close
+}
+
+func (a *countingApplier) ApplyEvents(ctx context.Context, events []eligo.Event) ([]engine.EventResult, error) {
+	a.mu.Lock()
+	gate := a.gate
+	a.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	rs, err := a.next.ApplyEvents(ctx, events)
+	if err == nil {
+		a.mu.Lock()
+		for _, r := range rs {
+			a.outcomes[r.Outcome]++
+		}
+		a.mu.Unlock()
+	}
+	return rs, err
+}
+
+func (a *countingApplier) count(outcome string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.outcomes[outcome]
+}
+
+// consumer returns a consumer of the bundle's group, not yet running.
+func (b *testBundle) consumer(t *testing.T, reg prometheus.Registerer, maxBatch int) *kafka.Consumer {
+	t.Helper()
+	c, err := kafka.New(kafka.Config{
+		Brokers: b.brokers, Topic: topic, Group: b.group, Applier: b.applier,
+		MaxBatch: maxBatch, LagInterval: 50 * time.Millisecond, Registerer: reg,
+	})
+	require.NoError(t, err)
+	return c
+}
+
+// run runs c until the test ends or it returns; the returned channel
+// receives Run's error.
+func run(t *testing.T, c *kafka.Consumer) <-chan error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done, stopped := make(chan error, 1), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		done <- c.Run(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-stopped:
+		case <-time.After(20 * time.Second):
+			t.Error("the consumer did not stop")
+		}
+	})
+	return done
+}
+
+// createOrders creates n paid orders named order-000 ... through the engine.
+func (b *testBundle) createOrders(t *testing.T, n int) {
+	t.Helper()
+	for i := range n {
+		_, _, err := b.engine.CreateOrder(t.Context(), &eligo.NewOrderParams{
+			ID: orderID(i), CustomerID: "cust-1", PlacedAt: b.now, PromisedAt: b.now.Add(10 * time.Minute),
+		}, eligo.WhoService)
+		require.NoError(t, err)
+	}
+}
+
+func orderID(i int) string { return fmt.Sprintf("order-%03d", i) }
+
+// produce produces the records and waits for the cluster to have them.
+func (b *testBundle) produce(t *testing.T, recs ...*kgo.Record) {
+	t.Helper()
+	require.NoError(t, b.producer.ProduceSync(t.Context(), recs...).FirstErr())
+}
+
+func driverRecord(eventID, orderID string, s eligo.DriverStatus) *kgo.Record {
+	return kafka.EventRecord(topic, &eligo.Event{EventID: eventID, OrderID: orderID, Type: eligo.EventDriverStatus, Status: s.String()})
+}
+
+// waitLagZero waits until the group has committed every record produced.
+func waitLagZero(t *testing.T, c *kafka.Consumer) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		lag, err := c.Lag(t.Context())
+		return err == nil && lag == 0
+	}, 20*time.Second, 20*time.Millisecond, "the consumer did not catch up")
+}
+
+// versionCount returns how many versions the order has in the store.
+func (b *testBundle) versionCount(t *testing.T, id string) int {
+	t.Helper()
+	vs, err := b.store.FindVersions(t.Context(), id)
+	require.NoError(t, err)
+	return len(vs)
+}
+
+func TestEventsAppliedAndDuplicatesHarmless(t *testing.T) {
+	t.Parallel()
+	b := setup(t, storeSQLite, 3)
+	b.createOrders(t, 10)
+	listener := &changeLog{}
+	var err error
+	b.engine, err = engine.New(engine.Config{Store: b.store, ReadModel: readmodel.NewMemory(), Policy: eligo.DefaultPolicy(),
+		Listeners: []engine.Listener{listener}})
+	require.NoError(t, err)
+	_, err = b.engine.Rebuild(t.Context())
+	require.NoError(t, err)
+	b.applier.next = b.engine
+
+	var recs []*kgo.Record
+	for i := range 10 {
+		recs = append(recs, driverRecord(fmt.Sprintf("ev-%d-a", i), orderID(i), eligo.DriverAssigned),
+			driverRecord(fmt.Sprintf("ev-%d-b", i), orderID(i), eligo.DriverArrivedAtDoorstep))
+	}
+	b.produce(t, recs...)
+	c := b.consumer(t, nil, 50)
+	run(t, c)
+	waitLagZero(t, c)
+
+	for i := range 10 {
+		o, err := b.engine.Order(t.Context(), orderID(i))
+		require.NoError(t, err)
+		require.Equal(t, eligo.DriverArrivedAtDoorstep, o.DriverStatus, "the read model moved forward")
+		require.Equal(t, 3, b.versionCount(t, orderID(i)))
+	}
+	require.Equal(t, 20, listener.len(), "live subscribers were told of every change")
+
+	// The same events again, and a late PICKED_UP: nothing changes.
+	b.produce(t, recs...)
+	b.produce(t, driverRecord("ev-late", orderID(0), eligo.DriverPickedUp))
+	waitLagZero(t, c)
+	require.Equal(t, 20, b.applier.count(eligo.OutcomeDuplicate))
+	require.Equal(t, 1, b.applier.count(eligo.OutcomeStale))
+	for i := range 10 {
+		require.Equal(t, 3, b.versionCount(t, orderID(i)))
+	}
+	require.Equal(t, 20, listener.len())
+}
+
+// changeLog is an engine.Listener that keeps what it was told.
+type changeLog struct {
+	mu      sync.Mutex
+	changes []eligo.Order
+}
+
+func (l *changeLog) OrderChanged(o eligo.Order) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.changes = append(l.changes, o)
+}
+
+func (l *changeLog) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.changes)
+}
+
+func TestPoisonRecordsGoToDeadLetterTopic(t *testing.T) {
+	t.Parallel()
+	// One partition: the bad records sit between good ones in it.
+	b := setup(t, storeSQLite, 1)
+	b.createOrders(t, 1)
+	good := driverRecord("ev-1", orderID(0), eligo.DriverAssigned)
+	bad := []struct {
+		name      string
+		rec       *kgo.Record
+		code      string
+		errorPart string
+	}{
+		{"NotJSON", &kgo.Record{Key: []byte(orderID(0)), Value: []byte("not json"),
+			Headers: []kgo.RecordHeader{{Key: "trace-id", Value: []byte("abc")}}}, eligo.EINVALID, "must be one JSON object"},
+		{"NoKey", &kgo.Record{Value: driverRecord("ev-x", orderID(0), eligo.DriverAtStore).Value}, eligo.EINVALID, "has no key"},
+		{"KeyNotOrderID", &kgo.Record{Key: []byte("order-999"), Value: driverRecord("ev-y", orderID(0), eligo.DriverAtStore).Value},
+			eligo.EINVALID, `is not the event's order_id`},
+		{"UnknownStatus", &kgo.Record{Key: []byte(orderID(0)),
+			Value: []byte(`{"event_id":"ev-z","order_id":"order-000","type":"driver_status","status":"TELEPORTED"}`)},
+			eligo.EINVALID, "unknown driver status"},
+		{"UnknownOrder", driverRecord("ev-404", "order-404", eligo.DriverAssigned), eligo.ENOTFOUND, `order "order-404" does not exist`},
+	}
+	recs := []*kgo.Record{good}
+	for _, tt := range bad {
+		recs = append(recs, tt.rec)
+	}
+	recs = append(recs, driverRecord("ev-2", orderID(0), eligo.DriverAtStore))
+	b.produce(t, recs...)
+
+	reg := prometheus.NewRegistry()
+	c := b.consumer(t, reg, 50)
+	run(t, c)
+	waitLagZero(t, c)
+	o, err := b.engine.Order(t.Context(), orderID(0))
+	require.NoError(t, err)
+	require.Equal(t, eligo.DriverAtStore, o.DriverStatus, "the good record after the bad ones applied")
+	require.Equal(t, 3, b.versionCount(t, orderID(0)))
+
+	dead := consumeAll(t, b.brokers, topic+kafka.DeadLetterSuffix, len(bad))
+	require.Len(t, dead, len(bad))
+	for i, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			d := dead[i]
+			require.Equal(t, tt.rec.Key, d.Key, "the original key")
+			require.Equal(t, tt.rec.Value, d.Value, "the original value")
+			h := headers(d)
+			require.Contains(t, h[kafka.HeaderError], tt.errorPart)
+			require.Equal(t, tt.code, h[kafka.HeaderErrorCode])
+			require.Equal(t, fmt.Sprintf("%s/0/%d", topic, i+1), h[kafka.HeaderSource])
+			for _, orig := range tt.rec.Headers {
+				require.Equal(t, string(orig.Value), h[orig.Key], "original headers are kept")
+			}
+		})
+	}
+	require.Equal(t, 5.0, counterSum(t, reg, "eligo_kafka_dead_letters_total"))
+}
+
+// consumeAll reads n records from the start of a topic (all partitions,
+// in partition then offset order).
+func consumeAll(t *testing.T, brokers []string, topic string, n int) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	require.NoError(t, err)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n && ctx.Err() == nil {
+		fs := cl.PollFetches(ctx)
+		out = append(out, fs.Records()...)
+	}
+	return out
+}
+
+func headers(r *kgo.Record) map[string]string {
+	h := map[string]string{}
+	for _, kv := range r.Headers {
+		h[kv.Key] = string(kv.Value)
+	}
+	return h
+}
+
+// counterSum returns the sum of a metric's samples in reg.
+func counterSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	return sum
+}
+
+// Pins at-least-once delivery made exactly-once in effect: a consumer that
+// dies after the store commit and before the offset commit leaves the batch
+// to the next one, which applies none of it twice.
+func TestCrashBeforeCommitAppliesNothingTwice(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []storeKind{storeSQLite, storePostgres} {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, kind, 3)
+			const orders = 20
+			b.createOrders(t, orders)
+			statuses := []eligo.DriverStatus{eligo.DriverAssigned, eligo.DriverAtStore, eligo.DriverPickedUp, eligo.DriverArrivedAtDoorstep}
+			var recs []*kgo.Record
+			for _, s := range statuses {
+				for i := range orders {
+					recs = append(recs, driverRecord(fmt.Sprintf("ev-%d-%s", i, s), orderID(i), s))
+				}
+			}
+			b.produce(t, recs...)
+
+			crashed := b.consumer(t, nil, 10)
+			var batches atomic.Int32
+			crash := errors.New("crash before the offset commit")
+			crashed.SetBeforeCommit(func() error {
+				if batches.Add(1) == 3 {
+					return crash
+				}
+				return nil
+			})
+			require.ErrorIs(t, <-run(t, crashed), crash)
+			appliedBefore := b.applier.count(eligo.OutcomeApplied)
+			require.Positive(t, appliedBefore)
+
+			c := b.consumer(t, nil, 50)
+			run(t, c)
+			waitLagZero(t, c)
+			require.Positive(t, b.applier.count(eligo.OutcomeDuplicate), "the uncommitted batch came again")
+			require.Equal(t, orders*len(statuses), b.applier.count(eligo.OutcomeApplied), "every event applied once")
+			for i := range orders {
+				require.Equal(t, 1+len(statuses), b.versionCount(t, orderID(i)), "order %d", i)
+			}
+		})
+	}
+}
+
+func TestLagGauge(t *testing.T) {
+	t.Parallel()
+	b := setup(t, storeSQLite, 2)
+	b.createOrders(t, 4)
+	reg := prometheus.NewRegistry()
+	c := b.consumer(t, reg, 50)
+	run(t, c)
+	b.produce(t, driverRecord("ev-0", orderID(0), eligo.DriverAssigned))
+	waitLagZero(t, c)
+
+	// Hold the consumer's next batch back: the lag shows what waits.
+	gate := make(chan struct{})
+	b.applier.mu.Lock()
+	b.applier.gate = gate
+	b.applier.mu.Unlock()
+	var recs []*kgo.Record
+	for i := range 4 {
+		recs = append(recs, driverRecord(fmt.Sprintf("ev-%d-b", i), orderID(i), eligo.DriverAtStore))
+	}
+	b.produce(t, recs...)
+	require.Eventually(t, func() bool { return counterSum(t, reg, "eligo_kafka_consumer_lag") == 4 },
+		10*time.Second, 10*time.Millisecond, "the gauge shows the 4 waiting records")
+
+	close(gate)
+	require.Eventually(t, func() bool { return counterSum(t, reg, "eligo_kafka_consumer_lag") == 0 },
+		10*time.Second, 10*time.Millisecond, "the gauge drops once they are committed")
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		cfg  kafka.Config
+	}{
+		{"NoBrokers", kafka.Config{Applier: &countingApplier{}}},
+		{"NoApplier", kafka.Config{Brokers: []string{"127.0.0.1:1"}}},
+		// Dead letters on the events topic would come back forever.
+		{"DeadLetterIsTopic", kafka.Config{Brokers: []string{"127.0.0.1:1"}, Applier: &countingApplier{}, Topic: "t", DeadLetterTopic: "t"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := kafka.New(tt.cfg)
+			require.Error(t, err)
+		})
+	}
+}

@@ -1,0 +1,37 @@
+// Package kafka ingests fulfillment events from Kafka (franz-go): a
+// consumer group on one topic whose records are keyed by order id and
+// valued by one event in the JSON shape of POST /v1/events
+// (internal/eventjson).
+//
+// # One batch
+//
+// The consumer polls a batch of records and decodes each one. The ones that
+// decode are applied with one engine.ApplyEvents call: one store
+// transaction, after whose commit the read model and the live subscribers
+// move forward. Records that cannot be decoded, and events the engine
+// rejects (an invalid event, an unknown order), are produced to the
+// dead-letter topic with their original key, value and headers and the
+// reason in the "eligo-error" header, and flushed. Only then are the
+// batch's offsets committed.
+//
+// # Delivery
+//
+// Offsets are committed after the store commit, so a crash between the two
+// delivers the batch again: at least once. Event ids make that exactly once
+// in effect, since the store answers an event id it recorded as a
+// duplicate and writes nothing. A rejected event is not recorded, so a
+// redelivered one is dead-lettered again: dead letters are at least once.
+//
+// A bad record never blocks its partition: it is dead-lettered and the
+// offset moves past it. A failing dependency does block it, on purpose: when
+// the store or the dead-letter topic cannot be written, the consumer
+// retries the same batch with backoff and commits nothing, so nothing is
+// skipped while PostgreSQL or Kafka is away.
+//
+// # Lag
+//
+// Every LagInterval the consumer asks the cluster for the group's committed
+// offsets and the partitions' end offsets (kadm) and exports the difference
+// as the gauge eligo_kafka_consumer_lag{topic,partition}. Each replica
+// reports the whole group, so take the max across replicas, not the sum.
+package kafka

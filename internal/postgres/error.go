@@ -1,0 +1,46 @@
+package postgres
+
+import (
+	"errors"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/eligo/eligo"
+)
+
+// The store's errors are either an *eligo.Error (ENOTFOUND, ECONFLICT,
+// EINVALID) or a wrapped database error, which eligo.ErrorCode reports as
+// EINTERNAL and eligo.ErrorMessage never shows. pgx.ErrNoRows never leaves
+// the package: it becomes ENOTFOUND where a row was asked for.
+
+func orderNotFound(id string) error {
+	return eligo.Errorf(eligo.ENOTFOUND, "order %q does not exist", id)
+}
+
+func versionNotFound(id int64) error {
+	return eligo.Errorf(eligo.ENOTFOUND, "version %d does not exist", id)
+}
+
+// SQLSTATE codes of the failures that a fresh attempt of the same
+// transaction can get past.
+const (
+	sqlstateUniqueViolation      = "23505"
+	sqlstateSerializationFailure = "40001"
+	sqlstateDeadlockDetected     = "40P01"
+)
+
+// retryable reports whether err ended a transaction for a reason that a
+// new attempt may not meet: a deadlock, a serialization failure, or a
+// unique violation from a concurrent transaction that inserted the same
+// order or event id first (the new attempt sees its row).
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	switch pgErr.Code {
+	case sqlstateUniqueViolation, sqlstateSerializationFailure, sqlstateDeadlockDetected:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,145 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migration is one numbered SQL file from migrations/, named
+// NNNN_description.sql.
+type migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// migrateLockKey is the pg_advisory_xact_lock key that serializes
+// migrations across processes on one database.
+const migrateLockKey int64 = 0x656c69676f6d6967 // "eligomig"
+
+// migrations returns the embedded migrations in version order. Versions
+// start at 1 and have no gaps.
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, name := range names {
+		base := strings.TrimSuffix(path.Base(name), ".sql")
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v < 1 {
+			return nil, fmt.Errorf("postgres: migration %s is not named NNNN_description.sql", name)
+		}
+		body, err := migrationFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{Version: v, Name: base, SQL: string(body)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
+	for i, m := range ms {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("postgres: migration %s has version %d; expected %d", m.Name, m.Version, i+1)
+		}
+	}
+	return ms, nil
+}
+
+// Migrate applies the migrations that schema_migrations does not list, in
+// order, each in its own transaction that first takes an advisory lock, so
+// that replicas migrating the same database at once apply each migration
+// exactly once. It returns the names of the migrations it applied.
+func (s *Store) Migrate(ctx context.Context) ([]string, error) {
+	ms, err := migrations()
+	if err != nil {
+		return nil, err
+	}
+	var applied []string
+	for _, m := range ms {
+		ok, err := s.applyMigration(ctx, &m)
+		if err != nil {
+			return applied, fmt.Errorf("postgres: migration %s: %w", m.Name, err)
+		}
+		if ok {
+			applied = append(applied, m.Name)
+			s.logger.InfoContext(ctx, "postgres: applied migration", "version", m.Version, "name", m.Name)
+		}
+	}
+	return applied, nil
+}
+
+const createSchemaMigrations = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    integer     NOT NULL PRIMARY KEY,
+	name       text        NOT NULL,
+	applied_at timestamptz NOT NULL
+)`
+
+// applyMigration applies m unless it was applied before, and reports
+// whether it did.
+func (s *Store) applyMigration(ctx context.Context, m *migration) (bool, error) {
+	applied := false
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, createSchemaMigrations); err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, m.Version).Scan(&n); err != nil || n > 0 {
+			return err
+		}
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+			m.Version, m.Name, s.clock())
+		applied = err == nil
+		return err
+	})
+	return applied, err
+}
+
+// Pending returns the names of the embedded migrations that the database
+// has not applied, oldest first; all of them for an empty database.
+func (s *Store) Pending(ctx context.Context) ([]string, error) {
+	ms, err := migrations()
+	if err != nil {
+		return nil, err
+	}
+	done := map[int]bool{}
+	rows, err := s.pool.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err == nil {
+		var vs []int
+		vs, err = pgx.CollectRows(rows, pgx.RowTo[int])
+		for _, v := range vs {
+			done[v] = true
+		}
+	}
+	var pgErr *pgconn.PgError
+	if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == "42P01") { // undefined_table: nothing applied
+		return nil, fmt.Errorf("postgres: read schema_migrations: %w", err)
+	}
+	var pending []string
+	for _, m := range ms {
+		if !done[m.Version] {
+			pending = append(pending, m.Name)
+		}
+	}
+	return pending, nil
+}

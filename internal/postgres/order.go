@@ -1,0 +1,172 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/eligo/eligo"
+)
+
+// orderColumns are the columns of orders in the order scanOrder reads them.
+const orderColumns = `id, customer_id, status, driver_status, payment_status,
+	placed_at, promised_at, payment_timeout_at, version, updated_at`
+
+// CreateOrder stores version 1 of a new order with its "create" version, or
+// returns the stored order (created=false) when the same order exists. See
+// eligo.OrderStore. Its times are truncated to the microsecond first.
+func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (eligo.Order, bool, error) {
+	if p == nil {
+		return eligo.Order{}, false, eligo.Errorf(eligo.EINVALID, "create order: params are required")
+	}
+	np := p.Order
+	np.PlacedAt, np.PromisedAt, np.PaymentTimeoutAt = micro(np.PlacedAt), micro(np.PromisedAt), micro(np.PaymentTimeoutAt)
+	var (
+		o       eligo.Order
+		created bool
+	)
+	err := s.inWriteTx(ctx, func(w *writeTx) error {
+		created = false
+		// The stored order answers a repeat before validation does: a retry
+		// without placed_at, sent after promised_at, is still the same order.
+		existing, err := w.findOrder(np.ID)
+		switch {
+		case err == nil && existing.SameCreation(&np):
+			o = existing
+			return nil
+		case err == nil:
+			return eligo.Errorf(eligo.ECONFLICT,
+				"order %q exists with different fields; an order id can be created once, with the same fields when repeated", np.ID)
+		case eligo.ErrorCode(err) != eligo.ENOTFOUND:
+			return err
+		}
+		if o, err = eligo.NewOrder(&np, w.now); err != nil {
+			return err
+		}
+		// A concurrent create of the same id makes the insert fail with a
+		// unique violation; the retry finds that order.
+		var ws writes
+		ws.insert = &o
+		ws.addVersion(nil, &o, p.Who, "")
+		ids, err := w.flush(&ws)
+		if err != nil {
+			return err
+		}
+		if err := w.enqueue([]Change{{Order: o, VersionID: ids[0]}}); err != nil {
+			return err
+		}
+		created = true
+		return nil
+	})
+	if err != nil {
+		return eligo.Order{}, false, err
+	}
+	return o, created, nil
+}
+
+// findOrder returns the order, or an ENOTFOUND error, without locking it.
+func (w *writeTx) findOrder(id string) (eligo.Order, error) {
+	return findOrder(w.ctx, w.tx, id)
+}
+
+// FindOrder returns the stored order, or ENOTFOUND.
+func (s *Store) FindOrder(ctx context.Context, id string) (eligo.Order, error) {
+	return findOrder(ctx, s.pool, id)
+}
+
+// querier is a pool, a connection or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func findOrder(ctx context.Context, q querier, id string) (eligo.Order, error) {
+	o, err := scanOrder(q.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return eligo.Order{}, orderNotFound(id)
+	} else if err != nil {
+		return eligo.Order{}, fmt.Errorf("postgres: find order: %w", err)
+	}
+	return o, nil
+}
+
+// ListOrders returns up to p.Limit orders with id > p.AfterID, by id (byte
+// order). A limit below 1 is EINVALID.
+func (s *Store) ListOrders(ctx context.Context, p *eligo.ListOrdersParams) ([]eligo.Order, error) {
+	if p == nil || p.Limit < 1 {
+		return nil, eligo.Errorf(eligo.EINVALID, "list orders: limit must be at least 1")
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id > $1 ORDER BY id LIMIT $2`, p.AfterID, p.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list orders: %w", err)
+	}
+	orders, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (eligo.Order, error) { return scanOrder(row) })
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list orders: %w", err)
+	}
+	if orders == nil {
+		orders = []eligo.Order{}
+	}
+	return orders, nil
+}
+
+// scanOrder reads one row of orderColumns. A status it cannot parse is an
+// internal error, not the EINVALID of parsing user input.
+func scanOrder(row pgx.Row) (eligo.Order, error) {
+	var (
+		o                           eligo.Order
+		status, payment             string
+		driver                      pgtype.Text
+		placed, promised, updatedAt time.Time
+		timeout                     pgtype.Timestamptz
+	)
+	err := row.Scan(&o.ID, &o.CustomerID, &status, &driver, &payment,
+		&placed, &promised, &timeout, &o.Version, &updatedAt)
+	if err != nil {
+		return eligo.Order{}, err
+	}
+	if o.Status, err = eligo.ParseStatus(status); err != nil {
+		return eligo.Order{}, fmt.Errorf("order %s: stored status %q is unknown", o.ID, status)
+	}
+	if driver.Valid {
+		if o.DriverStatus, err = eligo.ParseDriverStatus(driver.String); err != nil {
+			return eligo.Order{}, fmt.Errorf("order %s: stored driver status %q is unknown", o.ID, driver.String)
+		}
+	}
+	if o.PaymentStatus, err = eligo.ParsePaymentStatus(payment); err != nil {
+		return eligo.Order{}, fmt.Errorf("order %s: stored payment status %q is unknown", o.ID, payment)
+	}
+	o.PlacedAt, o.PromisedAt, o.UpdatedAt = placed.UTC(), promised.UTC(), updatedAt.UTC()
+	if timeout.Valid {
+		o.PaymentTimeoutAt = timeout.Time.UTC()
+	}
+	return o, nil
+}
+
+// micro returns t in UTC truncated to the microsecond, as timestamptz
+// keeps it; the zero time stays zero.
+func micro(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// microOrder truncates every time of o to the microsecond.
+func microOrder(o *eligo.Order) {
+	o.PlacedAt, o.PromisedAt = micro(o.PlacedAt), micro(o.PromisedAt)
+	o.PaymentTimeoutAt, o.UpdatedAt = micro(o.PaymentTimeoutAt), micro(o.UpdatedAt)
+}
+
+// checkTimes rejects an order whose required times are missing: the
+// embedded store's NOT NULL columns refuse them too.
+func checkTimes(o *eligo.Order) error {
+	if o.PlacedAt.IsZero() || o.PromisedAt.IsZero() || o.UpdatedAt.IsZero() {
+		return eligo.Errorf(eligo.EINVALID, "order %q needs placed_at, promised_at and updated_at", o.ID)
+	}
+	return nil
+}

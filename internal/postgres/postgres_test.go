@@ -1,0 +1,255 @@
+package postgres_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/postgres"
+	"github.com/eligo/eligo/internal/testenv"
+)
+
+func TestOpenRejectsBadConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		cfg  *postgres.Config
+	}{
+		{"Nil", nil},
+		{"NoURL", &postgres.Config{}},
+		// The parse error would quote the password; the message must not.
+		{"Unparsable", &postgres.Config{URL: "postgres://user:secret@host:notaport/db"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := postgres.Open(t.Context(), tt.cfg)
+			require.Equal(t, eligo.EINVALID, eligo.ErrorCode(err), "error: %v", err)
+			require.NotContains(t, err.Error(), "secret")
+		})
+	}
+}
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, in, want string }{
+		{"NoPassword", "postgres://eligo@db:5432/eligo?sslmode=disable", "postgres://eligo@db:5432/eligo?sslmode=disable"},
+		{"UserinfoPassword", "postgres://eligo:s3cret@db/eligo", "postgres://eligo:xxxxx@db/eligo"},
+		{"QueryPassword", "postgres://eligo@db/eligo?password=s3cret", "postgres://eligo@db/eligo?password=xxxxx"},
+		{"KeywordValue", "host=db password=s3cret", "(connection string with a password)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, postgres.Redact(tt.in))
+		})
+	}
+}
+
+func TestMigrate(t *testing.T) {
+	t.Parallel()
+	connURL := testenv.PostgresSchemaURL(t)
+	s, err := postgres.Open(t.Context(), &postgres.Config{URL: connURL})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+
+	pending, err := s.Pending(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, []string{"0001_orders"}, pending, "an empty schema has every migration pending")
+	_, err = s.FindOrder(t.Context(), "order-1")
+	require.Equal(t, eligo.EINTERNAL, eligo.ErrorCode(err), "Open alone creates no table")
+
+	// Replicas starting together: each migration is applied once.
+	const n = 4
+	applied := make([][]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			other, err := postgres.Open(t.Context(), &postgres.Config{URL: connURL, MaxConns: 2})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer other.Close()
+			applied[i], err = other.Migrate(t.Context())
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	var total int
+	for _, a := range applied {
+		total += len(a)
+	}
+	require.Equal(t, 1, total, "applied: %v", applied)
+
+	pending, err = s.Pending(t.Context())
+	require.NoError(t, err)
+	require.Empty(t, pending)
+	again, err := s.Migrate(t.Context())
+	require.NoError(t, err)
+	require.Empty(t, again)
+	_, err = s.FindOrder(t.Context(), "order-1")
+	require.Equal(t, eligo.ENOTFOUND, eligo.ErrorCode(err))
+}
+
+// Pins that a repeated create with nanosecond times is the same order,
+// though timestamptz keeps microseconds.
+func TestTimesKeepMicroseconds(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	p := b.params("order-1")
+	p.Order.PaymentTimeoutAt = b.now.Add(5*time.Minute + time.Nanosecond)
+
+	o, created, err := b.store.CreateOrder(ctx, p)
+	require.NoError(t, err)
+	require.True(t, created)
+	require.Equal(t, b.now.Truncate(time.Microsecond), o.UpdatedAt)
+	require.Equal(t, p.Order.PlacedAt.Truncate(time.Microsecond), o.PlacedAt)
+	require.Equal(t, p.Order.PaymentTimeoutAt.Truncate(time.Microsecond), o.PaymentTimeoutAt)
+	stored, err := b.store.FindOrder(ctx, "order-1")
+	require.NoError(t, err)
+	require.Equal(t, o, stored, "what CreateOrder returns is what was stored")
+
+	again, created, err := b.store.CreateOrder(ctx, p)
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, o, again)
+
+	rs, err := b.store.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-1", eligo.DriverAssigned)})
+	require.NoError(t, err)
+	stored, err = b.store.FindOrder(ctx, "order-1")
+	require.NoError(t, err)
+	require.Equal(t, rs[0].Order, stored)
+}
+
+func TestRestartKeepsOrdersVersionsAndEventIDs(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	_, _, err := b.store.CreateOrder(ctx, b.params("order-1"))
+	require.NoError(t, err)
+	_, err = b.store.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-1", eligo.DriverAssigned)})
+	require.NoError(t, err)
+	vs, err := b.store.FindVersions(ctx, "order-1")
+	require.NoError(t, err)
+	require.NoError(t, b.store.Close())
+
+	s := b.open(t)
+	again, err := s.FindVersions(ctx, "order-1")
+	require.NoError(t, err)
+	require.Equal(t, vs, again)
+	rs, err := s.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-1", eligo.DriverPickedUp)})
+	require.NoError(t, err)
+	require.Equal(t, eligo.OutcomeDuplicate, rs[0].Outcome)
+}
+
+// Pins the lock order: batches that name the same orders in opposite
+// orders, from several replicas at once, never deadlock and lose nothing.
+func TestCrossedBatchesFromReplicas(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	const orders = 8
+	for i := range orders {
+		_, _, err := b.store.CreateOrder(ctx, b.params(fmt.Sprintf("order-%d", i)))
+		require.NoError(t, err)
+	}
+	replicas := []*postgres.Store{b.store, b.open(t)}
+	flip := func(o eligo.Order, _ time.Time) (eligo.Order, error) {
+		o.PaymentStatus = map[eligo.PaymentStatus]eligo.PaymentStatus{eligo.PaymentPaid: eligo.PaymentFailed, eligo.PaymentFailed: eligo.PaymentPaid}[o.PaymentStatus]
+		return o, nil
+	}
+	const writers, rounds = 4, 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for range rounds {
+				batch := make([]eligo.Update, orders)
+				for i := range orders {
+					id := i
+					if w%2 == 1 {
+						id = orders - 1 - i
+					}
+					batch[i] = eligo.Update{OrderID: fmt.Sprintf("order-%d", id), Who: fmt.Sprintf("writer-%d", w), Apply: flip}
+				}
+				rs, err := replicas[w%2].UpdateOrders(ctx, batch)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, r := range rs {
+					if r.Outcome != eligo.OutcomeApplied {
+						t.Errorf("outcome %s: %v", r.Outcome, r.Err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i := range orders {
+		vs, err := b.store.FindVersions(ctx, fmt.Sprintf("order-%d", i))
+		require.NoError(t, err)
+		require.Len(t, vs, 1+writers*rounds)
+		for j, v := range vs {
+			require.EqualValues(t, j+1, v.OrderVersion)
+		}
+	}
+}
+
+// Pins the retry on a unique violation: replicas creating the same order
+// at once get one create and the same order back.
+func TestConcurrentCreateFromReplicas(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	replicas := []*postgres.Store{b.store, b.open(t), b.open(t)}
+	const n = 12
+	created := make([]bool, n)
+	orders := make([]eligo.Order, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			var err error
+			orders[i], created[i], err = replicas[i%len(replicas)].CreateOrder(t.Context(), b.params("order-1"))
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	var count int
+	for i := range n {
+		if created[i] {
+			count++
+		}
+		require.Equal(t, orders[0], orders[i])
+	}
+	require.Equal(t, 1, count)
+	vs, err := b.store.FindVersions(t.Context(), "order-1")
+	require.NoError(t, err)
+	require.Len(t, vs, 1)
+}
+
+// Pins that the versions table refuses a second row for one order version,
+// whatever writes it.
+func TestVersionsAreUniquePerOrderVersion(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	_, _, err := b.store.CreateOrder(t.Context(), b.params("order-1"))
+	require.NoError(t, err)
+	conn, err := pgx.Connect(t.Context(), b.url)
+	require.NoError(t, err)
+	defer conn.Close(t.Context())
+	_, err = conn.Exec(t.Context(), `INSERT INTO versions (item_type, item_id, event, whodunnit, object_changes,
+		order_version, created_at, host, build) VALUES ('Order', 'order-1', 'create', 'x', '{}', 1, now(), 'h', 'b')`)
+	require.ErrorContains(t, err, "versions_item_order_version")
+}

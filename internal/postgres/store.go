@@ -1,0 +1,129 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/eligo/eligo"
+)
+
+// defaultMaxConns is the pool size when Config.MaxConns is zero.
+const defaultMaxConns = 10
+
+// Config configures a Store.
+type Config struct {
+	// URL is the connection string, e.g.
+	// postgres://eligo@db.internal:5432/eligo?sslmode=verify-full. Any
+	// libpq setting may be given, search_path included. Required.
+	URL string
+	// Now is the store's clock: it stamps updated_at, version and
+	// processed-event times, and is the instant given to eligo.Update.Apply.
+	// Defaults to time.Now. Readings are truncated to the microsecond.
+	Now func() time.Time
+	// Host is recorded in every version. Defaults to os.Hostname.
+	Host string
+	// Build is recorded in every version. Defaults to the binary's VCS
+	// revision or module version, from its build info.
+	Build string
+	// Logger receives migration and retry notices. Defaults to discarding.
+	Logger *slog.Logger
+	// MaxConns bounds the connection pool. Defaults to 10.
+	MaxConns int32
+	// Jobs, when set, is called inside every write transaction that
+	// applied a change, to insert the River jobs the changes cause. When
+	// nil, no job is inserted.
+	Jobs JobsFunc
+}
+
+// Store is the PostgreSQL OrderStore. It is safe for concurrent use, by
+// several processes on the same database as well.
+type Store struct {
+	now    func() time.Time
+	host   string
+	build  string
+	logger *slog.Logger
+	jobs   JobsFunc
+	pool   *pgxpool.Pool
+
+	closeOnce sync.Once
+}
+
+var _ eligo.OrderStore = (*Store)(nil)
+
+// Open connects to the database at cfg.URL and checks that it answers. It
+// does not change the schema: call Migrate, or check Pending. The caller
+// must Close the store. An invalid Config is EINVALID.
+func Open(ctx context.Context, cfg *Config) (*Store, error) {
+	if cfg == nil || cfg.URL == "" {
+		return nil, eligo.Errorf(eligo.EINVALID, "postgres: a connection URL is required")
+	}
+	pc, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		// The parse error may quote the URL, password included.
+		return nil, eligo.Errorf(eligo.EINVALID, "postgres: the connection URL is not valid; expected postgres://user@host:port/database?options")
+	}
+	pc.MaxConns = defaultMaxConns
+	if cfg.MaxConns > 0 {
+		pc.MaxConns = cfg.MaxConns
+	}
+	s := &Store{now: cfg.Now, host: cfg.Host, build: cfg.Build, logger: cfg.Logger, jobs: cfg.Jobs}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.host == "" {
+		s.host, _ = os.Hostname()
+		if s.host == "" {
+			s.host = "unknown"
+		}
+	}
+	if s.build == "" {
+		s.build = buildVersion()
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
+		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(cfg.URL), err)
+	}
+	if err := s.pool.Ping(ctx); err != nil {
+		s.pool.Close()
+		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(cfg.URL), err)
+	}
+	return s, nil
+}
+
+// Close closes the pool, waiting for connections in use to be returned.
+// It is safe to call more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(s.pool.Close)
+	return nil
+}
+
+// clock returns the store's clock reading, in UTC, to the microsecond that
+// timestamptz keeps.
+func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// buildVersion names the running binary: its VCS revision when it was built
+// from a checkout, else its module version.
+func buildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	for _, kv := range info.Settings {
+		if kv.Key == "vcs.revision" && kv.Value != "" {
+			return kv.Value
+		}
+	}
+	if v := info.Main.Version; v != "" {
+		return v
+	}
+	return "unknown"
+}

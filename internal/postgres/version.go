@@ -1,0 +1,107 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/eligo/eligo"
+)
+
+// versionColumns are the columns of versions in the order scanVersion reads
+// them.
+const versionColumns = `id, item_type, item_id, event, whodunnit, object_changes,
+	event_id, order_version, created_at, host, build`
+
+// FindVersions returns the versions of one order, oldest first, or
+// ENOTFOUND when the order does not exist.
+func (s *Store) FindVersions(ctx context.Context, orderID string) ([]eligo.Version, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+versionColumns+` FROM versions
+		WHERE item_type = $1 AND item_id = $2 ORDER BY id`, eligo.ItemTypeOrder, orderID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: find versions: %w", err)
+	}
+	vs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (eligo.Version, error) { return scanVersion(row) })
+	if err != nil {
+		return nil, fmt.Errorf("postgres: find versions: %w", err)
+	}
+	if len(vs) > 0 {
+		return vs, nil
+	}
+	// Every order has its create version, so no versions almost always means
+	// no order; ask to be sure.
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE id = $1)`, orderID).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("postgres: find versions: %w", err)
+	}
+	if !exists {
+		return nil, orderNotFound(orderID)
+	}
+	return []eligo.Version{}, nil
+}
+
+// FindVersion returns one version record, or ENOTFOUND.
+func (s *Store) FindVersion(ctx context.Context, id int64) (eligo.Version, error) {
+	v, err := scanVersion(s.pool.QueryRow(ctx, `SELECT `+versionColumns+` FROM versions WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return eligo.Version{}, versionNotFound(id)
+	} else if err != nil {
+		return eligo.Version{}, fmt.Errorf("postgres: find version: %w", err)
+	}
+	return v, nil
+}
+
+// scanVersion reads one row of versionColumns.
+func scanVersion(row pgx.Row) (eligo.Version, error) {
+	var (
+		v       eligo.Version
+		changes []byte
+		eventID pgtype.Text
+		created time.Time
+	)
+	err := row.Scan(&v.ID, &v.ItemType, &v.ItemID, &v.Event, &v.Whodunnit, &changes,
+		&eventID, &v.OrderVersion, &created, &v.Host, &v.Build)
+	if err != nil {
+		return eligo.Version{}, err
+	}
+	if v.ObjectChanges, err = decodeChanges(changes); err != nil {
+		return eligo.Version{}, fmt.Errorf("version %d: %w", v.ID, err)
+	}
+	v.EventID, v.CreatedAt = eventID.String, created.UTC()
+	return v, nil
+}
+
+// decodeChanges decodes object_changes so that it holds what eligo.Changes
+// made: strings and nils as they were, and whole numbers (the version) as
+// int64 rather than float64.
+func decodeChanges(data []byte) (map[string][2]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var m map[string][2]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("decode object changes: %w", err)
+	}
+	for k, pair := range m {
+		for i, x := range pair {
+			n, ok := x.(json.Number)
+			if !ok {
+				continue
+			}
+			if v, err := n.Int64(); err == nil {
+				pair[i] = v
+			} else if f, err := n.Float64(); err == nil {
+				pair[i] = f
+			} else {
+				return nil, fmt.Errorf("decode object changes: %s: %w", k, err)
+			}
+		}
+		m[k] = pair
+	}
+	return m, nil
+}

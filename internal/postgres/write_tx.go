@@ -1,0 +1,60 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// maxAttempts bounds how often a write transaction is tried when it fails
+// for a retryable reason.
+const maxAttempts = 5
+
+// writeTx is one write transaction and the clock reading it decides with.
+// River jobs (internal/jobs) are to be inserted through tx, so that they
+// commit with the change that caused them.
+type writeTx struct {
+	ctx   context.Context
+	store *Store
+	tx    pgx.Tx
+	now   time.Time
+}
+
+// inWriteTx runs fn in a new transaction and commits it. A transaction that
+// fails for a retryable reason (see retryable) is rolled back and fn runs
+// again in a new one, up to maxAttempts times; fn must therefore keep its
+// results only from its last run.
+func (s *Store) inWriteTx(ctx context.Context, fn func(w *writeTx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.writeOnce(ctx, fn)
+		if err == nil || !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
+			return err
+		}
+		s.logger.DebugContext(ctx, "postgres: retrying a write transaction", "attempt", attempt, "err", err)
+		backoff := time.Duration(attempt) * time.Millisecond
+		select {
+		case <-time.After(backoff + rand.N(backoff)):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
+	w := &writeTx{ctx: ctx, store: s, tx: tx, now: s.clock()}
+	if err := fn(w); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,210 @@
+package postgres
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/eligo/eligo"
+)
+
+// writes are the rows one transaction writes, collected while it decides
+// and sent with one statement per table in one round trip (flush).
+type writes struct {
+	insert   *eligo.Order  // a new order (CreateOrder)
+	updates  []orderWrite  // orders moved forward, one per order
+	versions []versionRow  // in write order
+	events   []processedID // event ids to record
+}
+
+// orderWrite is the last state of an order in the transaction and the
+// version it had when it was locked.
+type orderWrite struct {
+	order       eligo.Order
+	prevVersion int64
+}
+
+type versionRow struct {
+	itemID       string
+	event        string
+	who          string
+	changes      string
+	eventID      pgtype.Text
+	orderVersion int64
+}
+
+type processedID struct {
+	eventID, orderID string
+}
+
+// addVersion records the change from before to after (before nil for a
+// create) and returns its index in w.versions.
+func (ws *writes) addVersion(before, after *eligo.Order, who, eventID string) int {
+	event := eligo.VersionUpdate
+	if before == nil {
+		event = eligo.VersionCreate
+	}
+	changes, err := json.Marshal(eligo.Changes(before, after))
+	if err != nil {
+		// Changes holds strings, nils and int64s only.
+		panic(fmt.Sprintf("postgres: encode object changes: %v", err))
+	}
+	ws.versions = append(ws.versions, versionRow{
+		itemID: after.ID, event: event, who: who, changes: string(changes),
+		eventID: pgtype.Text{String: eventID, Valid: eventID != ""}, orderVersion: after.Version,
+	})
+	return len(ws.versions) - 1
+}
+
+const (
+	insertOrderSQL = `INSERT INTO orders (` + orderColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+
+	// updateOrdersSQL moves each order from the version it was locked at
+	// to its new state.
+	updateOrdersSQL = `UPDATE orders AS o SET customer_id = u.customer_id, status = u.status,
+		driver_status = u.driver_status, payment_status = u.payment_status,
+		placed_at = u.placed_at, promised_at = u.promised_at, payment_timeout_at = u.payment_timeout_at,
+		version = u.version, updated_at = u.updated_at
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+		$7::timestamptz[], $8::timestamptz[], $9::bigint[], $10::timestamptz[], $11::bigint[])
+		AS u(id, customer_id, status, driver_status, payment_status, placed_at,
+		promised_at, payment_timeout_at, version, updated_at, prev_version)
+	WHERE o.id = u.id AND o.version = u.prev_version`
+
+	// insertVersionsSQL returns each row's id with the key that names it,
+	// so ids are matched to rows without relying on the order of RETURNING.
+	insertVersionsSQL = `INSERT INTO versions (item_type, item_id, event, whodunnit, object_changes,
+		event_id, order_version, created_at, host, build)
+	SELECT $1, v.item_id, v.event, v.whodunnit, v.changes::jsonb, v.event_id, v.order_version, $2, $3, $4
+	FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[])
+		AS v(item_id, event, whodunnit, changes, event_id, order_version)
+	RETURNING id, item_id, order_version`
+
+	insertProcessedSQL = `INSERT INTO processed_events (event_id, order_id, processed_at)
+	SELECT e.event_id, e.order_id, $3 FROM unnest($1::text[], $2::text[]) AS e(event_id, order_id)`
+)
+
+// flush writes ws in one round trip and returns the version ids, in the
+// order of ws.versions.
+func (w *writeTx) flush(ws *writes) ([]int64, error) {
+	var b pgx.Batch
+	if ws.insert != nil {
+		o := ws.insert
+		b.Queue(insertOrderSQL, o.ID, o.CustomerID, o.Status.String(), driverText(o.DriverStatus), o.PaymentStatus.String(),
+			o.PlacedAt, o.PromisedAt, timestamptz(o), o.Version, o.UpdatedAt)
+	}
+	if n := len(ws.updates); n > 0 {
+		b.Queue(updateOrdersSQL, updateArgs(ws.updates)...)
+	}
+	if n := len(ws.versions); n > 0 {
+		itemIDs, events, whos, changes := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		eventIDs, orderVersions := make([]pgtype.Text, n), make([]int64, n)
+		for i, v := range ws.versions {
+			itemIDs[i], events[i], whos[i], changes[i] = v.itemID, v.event, v.who, v.changes
+			eventIDs[i], orderVersions[i] = v.eventID, v.orderVersion
+		}
+		b.Queue(insertVersionsSQL, eligo.ItemTypeOrder, w.now, w.store.host, w.store.build,
+			itemIDs, events, whos, changes, eventIDs, orderVersions)
+	}
+	if n := len(ws.events); n > 0 {
+		eventIDs, orderIDs := make([]string, n), make([]string, n)
+		for i, e := range ws.events {
+			eventIDs[i], orderIDs[i] = e.eventID, e.orderID
+		}
+		b.Queue(insertProcessedSQL, eventIDs, orderIDs, w.now)
+	}
+	if b.Len() == 0 {
+		return nil, nil
+	}
+	br := w.tx.SendBatch(w.ctx, &b)
+	ids, err := readFlush(br, ws)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("postgres: write: %w", cerr)
+	}
+	return ids, err
+}
+
+// readFlush reads the results of flush's batch, in the order it queued them.
+func readFlush(br pgx.BatchResults, ws *writes) ([]int64, error) {
+	if ws.insert != nil {
+		if _, err := br.Exec(); err != nil {
+			return nil, fmt.Errorf("postgres: insert order: %w", err)
+		}
+	}
+	if n := len(ws.updates); n > 0 {
+		tag, err := br.Exec()
+		if err != nil {
+			return nil, fmt.Errorf("postgres: update orders: %w", err)
+		}
+		if tag.RowsAffected() != int64(n) {
+			// The rows are locked, so this is a bug, not a race.
+			return nil, fmt.Errorf("postgres: update orders: %d of %d locked rows updated", tag.RowsAffected(), n)
+		}
+	}
+	var ids []int64
+	if n := len(ws.versions); n > 0 {
+		type key struct {
+			itemID  string
+			version int64
+		}
+		byKey := make(map[key]int64, n)
+		rows, err := br.Query()
+		if err != nil {
+			return nil, fmt.Errorf("postgres: insert versions: %w", err)
+		}
+		var (
+			id, version int64
+			itemID      string
+		)
+		_, err = pgx.ForEachRow(rows, []any{&id, &itemID, &version}, func() error {
+			byKey[key{itemID, version}] = id
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("postgres: insert versions: %w", err)
+		}
+		ids = make([]int64, n)
+		for i, v := range ws.versions {
+			if ids[i] = byKey[key{v.itemID, v.orderVersion}]; ids[i] == 0 {
+				return nil, fmt.Errorf("postgres: insert versions: no id returned for %s version %d", v.itemID, v.orderVersion)
+			}
+		}
+	}
+	if len(ws.events) > 0 {
+		if _, err := br.Exec(); err != nil {
+			return nil, fmt.Errorf("postgres: record processed events: %w", err)
+		}
+	}
+	return ids, nil
+}
+
+// updateArgs returns the arguments of updateOrdersSQL: one array per column.
+func updateArgs(us []orderWrite) []any {
+	n := len(us)
+	ids, customers, statuses, payments := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	drivers, timeouts := make([]pgtype.Text, n), make([]pgtype.Timestamptz, n)
+	placed, promised, updated := make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
+	versions, prev := make([]int64, n), make([]int64, n)
+	for i := range us {
+		o := &us[i].order
+		ids[i], customers[i], statuses[i], payments[i] = o.ID, o.CustomerID, o.Status.String(), o.PaymentStatus.String()
+		drivers[i], timeouts[i] = driverText(o.DriverStatus), timestamptz(o)
+		placed[i] = pgtype.Timestamptz{Time: o.PlacedAt, Valid: true}
+		promised[i] = pgtype.Timestamptz{Time: o.PromisedAt, Valid: true}
+		updated[i] = pgtype.Timestamptz{Time: o.UpdatedAt, Valid: true}
+		versions[i], prev[i] = o.Version, us[i].prevVersion
+	}
+	return []any{ids, customers, statuses, drivers, payments, placed, promised, timeouts, versions, updated, prev}
+}
+
+// driverText is the driver_status column of a driver status: NULL for none.
+func driverText(s eligo.DriverStatus) pgtype.Text {
+	return pgtype.Text{String: s.String(), Valid: s != eligo.DriverNone}
+}
+
+// timestamptz is the payment_timeout_at column of o: NULL for none.
+func timestamptz(o *eligo.Order) pgtype.Timestamptz {
+	return pgtype.Timestamptz{Time: o.PaymentTimeoutAt, Valid: !o.PaymentTimeoutAt.IsZero()}
+}
