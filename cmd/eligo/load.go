@@ -46,6 +46,7 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	fs.IntVar(&c.MaxLive, "max-live", 10000, "most live streams open at once")
 	fs.DurationVar(&c.Timeout, "timeout", time.Minute, "limit of each request")
 	fs.DurationVar(&c.ClockTolerance, "clock-tolerance", 50*time.Millisecond, "how far the server's clock may be from this one")
+	fs.DurationVar(&c.ReadsYield, "reads-yield", 50*time.Millisecond, "map pages wait while a write is this late against the script, so the writes keep to it on a small machine (0: never)")
 	fs.DurationVar(&c.PushTimeout, "push-timeout", 5*time.Second, "how long a chat page waits for the last version on the stream before it counts as lost")
 	fs.Uint64Var(&c.Seed, "seed", uint64(time.Now().UnixNano()), "random seed of the script")
 	prefix := fs.String("id-prefix", "", "prefix of the order ids (default: load- and a random run id)")

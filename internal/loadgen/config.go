@@ -53,6 +53,12 @@ type Config struct {
 	// 304 or a cancel may be decided at any instant of the request widened
 	// by it.
 	ClockTolerance time.Duration
+	// ReadsYield, when positive, holds map pages back while any write (a
+	// create, an event, a cancel) is more than this late against the
+	// script: only an eighth of Conns reads run at once then. On a machine
+	// too small for the script the writes keep to it and the reads take
+	// what is left (the poll lag in the report says how much that was).
+	ReadsYield time.Duration
 	// PushTimeout is how long a chat viewer waits, after the order's last
 	// write was acknowledged, for its document on the stream before that
 	// counts as lost.

@@ -131,7 +131,7 @@ func (f *fakeServer) postEvents(w http.ResponseWriter, r *http.Request) {
 				out.Outcome = outcomeStale
 			default:
 				step := int64(1)
-				if f.bug == bugLostVersion && e.Status == "AT_STORE" {
+				if f.bug == bugLostVersion && e.Status == "PICKED_UP" {
 					step = 2
 				}
 				f.change(fo, next, step)
@@ -270,6 +270,6 @@ func fakeConfig(url string) Config {
 		BaseURL: url, ServiceToken: "svc", CustomerSecret: []byte(strings.Repeat("s", 32)),
 		Orders: 30, Ramp: 100 * time.Millisecond, Promise: 400 * time.Millisecond, Poll: 25 * time.Millisecond,
 		ChatShare: 0.5, CancelShare: 1, PayLaterShare: 0.3, UnpaidShare: 0.1, Seed: 3,
-		Conns: 8, WriteConns: 8, Partitions: 2, PushTimeout: time.Second, ClockTolerance: 5 * time.Millisecond,
+		Conns: 8, WriteConns: 8, Partitions: 2, PushTimeout: 2 * time.Second, ClockTolerance: 5 * time.Millisecond,
 	}
 }

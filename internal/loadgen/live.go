@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -44,6 +45,10 @@ func (r *runner) chat(ctx context.Context, o *order) {
 		r.polls.at(time.Now().Add(r.cfg.Poll), func(due time.Time) { r.poll(ctx, o, due) })
 	}
 }
+
+// errClosedByServer ends reading a stream the server closed with an
+// "event: close" (its shutdown, or the token's expiry).
+var errClosedByServer = errors.New("the server closed the stream")
 
 // watch holds one live stream open and keeps every document it brings. It
 // returns true when the stream served the order to its end; false when the
@@ -113,7 +118,10 @@ func (r *runner) watch(ctx context.Context, o *order) bool {
 		o.mu.Unlock()
 		stop()
 	}()
-	err = readEvents(resp.Body, func(data []byte) error {
+	err = readEvents(resp.Body, func(event string, data []byte) error {
+		if event == "close" {
+			return errClosedByServer // the server says why in data
+		}
 		var doc Document
 		recv := time.Now()
 		if err := json.Unmarshal(data, &doc); err != nil {
@@ -148,7 +156,10 @@ func (r *runner) watch(ctx context.Context, o *order) bool {
 		// The server ended the stream, or it broke, before the order was
 		// over: an error; the page polls from here on.
 		kind := "live_ended_early"
-		if err != nil && err != io.EOF {
+		switch {
+		case errors.Is(err, errClosedByServer):
+			kind = "live_closed_by_server"
+		case err != nil && err != io.EOF:
 			kind = "live_" + errorKind(0, err)
 		}
 		r.st.errors.add(kind, 1)
@@ -156,13 +167,14 @@ func (r *runner) watch(ctx context.Context, o *order) bool {
 	return false
 }
 
-// readEvents reads a Server-Sent Events stream and calls fn with the data
-// of each event (data lines joined by newlines). Comments (heartbeats) and
-// the other fields are skipped. It returns fn's first error, or the
-// stream's (io.EOF at its end).
-func readEvents(body io.Reader, fn func(data []byte) error) error {
+// readEvents reads a Server-Sent Events stream and calls fn with the type
+// ("" when the event names none) and the data (data lines joined by
+// newlines) of each event. Comments (heartbeats) and the other fields are
+// skipped. It returns fn's first error, or the stream's (io.EOF at its end).
+func readEvents(body io.Reader, fn func(event string, data []byte) error) error {
 	br := bufio.NewReaderSize(body, 4096)
 	var data []byte
+	event := ""
 	for {
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
@@ -180,17 +192,19 @@ func readEvents(body io.Reader, fn func(data []byte) error) error {
 		switch {
 		case len(line) == 0:
 			if len(data) > 0 {
-				if err := fn(data); err != nil {
+				if err := fn(event, data); err != nil {
 					return err
 				}
-				data = data[:0]
 			}
+			data, event = data[:0], ""
 		case line[0] == ':':
 		case bytes.HasPrefix(line, []byte("data:")):
 			if len(data) > 0 {
 				data = append(data, '\n')
 			}
 			data = append(data, bytes.TrimPrefix(line[5:], []byte(" "))...)
+		case bytes.HasPrefix(line, []byte("event:")):
+			event = string(bytes.TrimSpace(line[6:]))
 		}
 	}
 }

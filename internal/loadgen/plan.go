@@ -69,8 +69,7 @@ func makePlan(i int, c *Config, rng *rand.Rand) plan {
 			status string
 		}{
 			{max(arrive/10, paidAt+time.Millisecond), "ASSIGNED"},
-			{arrive * 3 / 10, "AT_STORE"},
-			{arrive * 6 / 10, "PICKED_UP"},
+			{arrive / 2, "PICKED_UP"},
 			{arrive, "ARRIVED_AT_DOORSTEP"},
 			{arrive + p/10, "DELIVERED"},
 		} {

@@ -104,3 +104,12 @@ func (p *pump) post(ctx context.Context, batch []timed[pumpItem]) {
 		}
 	}
 }
+
+// behind reports whether the most overdue event waiting in the stream is
+// more than d late.
+func (p *pump) behind(d time.Duration) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	due, ok := p.q.next()
+	return ok && time.Since(due) > d
+}

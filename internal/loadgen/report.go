@@ -77,8 +77,12 @@ type Report struct {
 	// may have made: neither right nor wrong.
 	Unchecked int64         `json:"unchecked"`
 	Lag       LagReport     `json:"schedule_lag"`
-	Server    *MemoryReport `json:"server_memory,omitempty"`
-	LoadRSS   int64         `json:"load_generator_rss_bytes"`
+	Server    *ServerReport `json:"server,omitempty"`
+	// LoadRSS and LoadCPUSeconds are the load generator's own resident
+	// memory at the end and CPU time during the run: on one machine, the
+	// server had what the generator left.
+	LoadRSS        int64   `json:"load_generator_rss_bytes"`
+	LoadCPUSeconds float64 `json:"load_generator_cpu_seconds"`
 }
 
 // ConfigReport is the script the run played.
@@ -106,6 +110,9 @@ type OrdersReport struct {
 	Finished int64 `json:"finished"` // their whole story played before the run ended
 	Shown    int64 `json:"button_shown"`
 	Hidden   int64 `json:"button_hidden_by_arrival"`
+	// Expired counts orders the server expired at their payment timeout
+	// (a version the generator did not write, seen in an answer).
+	Expired int64 `json:"expired_by_server"`
 }
 
 // EndpointReport is one route's requests and latencies.
@@ -156,20 +163,24 @@ type LagReport struct {
 	PollP99Ms   float64 `json:"poll_p99_ms"`
 	EventP50Ms  float64 `json:"event_p50_ms"`
 	EventP99Ms  float64 `json:"event_p99_ms"`
+	// ReadYields counts the waits of about a millisecond that map pages
+	// made for late writes.
+	ReadYields int64 `json:"read_yields"`
 }
 
-// MemoryReport is the server's resident memory, from /proc.
-type MemoryReport struct {
-	PID                int    `json:"pid"`
-	RSSBytes           int64  `json:"rss_bytes"`             // at the end
-	MaxSampledRSSBytes int64  `json:"max_sampled_rss_bytes"` // the largest of one sample a second
-	PeakRSSBytes       int64  `json:"peak_rss_bytes"`        // VmHWM: since the process started
-	Error              string `json:"error,omitempty"`
+// ServerReport is the server's resident memory and CPU time, from /proc.
+type ServerReport struct {
+	PID                int     `json:"pid"`
+	RSSBytes           int64   `json:"rss_bytes"`             // at the end
+	MaxSampledRSSBytes int64   `json:"max_sampled_rss_bytes"` // the largest of one sample a second
+	PeakRSSBytes       int64   `json:"peak_rss_bytes"`        // VmHWM: since the process started
+	CPUSeconds         float64 `json:"cpu_seconds"`           // used during the run
+	Error              string  `json:"error,omitempty"`
 }
 
 func msf(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func (r *runner) report(started time.Time, elapsed time.Duration, mem *MemoryReport) *Report {
+func (r *runner) report(started time.Time, elapsed time.Duration, cpuStart time.Duration, mem *ServerReport) *Report {
 	st, c := r.st, r.cfg
 	secs := elapsed.Seconds()
 	rep := &Report{
@@ -180,7 +191,7 @@ func (r *runner) report(started time.Time, elapsed time.Duration, mem *MemoryRep
 			Conns: c.Conns, WriteConns: c.WriteConns, Partitions: c.Partitions, BatchMax: c.BatchMax,
 			ClockToleranceMs: msf(c.ClockTolerance), Seed: c.Seed,
 		},
-		Orders: OrdersReport{Planned: int64(len(r.orders)), Placed: st.placed.Load(), Finished: st.finished.Load(), Shown: st.shown.Load(), Hidden: st.hidden.Load()},
+		Orders: OrdersReport{Planned: int64(len(r.orders)), Placed: st.placed.Load(), Finished: st.finished.Load(), Shown: st.shown.Load(), Hidden: st.hidden.Load(), Expired: st.expiries.Load()},
 		Push: PushReport{
 			Streams: st.streams.Load(), Documents: st.pushDocs.Load(),
 			Samples: int64(st.pushLat.Count()), P50Ms: msf(st.pushLat.Quantile(0.5)), P99Ms: msf(st.pushLat.Quantile(0.99)), MaxMs: msf(st.pushLat.Max()),
@@ -193,6 +204,7 @@ func (r *runner) report(started time.Time, elapsed time.Duration, mem *MemoryRep
 			CreateP99Ms: msf(st.createLag.Quantile(0.99)), CancelP99Ms: msf(st.cancelLag.Quantile(0.99)),
 			PollP50Ms: msf(st.pollLag.Quantile(0.5)), PollP99Ms: msf(st.pollLag.Quantile(0.99)),
 			EventP50Ms: msf(st.eventLag.Quantile(0.5)), EventP99Ms: msf(st.eventLag.Quantile(0.99)),
+			ReadYields: st.yields.Load(),
 		},
 		Server: mem,
 	}
@@ -230,6 +242,9 @@ func (r *runner) report(started time.Time, elapsed time.Duration, mem *MemoryRep
 	if rss, _, err := readRSS(os.Getpid()); err == nil {
 		rep.LoadRSS = rss
 	}
+	if cpu, err := cpuTime(os.Getpid()); err == nil {
+		rep.LoadCPUSeconds = (cpu - cpuStart).Seconds()
+	}
 	return rep
 }
 
@@ -264,7 +279,7 @@ func (rep *Report) Text() string {
 	p("script: %d orders over %s, promise %s, map pages poll every %s; chat %.0f%%, cancel %.0f%%, pay later %.0f%%, never pay %.0f%%; seed %d",
 		c.Orders, dur(c.RampMs), dur(c.PromiseMs), dur(c.PollMs), 100*c.ChatShare, 100*c.CancelShare, 100*c.PayLaterShare, 100*c.UnpaidShare, c.Seed)
 	o := rep.Orders
-	p("orders: %d placed of %d, %d played to their end; button seen by %d, hidden by the arrival for %d", o.Placed, o.Planned, o.Finished, o.Shown, o.Hidden)
+	p("orders: %d placed of %d, %d played to their end; button seen by %d, hidden by the arrival for %d; %d expired by the server", o.Placed, o.Planned, o.Finished, o.Shown, o.Hidden, o.Expired)
 	p("cancels: %d won, %d refused", rep.Cancels.Won, rep.Cancels.Refused)
 	p("")
 	p("requests: %d, %.0f/s; 304 share of eligibility answers %.1f%%", rep.Requests, rep.RPS, 100*rep.NotModifiedShare)
@@ -283,14 +298,17 @@ func (rep *Report) Text() string {
 	}
 	p("schedule lag (late against the script): polls p50 %.1f ms p99 %.1f ms; events p50 %.1f ms p99 %.1f ms; creates p99 %.1f ms; cancels p99 %.1f ms",
 		rep.Lag.PollP50Ms, rep.Lag.PollP99Ms, rep.Lag.EventP50Ms, rep.Lag.EventP99Ms, rep.Lag.CreateP99Ms, rep.Lag.CancelP99Ms)
+	if rep.Lag.ReadYields > 0 {
+		p("  map pages held back for late writes: %d waits of about 1 ms", rep.Lag.ReadYields)
+	}
 	if m := rep.Server; m != nil {
 		if m.Error != "" {
 			p("server memory (pid %d): %s", m.PID, m.Error)
 		} else {
-			p("server memory (pid %d): RSS %s at the end, %s the most sampled, %s peak (VmHWM)", m.PID, mib(m.RSSBytes), mib(m.MaxSampledRSSBytes), mib(m.PeakRSSBytes))
+			p("server (pid %d): RSS %s at the end, %s the most sampled, %s peak (VmHWM); CPU %.1f s", m.PID, mib(m.RSSBytes), mib(m.MaxSampledRSSBytes), mib(m.PeakRSSBytes), m.CPUSeconds)
 		}
 	}
-	p("load generator RSS: %s", mib(rep.LoadRSS))
+	p("load generator: RSS %s; CPU %.1f s", mib(rep.LoadRSS), rep.LoadCPUSeconds)
 	p("")
 	p("errors: %d%s; requests cut by the end of the run: %d", rep.Errors, byKind(rep.ErrorsByKind), rep.Cut)
 	p("WRONG ANSWERS: %d%s; unchecked (version of an unanswered write): %d", rep.Wrong, byKind(rep.WrongByKind), rep.Unchecked)

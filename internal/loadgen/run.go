@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"sync"
@@ -46,6 +47,7 @@ type runner struct {
 	st        *runStats
 	remaining atomic.Int64
 	allDone   chan struct{}
+	reading   atomic.Int64   // map-page reads running
 	bg        sync.WaitGroup // chat pages
 }
 
@@ -89,6 +91,7 @@ func newRunner(cfg Config) (*runner, error) {
 
 func (r *runner) run(ctx context.Context) *Report {
 	start := time.Now()
+	cpuStart, _ := cpuTime(os.Getpid())
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var workers sync.WaitGroup
@@ -137,7 +140,7 @@ func (r *runner) run(ctx context.Context) *Report {
 	for _, o := range r.orders {
 		r.check(o, false) // what the end of the run cut short
 	}
-	return r.report(start, elapsed, rss.result())
+	return r.report(start, elapsed, cpuStart, rss.result())
 }
 
 // create places the order and, once it is acknowledged, starts its story:
@@ -197,6 +200,10 @@ func (o *order) partition(n int) int {
 // poll is one map page: it reads every Poll until the order is over, then
 // reads once more and is done.
 func (r *runner) poll(ctx context.Context, o *order, due time.Time) {
+	if !r.gateRead(ctx) {
+		return
+	}
+	defer r.reading.Add(-1)
 	final := o.over()
 	r.read(ctx, o)
 	if final {
@@ -211,6 +218,50 @@ func (r *runner) poll(ctx context.Context, o *order, due time.Time) {
 		next = now
 	}
 	r.polls.at(next, func(due time.Time) { r.poll(ctx, o, due) })
+}
+
+// gateRead admits one map-page read. While any write is more than
+// ReadsYield late, at most an eighth of Conns reads run at once, so the
+// writes keep to the script and the reads take what is left. It returns
+// false at the end of ctx; otherwise the caller decrements r.reading when
+// the read is done.
+func (r *runner) gateRead(ctx context.Context) bool {
+	slow := int64(max(r.cfg.Conns/8, 1))
+	for {
+		n := r.reading.Add(1)
+		if r.cfg.ReadsYield <= 0 || n <= slow || !r.writesBehind(r.cfg.ReadsYield) {
+			return true
+		}
+		r.reading.Add(-1)
+		r.st.yields.Add(1)
+		if !sleepCtx(ctx, time.Millisecond) {
+			return false
+		}
+	}
+}
+
+// writesBehind reports whether any write is more than d late.
+func (r *runner) writesBehind(d time.Duration) bool {
+	if r.creates.behind(d) || r.cancels.behind(d) {
+		return true
+	}
+	for _, p := range r.pumps {
+		if p.behind(d) {
+			return true
+		}
+	}
+	return false
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // read asks for the order's eligibility as its customer, with the ETag of
@@ -331,6 +382,9 @@ func (r *runner) check(o *order, complete bool) {
 		c.stream(s)
 		pushLatencies(c, s, r.cfg.PushTimeout, &r.st.pushLat, &r.st.boundaryLat)
 	}
+	if h.last() > 0 && h.at(h.last()).expired {
+		r.st.expiries.Add(1)
+	}
 	shown, hidden := buttonSeen(o.reads, o.streams)
 	if shown {
 		r.st.shown.Add(1)
@@ -398,7 +452,7 @@ type runStats struct {
 
 	placed, finished, shown, hidden, won, refused atomic.Int64
 	reads, notModified, unchecked, cut            atomic.Int64
-	streams, pushDocs                             atomic.Int64
+	streams, pushDocs, yields, expiries           atomic.Int64
 
 	pushLat, boundaryLat                    histogram
 	createLag, cancelLag, pollLag, eventLag histogram

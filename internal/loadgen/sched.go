@@ -147,3 +147,12 @@ func (p *pool) run(ctx context.Context) {
 		}
 	}
 }
+
+// behind reports whether the most overdue task waiting in the pool is more
+// than d late.
+func (p *pool) behind(d time.Duration) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	due, ok := p.q.next()
+	return ok && time.Since(due) > d
+}

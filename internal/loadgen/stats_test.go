@@ -3,6 +3,7 @@ package loadgen
 import (
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -44,17 +45,17 @@ func TestHistogramBuckets(t *testing.T) {
 func TestReadEvents(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("x", 10000)
-	in := ": heartbeat\n\nevent: eligibility\ndata: {\"a\":1}\n\nid: 7\ndata: one\ndata: two\r\n\r\ndata:" + long + "\n\n: bye\n"
+	in := ": heartbeat\n\nevent: eligibility\ndata: {\"a\":1}\n\nid: 7\ndata: one\ndata: two\r\n\r\ndata:" + long + "\n\n: bye\nevent: close\ndata: {\"code\":1001}\n\n"
 	var got []string
-	err := readEvents(strings.NewReader(in), func(d []byte) error {
-		got = append(got, string(d))
+	err := readEvents(strings.NewReader(in), func(event string, d []byte) error {
+		got = append(got, event+"|"+string(d))
 		return nil
 	})
 	require.ErrorIs(t, err, io.EOF)
-	require.Equal(t, []string{`{"a":1}`, "one\ntwo", long}, got)
+	require.Equal(t, []string{`eligibility|{"a":1}`, "|one\ntwo", "|" + long, `close|{"code":1001}`}, got)
 
 	stop := errors.New("stop")
-	require.ErrorIs(t, readEvents(strings.NewReader(in), func([]byte) error { return stop }), stop)
+	require.ErrorIs(t, readEvents(strings.NewReader(in), func(string, []byte) error { return stop }), stop)
 }
 
 func TestParseWrk(t *testing.T) {
@@ -92,4 +93,16 @@ func TestParseMaxAge(t *testing.T) {
 	require.Equal(t, 0, parseMaxAge("max-age=0"))
 	require.Equal(t, -1, parseMaxAge("no-store"))
 	require.Equal(t, -1, parseMaxAge(""))
+}
+
+func TestProcReaders(t *testing.T) {
+	t.Parallel()
+	rss, peak, err := readRSS(os.Getpid())
+	require.NoError(t, err)
+	require.Positive(t, rss)
+	require.GreaterOrEqual(t, peak, rss)
+	_, err = cpuTime(os.Getpid())
+	require.NoError(t, err)
+	_, _, err = readRSS(-1)
+	require.Error(t, err)
 }
