@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -261,4 +262,58 @@ func TestRunRejectsUnknownCommand(t *testing.T) {
 	var out strings.Builder
 	require.NoError(t, run(context.Background(), []string{"eligo", "version"}, testEnv(nil), &out, io.Discard))
 	require.NotEmpty(t, strings.TrimSpace(out.String()))
+}
+
+// TestServeLiveStream pins the live stream through the real server: the
+// current document first, a push at promised_at with no event at all, and a
+// push when the driver arrives.
+func TestServeLiveStream(t *testing.T) {
+	t.Parallel()
+	srv := startServe(t, t.TempDir(), testEnv(nil))
+	const svc = "svc-test-token"
+	promised := time.Now().UTC().Add(time.Second).Truncate(time.Millisecond)
+	require.Equal(t, 201, call(t, "POST", srv.url+"/v1/orders", svc, map[string]any{"id": "o", "customer_id": "c", "promised_at": promised}, nil))
+
+	req, err := http.NewRequest("GET", srv.url+"/v1/orders/o/live?access_token="+svc, nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, 200, resp.StatusCode)
+	docs := make(chan eligibilityDoc, 8)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				var d eligibilityDoc
+				if json.Unmarshal([]byte(data), &d) == nil {
+					docs <- d
+				}
+			}
+		}
+		close(docs)
+	}()
+	next := func() eligibilityDoc {
+		t.Helper()
+		select {
+		case d, ok := <-docs:
+			require.True(t, ok, "stream ended")
+			return d
+		case <-time.After(5 * time.Second):
+			t.Fatal("no document pushed")
+		}
+		return eligibilityDoc{}
+	}
+
+	first := next()
+	require.Equal(t, "outside_window", first.Actions["cancel"].Reason)
+	atPromise := next()
+	require.True(t, atPromise.Actions["cancel"].Allowed, "pushed at promised_at with no event")
+	require.False(t, atPromise.AsOf.Before(promised))
+
+	require.Equal(t, 200, call(t, "POST", srv.url+"/v1/events", svc, map[string]any{"event_id": "e", "order_id": "o", "type": "driver_status", "status": "ARRIVED_AT_DOORSTEP"}, nil))
+	arrived := next()
+	require.Equal(t, int64(2), arrived.Version)
+	require.Equal(t, "driver_at_doorstep", arrived.Actions["cancel"].Reason)
 }
