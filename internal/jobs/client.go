@@ -71,7 +71,9 @@ type ClientConfig struct {
 	// insert-only client (what the API needs to enqueue and for River UI).
 	Workers *river.Workers
 	Logger  *slog.Logger
-	// MaxWorkers is the number of jobs run at once per queue (default 10).
+	// MaxWorkers is the number of jobs run at once per queue (default 100:
+	// River fetches at most that many jobs per 100 ms fetch cooldown, so
+	// 10 workers cap a queue near 100 jobs/s; see BENCHMARKS.md).
 	MaxWorkers int
 	// Queues adds queues for embedders' workers.
 	Queues map[string]river.QueueConfig
@@ -92,7 +94,7 @@ type ClientConfig struct {
 
 // Defaults of ClientConfig.
 const (
-	DefaultMaxWorkers           = 10
+	DefaultMaxWorkers           = 100
 	DefaultJobTimeout           = time.Minute
 	DefaultRescueStuckJobsAfter = 5 * time.Minute
 )

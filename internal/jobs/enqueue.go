@@ -30,7 +30,7 @@ type EnqueueConfig struct {
 
 // DefaultWebhookMaxAttempts is how many times a webhook is tried by
 // default: with River's backoff (attempt^4 seconds) the last try comes about
-// four days after the first.
+// six and a half days after the first.
 const DefaultWebhookMaxAttempts = 20
 
 // Enqueuer decides which jobs a change causes. It is safe for concurrent

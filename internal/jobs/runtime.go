@@ -35,6 +35,7 @@ type Runtime struct {
 	Metrics *Metrics
 	working bool
 	run     func(ctx context.Context) error
+	insert  func(ctx context.Context, params []river.InsertManyParams) error
 	ui      func(logger *slog.Logger, prefix string) (*riverui.Handler, error)
 }
 
@@ -76,6 +77,10 @@ func NewRuntime[TTx any](driver riverdriver.Driver[TTx], cfg *RuntimeConfig) (*R
 		}
 		return Run(ctx, client, m, stop)
 	}
+	r.insert = func(ctx context.Context, params []river.InsertManyParams) error {
+		_, err := client.InsertMany(ctx, params)
+		return err
+	}
 	r.ui = func(logger *slog.Logger, prefix string) (*riverui.Handler, error) {
 		return riverui.NewHandler(&riverui.HandlerOpts{
 			Endpoints: riverui.NewEndpoints(client, nil),
@@ -92,6 +97,13 @@ func (r *Runtime) Working() bool { return r.working }
 // Run works jobs until ctx ends, then stops gracefully. A runtime without
 // workers just waits for ctx.
 func (r *Runtime) Run(ctx context.Context) error { return r.run(ctx) }
+
+// InsertMany inserts jobs in a transaction of their own, for work that
+// no change of an order causes (an embedder's, a backfill). Jobs caused by
+// a change are inserted by the store's hook, in the change's transaction.
+func (r *Runtime) InsertMany(ctx context.Context, params []river.InsertManyParams) error {
+	return r.insert(ctx, params)
+}
 
 // UI returns River UI mounted at prefix (such as "/riverui"), started: it
 // serves until ctx ends. The caller guards it: River UI can cancel, retry
