@@ -8,8 +8,10 @@
 // connection whose transactions begin with BEGIN IMMEDIATE: the write lock
 // is taken before the first read, so every read-decide-write (an event, a
 // cancel) sees the latest committed row and nothing can change it before the
-// commit. That is the row lock of eligo.Update. Other processes or pools on
-// the same file (River's, for one) wait for the lock up to the busy timeout.
+// commit. That is the row lock of eligo.Update. River's client in the same
+// process runs on that same pool (DB), so its writes queue behind the
+// store's instead of contending for the file lock; other processes on the
+// same file (`eligo worker`) wait for the lock up to the busy timeout.
 // Reads go through a separate pool of query-only connections; in WAL mode
 // they never wait for the writer and see the last committed state.
 //
@@ -30,8 +32,9 @@
 // The schema is a list of numbered SQL files under migrations/, embedded in
 // the binary and applied in order by Open, each in its own transaction and
 // recorded in the schema_migrations table. The store owns the tables orders,
-// versions, processed_events and schema_migrations; other components (River)
-// may keep their own tables in the same file.
+// versions, processed_events and schema_migrations. River keeps its river_*
+// tables in the same file; Open applies River's migrations too, so jobs can
+// be inserted in the store's transactions (Config.Jobs).
 //
 // Times are stored as integer Unix nanoseconds, so they round-trip exactly;
 // a zero time is NULL. Times the store cannot represent (before 1678 or after
