@@ -194,7 +194,7 @@ func (h *Hub) arm(d *deadline, at time.Time) {
 func (h *Hub) Run(ctx context.Context) error {
 	fanout := make(chan error, 1)
 	go func() {
-		fanout <- h.cfg.Fanout.Listen(ctx, func(id string, v int64) { h.remoteChanged(ctx, id, v) })
+		fanout <- h.listenFanout(ctx)
 	}()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()

@@ -1,0 +1,149 @@
+package redis_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/engine"
+	"github.com/eligo/eligo/internal/redis"
+	"github.com/eligo/eligo/internal/sqlite"
+	"github.com/eligo/eligo/internal/testenv"
+)
+
+// privateRedis is a redis-server of the test's own, which it may flush,
+// kill and start again without disturbing anyone.
+type privateRedis struct {
+	addr string
+	port int
+	cmd  *exec.Cmd
+}
+
+// startPrivateRedis starts redis-server from PATH on a free port, without
+// persistence. Without redis-server the test is skipped, or fails under
+// CI.
+func startPrivateRedis(t *testing.T) *privateRedis {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if testenv.InCI() {
+			t.Fatalf("redis-server is not on PATH: under CI the Redis restart tests must run")
+		}
+		t.Skip("redis-server is not on PATH: skipping the Redis restart tests")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	require.NoError(t, ln.Close())
+	r := &privateRedis{addr: "127.0.0.1:" + strconv.Itoa(port), port: port}
+	r.start(t)
+	t.Cleanup(r.kill)
+	return r
+}
+
+func (r *privateRedis) start(t *testing.T) {
+	t.Helper()
+	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	require.NoError(t, r.cmd.Start())
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("tcp", r.addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, 10*time.Second, 10*time.Millisecond, "redis-server did not start on %s", r.addr)
+}
+
+// kill ends the server with SIGKILL, as a crash would.
+func (r *privateRedis) kill() {
+	if r.cmd != nil {
+		_ = r.cmd.Process.Kill()
+		_ = r.cmd.Wait()
+		r.cmd = nil
+	}
+}
+
+// A Redis restart and a FLUSHALL under a running engine lose nothing:
+// while Redis is away answers come from the store and Publish never
+// waits; afterwards the read model fills again, the Put script is sent
+// again, and the fan-out subscribes again and asks for a resync.
+func TestRedisRestartAndFlushLoseNothing(t *testing.T) {
+	t.Parallel()
+	srv := startPrivateRedis(t)
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, &sqlite.Config{Path: filepath.Join(t.TempDir(), "eligo.db")})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, store.Close()) })
+	client := clientAt(t, srv.addr)
+	rm := redis.NewReadModel(client, &redis.ReadModelConfig{})
+	fan := newFanout(t, client, redis.FanoutConfig{})
+	l := listen(t, fan)
+	eng, err := engine.New(engine.Config{Store: store, ReadModel: rm, ReadModelIsPartial: true,
+		Policy: eligo.DefaultPolicy(), Listeners: []engine.Listener{fan}})
+	require.NoError(t, err)
+
+	now := time.Now()
+	_, _, err = eng.CreateOrder(ctx, &eligo.NewOrderParams{ID: "ord-1", CustomerID: "cust-1", PromisedAt: now.Add(time.Hour)}, eligo.WhoService)
+	require.NoError(t, err)
+	driver := func(eventID, status string) {
+		t.Helper()
+		rs, err := eng.ApplyEvents(ctx, []eligo.Event{{EventID: eventID, OrderID: "ord-1", Type: eligo.EventDriverStatus, Status: status, OccurredAt: time.Now()}})
+		require.NoError(t, err)
+		require.Equal(t, eligo.OutcomeApplied, rs[0].Outcome, "%+v", rs[0])
+	}
+	requireVersion := func(v int64) {
+		t.Helper()
+		octx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		o, err := eng.Order(octx, "ord-1")
+		require.NoError(t, err)
+		require.Equal(t, v, o.Version)
+	}
+	driver("ev-1", "ASSIGNED")
+	requireVersion(2)
+	l.waitVersion(t, "ord-1", 2)
+
+	srv.kill()
+	start := time.Now()
+	for i := range 10000 {
+		fan.Publish(fmt.Sprintf("ord-x%d", i), 1)
+	}
+	require.Less(t, time.Since(start), time.Second, "Publish waited on a Redis that is down")
+	// Redis is down: the read fails and the engine answers from the store.
+	t0 := time.Now()
+	requireVersion(2)
+	t.Logf("read while down took %v", time.Since(t0))
+
+	srv.start(t) // empty, with an empty script cache
+	t0 = time.Now()
+	requireVersion(2)
+	t.Logf("read after restart took %v", time.Since(t0))
+	l.waitResyncs(t, 2)
+	t.Logf("resubscribed after %v", time.Since(t0))
+	driver("ev-2", "AT_STORE")
+	requireVersion(3)
+	l.waitVersion(t, "ord-1", 3)
+
+	require.NoError(t, client.Do(ctx, client.B().Flushall().Build()).Error())
+	requireVersion(3)
+	// A read that misses repopulates Redis. (The first read may still hit
+	// the cached copy, which the FLUSHALL's invalidation then drops.)
+	require.Eventually(t, func() bool {
+		if o, err := eng.Order(ctx, "ord-1"); err != nil || o.Version != 3 {
+			return false
+		}
+		n, err := client.Do(ctx, client.B().Exists().Key(redis.OrderKey(redis.DefaultPrefix, "ord-1")).Build()).AsInt64()
+		return err == nil && n == 1
+	}, 5*time.Second, 10*time.Millisecond)
+	driver("ev-3", "PICKED_UP")
+	requireVersion(4)
+	l.waitVersion(t, "ord-1", 4)
+}
