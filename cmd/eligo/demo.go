@@ -38,6 +38,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fs.Uint64Var(&dc.Seed, "seed", uint64(time.Now().UnixNano()), "random seed of the simulation")
 	fs.Lookup("data-dir").DefValue = "a new temporary directory"
 	cfg.DataDir = ""
+	cfg.DemoPage = true // the web page at /demo/ (cmd/eligo/webdemo.go)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, errHelp) {
 			return nil
@@ -73,6 +74,7 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	go func() { served <- s.Serve(ctx) }()
 
 	printDemoIntro(stdout, s, &dc)
+	printDemoPage(stdout, s)
 	report, err := loadgen.Run(ctx, demoLoad(s, &dc, demoProgress(stdout)))
 	if err != nil {
 		return err

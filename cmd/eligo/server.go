@@ -32,6 +32,7 @@ type serverConfig struct {
 	MaxAge          time.Duration
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
+	DemoPage        bool // serve internal/webdemo at /demo/: it hands out customer tokens, never on a real deployment
 	// Jobs is the deferred work (River): what writes enqueue and whether
 	// this process works jobs. The zero value enqueues payment re-checks
 	// only and works nothing.
@@ -155,6 +156,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		Ready:    s.ready.Load,
 		MaxAge:   cfg.MaxAge,
 	})
+	handler = withDemoPage(handler, cfg, be.store, sec.CustomerSecret)
 	s.http = &http.Server{
 		Handler:           withRiverUI(handler, ui, authn),
 		ReadHeaderTimeout: 10 * time.Second,

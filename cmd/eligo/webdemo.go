@@ -1,0 +1,34 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/webdemo"
+)
+
+// withDemoPage serves the demo page (internal/webdemo) under /demo/ and
+// every other request with api when cfg.DemoPage is set; otherwise it
+// returns api as it is.
+//
+// The page's endpoint hands a customer token for any order to anyone who
+// asks. `eligo demo` turns it on; `eligo serve` only with --demo-page, which
+// must never be set on a deployment that holds real customers' orders.
+func withDemoPage(api http.Handler, cfg serverConfig, orders eligo.OrderStore, customerSecret string) http.Handler {
+	if !cfg.DemoPage {
+		return api
+	}
+	cfg.Logger.Warn("the demo page is on at " + webdemo.Prefix + ": it hands customer tokens to anyone; never enable it on a real deployment")
+	return webdemo.Mount(api, webdemo.New(webdemo.Config{
+		Orders:         orders,
+		CustomerSecret: []byte(customerSecret),
+		Logger:         cfg.Logger,
+	}))
+}
+
+// printDemoPage tells the person running `eligo demo` where to watch it.
+func printDemoPage(w io.Writer, s *server) {
+	fmt.Fprintf(w, "Watch an order in a browser (the map, the chat and its Cancel button):\n  %s%s\n\n", s.URL, webdemo.Prefix)
+}

@@ -1,0 +1,28 @@
+// Package webdemo is the demo's web page: one order seen through the
+// article's two screens, served from files embedded in the binary.
+//
+//   - The map panel is the tracking page. It asks GET
+//     /v1/orders/{id}/eligibility every 30 seconds with If-None-Match (a 304
+//     costs nothing), and also at the answer's until, the instant it changes
+//     by the clock alone. It shows the driver's progress, the promised time
+//     and a countdown to until.
+//   - The chat panel is the support chat. Its Cancel button follows the live
+//     stream (GET /v1/orders/{id}/live over Server-Sent Events): it appears
+//     when the promise is broken, vanishes the moment the driver arrives, and
+//     pressing it calls POST /v1/orders/{id}/cancel and says what happened,
+//     a refusal included. The stream reconnects by itself; while it is down
+//     the chat checks the eligibility every few seconds instead.
+//
+// The page calls the public v1 API with a customer token, exactly as a
+// customer's app would, plus one endpoint of this package: GET
+// /demo/api/orders lists the live orders and GET /demo/api/orders/{id}
+// hands out a short-lived customer token for the order's customer.
+//
+// # Never on a real deployment
+//
+// That endpoint gives a valid customer token for any order to anyone who
+// asks, with no credentials at all. It exists so that `eligo demo` can be
+// watched in a browser. `eligo demo` mounts it; `eligo serve` mounts it only
+// with --demo-page, which must never be set on a deployment that holds real
+// customers' orders.
+package webdemo

@@ -1,0 +1,102 @@
+package webdemo
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/auth"
+)
+
+// Prefix is the path the demo page is served under.
+const Prefix = "/demo/"
+
+// DefaultTokenTTL is the lifetime of the customer tokens the page is given
+// when Config.TokenTTL is zero. The page asks for a new one when a token
+// expires.
+const DefaultTokenTTL = 15 * time.Minute
+
+//go:embed static
+var static embed.FS
+
+// Orders is where the demo lists and finds orders; every eligo.OrderStore
+// is one.
+type Orders interface {
+	FindOrder(ctx context.Context, id string) (eligo.Order, error)
+	ListOrders(ctx context.Context, p *eligo.ListOrdersParams) ([]eligo.Order, error)
+}
+
+// Config holds the demo page's dependencies. Orders and CustomerSecret are
+// required.
+type Config struct {
+	Orders Orders
+	// CustomerSecret signs the customer tokens handed to the page (the
+	// server's ELIGO_CUSTOMER_TOKEN_SECRET).
+	CustomerSecret []byte
+	// TokenTTL is the lifetime of those tokens; zero means DefaultTokenTTL.
+	TokenTTL time.Duration
+	// Now is the clock tokens are minted at; nil means time.Now.
+	Now func() time.Time
+	// Logger gets internal errors. Nil discards.
+	Logger *slog.Logger
+}
+
+// New returns the handler of the demo page: the embedded files under
+// /demo/ and the order list with its tokens under /demo/api/orders. It
+// hands out customer tokens to anyone; see the package documentation.
+//
+// It panics when Orders is nil or CustomerSecret is too short to sign with,
+// as the server's own credentials check refuses such a secret first.
+func New(cfg Config) http.Handler {
+	if cfg.Orders == nil || len(cfg.CustomerSecret) < auth.MinSecretLen {
+		panic("webdemo: New needs Config.Orders and a CustomerSecret of auth.MinSecretLen bytes or more")
+	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = DefaultTokenTTL
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	files, err := fs.Sub(static, "static")
+	if err != nil {
+		panic(err) // the embedded tree always has static/
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /demo/api/orders", handleListOrders(cfg))
+	mux.Handle("GET /demo/api/orders/{id}", handleOrderSession(cfg))
+	mux.Handle("GET /demo/api/", handleNotFound())
+	mux.Handle("GET /demo/", http.StripPrefix("/demo", http.FileServerFS(files)))
+	mux.Handle("GET /demo", http.RedirectHandler(Prefix, http.StatusMovedPermanently))
+	return securityHeaders(mux)
+}
+
+// Mount serves /demo and everything under /demo/ with demo, and every other
+// request with api.
+func Mount(api, demo http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(Prefix, demo)
+	mux.Handle("/demo", demo)
+	mux.Handle("/", api)
+	return mux
+}
+
+// securityHeaders keeps the page to its own origin: scripts, styles and
+// connections to eligo only, no framing, and no caching of a response that
+// carries a token.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,169 @@
+package webdemo
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/auth"
+)
+
+// Bounds of the order list: it is a demo's list, read from the store by
+// pages of listPage, and it stops after maxScanned orders.
+const (
+	listPage   = 500
+	maxScanned = 20000
+	maxListed  = 100
+)
+
+// orderSummary is one order as the demo lists it.
+type orderSummary struct {
+	ID           string    `json:"id"`
+	CustomerID   string    `json:"customer_id"`
+	Status       string    `json:"status"`
+	DriverStatus *string   `json:"driver_status"` // null when no driver yet
+	PlacedAt     time.Time `json:"placed_at"`
+	PromisedAt   time.Time `json:"promised_at"`
+}
+
+func newOrderSummary(o *eligo.Order) orderSummary {
+	s := orderSummary{
+		ID:         o.ID,
+		CustomerID: o.CustomerID,
+		Status:     o.Status.String(),
+		PlacedAt:   o.PlacedAt.UTC(),
+		PromisedAt: o.PromisedAt.UTC(),
+	}
+	if o.DriverStatus != eligo.DriverNone {
+		ds := o.DriverStatus.String()
+		s.DriverStatus = &ds
+	}
+	return s
+}
+
+// orderList is the answer of GET /demo/api/orders.
+type orderList struct {
+	// Orders are the live ones (status PLACED), the soonest promise first,
+	// at most maxListed of them.
+	Orders    []orderSummary `json:"orders"`
+	Live      int            `json:"live"`      // live orders found, listed or not
+	AsOf      time.Time      `json:"as_of"`     // the server's clock
+	Truncated bool           `json:"truncated"` // the store holds more than the scan reads
+}
+
+// handleListOrders lists the live orders for the page's first screen. It
+// reads the store in pages and stops after maxScanned orders: a demo's
+// store is small, and this endpoint never runs on a real one.
+func handleListOrders(cfg Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		list := orderList{Orders: []orderSummary{}, AsOf: cfg.Now().UTC()}
+		p := eligo.ListOrdersParams{Limit: listPage}
+		for scanned := 0; ; {
+			page, err := cfg.Orders.ListOrders(r.Context(), &p)
+			if err != nil {
+				internalError(w, r, cfg, "listing orders", err)
+				return
+			}
+			for i := range page {
+				if !page[i].Terminal() {
+					list.Live++
+					list.Orders = append(list.Orders, newOrderSummary(&page[i]))
+				}
+			}
+			scanned += len(page)
+			if len(page) < p.Limit {
+				break
+			}
+			if scanned >= maxScanned {
+				list.Truncated = true
+				break
+			}
+			p.AfterID = page[len(page)-1].ID
+		}
+		slices.SortFunc(list.Orders, func(a, b orderSummary) int {
+			return cmp.Or(a.PromisedAt.Compare(b.PromisedAt), cmp.Compare(a.ID, b.ID))
+		})
+		list.Orders = list.Orders[:min(len(list.Orders), maxListed)]
+		writeJSON(w, http.StatusOK, list)
+	})
+}
+
+// orderSession is the answer of GET /demo/api/orders/{id}: the order and a
+// token of its customer, what a customer's app would hold after login.
+type orderSession struct {
+	Order          orderSummary `json:"order"`
+	Token          string       `json:"token"`
+	TokenExpiresAt time.Time    `json:"token_expires_at"`
+}
+
+// handleOrderSession mints a customer token for the order's customer, any
+// order at all, for anyone: this is what makes the demo endpoint unfit for
+// a real deployment.
+func handleOrderSession(cfg Config) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		o, err := cfg.Orders.FindOrder(r.Context(), id)
+		if eligo.ErrorCode(err) == eligo.ENOTFOUND {
+			writeProblem(w, http.StatusNotFound, "not-found", "Not found",
+				fmt.Sprintf("there is no order %q; the order list is at %sapi/orders", id, Prefix))
+			return
+		}
+		if err != nil {
+			internalError(w, r, cfg, "finding the order", err)
+			return
+		}
+		now := cfg.Now()
+		tok, err := auth.MintCustomerToken(cfg.CustomerSecret, o.CustomerID, cfg.TokenTTL, now)
+		if err != nil {
+			internalError(w, r, cfg, "minting a customer token", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, orderSession{
+			Order:          newOrderSummary(&o),
+			Token:          tok,
+			TokenExpiresAt: now.Add(cfg.TokenTTL).UTC().Truncate(time.Second),
+		})
+	})
+}
+
+// handleNotFound answers the paths under /demo/api/ that name nothing.
+func handleNotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusNotFound, "not-found", "Not found",
+			fmt.Sprintf("%s %s is not a demo endpoint; there are GET %sapi/orders and GET %sapi/orders/{id}", r.Method, r.URL.Path, Prefix, Prefix))
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"title":"Internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// writeProblem answers with an RFC 9457 problem document of the same types
+// as the API's.
+func writeProblem(w http.ResponseWriter, status int, slug, title, detail string) {
+	b, _ := json.Marshal(map[string]any{
+		"type":   "https://eligo.dev/problems/" + slug,
+		"title":  title,
+		"status": status,
+		"detail": detail,
+	})
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// internalError logs err and answers without its text.
+func internalError(w http.ResponseWriter, r *http.Request, cfg Config, doing string, err error) {
+	cfg.Logger.ErrorContext(r.Context(), "demo page: "+doing, "path", r.URL.Path, "err", err)
+	writeProblem(w, http.StatusInternalServerError, "internal", "Internal error", "the demo could not answer; the server's log says why")
+}
