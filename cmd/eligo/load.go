@@ -57,6 +57,7 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	fs.DurationVar(&rc.Round, "ratio-phase", 2*time.Second, "how long each endpoint is measured in a round")
 	fs.IntVar(&rc.Orders, "ratio-orders", 1000, "orders created for the ratio benchmark's eligibility reads")
 	fs.IntVar(&rc.Conns, "ratio-conns", 32, "connections of the ratio benchmark's client")
+	fs.BoolVar(&rc.ServiceAuth, "ratio-service-token", false, "read eligibility with the service token instead of each order's customer token")
 	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, errHelp) {
 			return nil

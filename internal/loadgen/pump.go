@@ -80,6 +80,9 @@ func (p *pump) post(ctx context.Context, batch []timed[pumpItem]) {
 	code, err := r.api.Do(ctx, http.MethodPost, "/v1/events", r.cfg.ServiceToken, body, &res)
 	acked := time.Now()
 	ok := r.result(ctx, &r.st.events, code, err, acked.Sub(sent), http.StatusOK)
+	if ok {
+		r.st.eventsSent.Add(int64(len(batch)))
+	}
 	if ok && len(res.Results) != len(batch) {
 		r.st.errors.add("events_answer_length", 1)
 		ok = false

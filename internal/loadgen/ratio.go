@@ -42,6 +42,9 @@ type RatioConfig struct {
 	// Tool is "go" (this process's HTTP client) or "wrk" (wrk on PATH,
 	// with a Lua script that sets the Authorization header).
 	Tool string
+	// ServiceAuth reads with the service token instead of each order's
+	// customer token, to tell the cost of customer tokens apart.
+	ServiceAuth bool
 	// Progress, when set, gets one line per round.
 	Progress io.Writer
 }
@@ -50,6 +53,7 @@ type RatioConfig struct {
 type RatioReport struct {
 	Target string       `json:"target"`
 	Tool   string       `json:"tool"`
+	Auth   string       `json:"auth"` // customer or service tokens
 	Conns  int          `json:"conns"`
 	Orders int          `json:"orders"`
 	Rounds []RatioRound `json:"rounds"`
@@ -107,7 +111,10 @@ func Ratio(ctx context.Context, c RatioConfig) (*RatioReport, error) {
 		defer os.Remove(script)
 		phase = wrkPhase(&c, script)
 	}
-	rep := &RatioReport{Target: c.BaseURL, Tool: c.Tool, Conns: c.Conns, Orders: c.Orders}
+	rep := &RatioReport{Target: c.BaseURL, Tool: c.Tool, Auth: "customer", Conns: c.Conns, Orders: c.Orders}
+	if c.ServiceAuth {
+		rep.Auth = "service"
+	}
 	for i := range c.Rounds {
 		var rd RatioRound
 		for _, healthz := range [][2]bool{{false, true}, {true, false}}[i%2] {
@@ -178,6 +185,9 @@ func seedOrders(ctx context.Context, api *Client, c *RatioConfig) ([]ratioTarget
 				if err = errors.Join(err, terr); err != nil {
 					errs <- err
 					return
+				}
+				if c.ServiceAuth {
+					tok = c.ServiceToken
 				}
 				targets[i] = ratioTarget{path: "/v1/orders/" + id + "/eligibility", auth: "Bearer " + tok}
 			}
@@ -344,7 +354,7 @@ func (r *RatioReport) JSON() []byte {
 // Text returns the report for a person.
 func (r *RatioReport) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "read-path ratio against %s, client %s, %d connections, %d orders, %d rounds\n", r.Target, r.Tool, r.Conns, r.Orders, len(r.Rounds))
+	fmt.Fprintf(&b, "read-path ratio against %s, client %s, %d connections, %d orders read with %s tokens, %d rounds\n", r.Target, r.Tool, r.Conns, r.Orders, r.Auth, len(r.Rounds))
 	fmt.Fprintf(&b, "  %5s %14s %10s %14s %10s %7s\n", "round", "eligibility/s", "p50 ms", "/healthz/s", "p50 ms", "ratio")
 	for i, rd := range r.Rounds {
 		fmt.Fprintf(&b, "  %5d %14.0f %10.3f %14.0f %10.3f %7.3f\n", i+1, rd.Eligibility.RPS, rd.Eligibility.P50Ms, rd.Healthz.RPS, rd.Healthz.P50Ms, rd.Ratio)

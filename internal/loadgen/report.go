@@ -61,6 +61,10 @@ type Report struct {
 	Requests  int64            `json:"requests"`
 	RPS       float64          `json:"requests_per_second"`
 	Endpoints []EndpointReport `json:"endpoints"`
+	// Events counts the events in answered batches, and EventsPerSecond
+	// their rate over the run.
+	Events          int64   `json:"events"`
+	EventsPerSecond float64 `json:"events_per_second"`
 	// NotModifiedShare is the share of eligibility answers that were 304.
 	NotModifiedShare float64          `json:"not_modified_share"`
 	Push             PushReport       `json:"push"`
@@ -236,6 +240,8 @@ func (r *runner) report(started time.Time, elapsed time.Duration, cpuStart time.
 		rep.Requests += n
 	}
 	rep.RPS = float64(rep.Requests) / secs
+	rep.Events = st.eventsSent.Load()
+	rep.EventsPerSecond = float64(rep.Events) / secs
 	if reads := st.reads.Load(); reads > 0 {
 		rep.NotModifiedShare = float64(st.notModified.Load()) / float64(reads)
 	}
@@ -282,7 +288,7 @@ func (rep *Report) Text() string {
 	p("orders: %d placed of %d, %d played to their end; button seen by %d, hidden by the arrival for %d; %d expired by the server", o.Placed, o.Planned, o.Finished, o.Shown, o.Hidden, o.Expired)
 	p("cancels: %d won, %d refused", rep.Cancels.Won, rep.Cancels.Refused)
 	p("")
-	p("requests: %d, %.0f/s; 304 share of eligibility answers %.1f%%", rep.Requests, rep.RPS, 100*rep.NotModifiedShare)
+	p("requests: %d, %.0f/s; 304 share of eligibility answers %.1f%%; events %d in batches, %.0f/s", rep.Requests, rep.RPS, 100*rep.NotModifiedShare, rep.Events, rep.EventsPerSecond)
 	p("  %-32s %9s %8s %8s %8s %8s %8s %7s", "endpoint", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors")
 	for _, e := range rep.Endpoints {
 		p("  %-32s %9d %8.0f %8.2f %8.2f %8.2f %8.1f %7d", e.Name, e.Requests, e.RPS, e.P50Ms, e.P90Ms, e.P99Ms, e.MaxMs, e.Errors)

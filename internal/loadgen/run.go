@@ -453,6 +453,7 @@ type runStats struct {
 	placed, finished, shown, hidden, won, refused atomic.Int64
 	reads, notModified, unchecked, cut            atomic.Int64
 	streams, pushDocs, yields, expiries           atomic.Int64
+	eventsSent                                    atomic.Int64 // in answered batches
 
 	pushLat, boundaryLat                    histogram
 	createLag, cancelLag, pollLag, eventLag histogram
