@@ -2,8 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"path/filepath"
 	"testing"
 	"time"
@@ -207,6 +205,3 @@ func forEachFamily(t *testing.T, test func(t *testing.T, fam family)) {
 		})
 	}
 }
-
-var _ = errors.New
-var _ = sql.ErrNoRows

@@ -3,7 +3,6 @@ package jobs_test
 import (
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
@@ -52,5 +51,3 @@ var postgresFamily = family{
 		require.NoError(t, err)
 	},
 }
-
-var _ pgx.Tx
