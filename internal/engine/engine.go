@@ -167,7 +167,7 @@ func (e *Engine) ApplyEvents(ctx context.Context, events []eligo.Event) ([]Event
 	for i := range results {
 		r := &results[i]
 		e.metrics.events.WithLabelValues(r.Outcome).Inc()
-		if r.Outcome == eligo.OutcomeApplied {
+		if r.Outcome == eligo.OutcomeApplied || repairs(&r.UpdateResult) {
 			e.publish(ctx, r.Order, true)
 		}
 	}
@@ -202,6 +202,9 @@ func (e *Engine) Cancel(ctx context.Context, id, who string) (eligo.Order, error
 		return eligo.Order{}, r.Err
 	}
 	e.metrics.cancels.WithLabelValues("already_cancelled").Inc()
+	if r.Order.ID != "" { // a retried cancel: see repairs
+		e.publish(ctx, r.Order, true)
+	}
 	return r.Order, nil
 }
 
@@ -213,6 +216,18 @@ func (e *Engine) Versions(ctx context.Context, orderID string) ([]eligo.Version,
 // Version returns one version record.
 func (e *Engine) Version(ctx context.Context, id int64) (eligo.Version, error) {
 	return e.cfg.Store.FindVersion(ctx, id)
+}
+
+// repairs reports whether r is a repeat of a change that may have committed
+// without reaching the read model and the listeners: a duplicate event,
+// delivered again because the process that applied it first died between
+// its commit and publish (Kafka redelivers, a client retries). Publishing
+// the stored order then costs a version-guarded Put that changes nothing,
+// or repairs a shared read model (Redis) that would otherwise answer the
+// older version until the order's next change; listeners ignore versions
+// they have.
+func repairs(r *eligo.UpdateResult) bool {
+	return r.Outcome == eligo.OutcomeDuplicate && r.Order.ID != ""
 }
 
 // publish moves the read model to o and, when o is a change, tells the

@@ -82,7 +82,7 @@ func (e *Engine) RecheckPayment(ctx context.Context, p *RecheckPaymentParams) (R
 	if r.Outcome == eligo.OutcomeRejected {
 		return r, r.Err
 	}
-	if r.Outcome == eligo.OutcomeApplied {
+	if r.Outcome == eligo.OutcomeApplied || repairs(&r.UpdateResult) {
 		e.publish(ctx, r.Order, true)
 	}
 	return r, nil

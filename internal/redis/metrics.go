@@ -12,6 +12,8 @@ import (
 type readMetrics struct {
 	cacheHits, fetched, absent, getErrors prometheus.Counter
 	stored, stale, putErrors              prometheus.Counter
+	retriesQueued                         prometheus.Gauge
+	retriesDropped                        prometheus.Counter
 }
 
 func newReadMetrics(reg prometheus.Registerer) *readMetrics {
@@ -23,17 +25,27 @@ func newReadMetrics(reg prometheus.Registerer) *readMetrics {
 		Name: "eligo_redis_read_model_puts_total",
 		Help: "Read-model writes, by result: stored, stale (Redis held the same or a later version), error.",
 	}, []string{"result"})
+	retriesQueued := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "eligo_redis_read_model_put_retries_queued",
+		Help: "Orders whose failed read-model write waits to be retried.",
+	})
+	retriesDropped := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "eligo_redis_read_model_put_retries_dropped_total",
+		Help: "Failed read-model writes not retried because too many were queued; Redis may answer an older version of those orders until their next change.",
+	})
 	if reg != nil {
-		reg.MustRegister(gets, puts)
+		reg.MustRegister(gets, puts, retriesQueued, retriesDropped)
 	}
 	return &readMetrics{
-		cacheHits: gets.WithLabelValues("cache_hit"),
-		fetched:   gets.WithLabelValues("fetched"),
-		absent:    gets.WithLabelValues("absent"),
-		getErrors: gets.WithLabelValues("error"),
-		stored:    puts.WithLabelValues("stored"),
-		stale:     puts.WithLabelValues("stale"),
-		putErrors: puts.WithLabelValues("error"),
+		retriesQueued:  retriesQueued,
+		retriesDropped: retriesDropped,
+		cacheHits:      gets.WithLabelValues("cache_hit"),
+		fetched:        gets.WithLabelValues("fetched"),
+		absent:         gets.WithLabelValues("absent"),
+		getErrors:      gets.WithLabelValues("error"),
+		stored:         puts.WithLabelValues("stored"),
+		stale:          puts.WithLabelValues("stale"),
+		putErrors:      puts.WithLabelValues("error"),
 	}
 }
 

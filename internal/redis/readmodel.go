@@ -52,9 +52,11 @@ type ReadModel struct {
 	cacheTTL time.Duration
 	keyTTL   string // milliseconds, as the Put script takes it
 	metrics  *readMetrics
+	retries  *retries
 }
 
-// NewReadModel returns a read model on client, which NewClient made. It
+// NewReadModel returns a read model on client, which NewClient made, and
+// starts the goroutine that retries failed Puts, which Close stops. It
 // panics when the metrics are already registered with cfg.Registerer.
 func NewReadModel(client rueidis.Client, cfg *ReadModelConfig) *ReadModel {
 	m := &ReadModel{client: client, prefix: cfg.Prefix, cacheTTL: cfg.CacheTTL}
@@ -70,7 +72,14 @@ func NewReadModel(client rueidis.Client, cfg *ReadModelConfig) *ReadModel {
 	}
 	m.keyTTL = strconv.FormatInt(keyTTL.Milliseconds(), 10)
 	m.metrics = newReadMetrics(cfg.Registerer)
+	m.retries = newRetries(m)
 	return m
+}
+
+// Close stops retrying failed Puts. The client stays open.
+func (m *ReadModel) Close() error {
+	m.retries.close()
+	return nil
 }
 
 // OrderKey returns the key of an order's snapshot. The order id is the
@@ -155,13 +164,25 @@ var putBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 128); return &
 // then the invalidation has been read and the cached copy dropped. Other
 // replicas learn of the change when their invalidation arrives, in about a
 // network round trip.
+//
+// A Put that fails (Redis away, a connection cut) is retried in the
+// background until it succeeds, or is overtaken by a newer version, so that
+// Redis does not go on answering the older version it holds.
 func (m *ReadModel) Put(ctx context.Context, o eligo.Order) (bool, error) {
 	if err := checkEncodable(&o); err != nil {
 		return false, err
 	}
+	stored, err := m.put(ctx, &o)
+	if err != nil {
+		m.retries.add(o)
+	}
+	return stored, err
+}
+
+func (m *ReadModel) put(ctx context.Context, o *eligo.Order) (bool, error) {
 	key := m.key(o.ID)
 	bp := putBuffers.Get().(*[]byte)
-	*bp = appendSnapshot((*bp)[:0], &o)
+	*bp = appendSnapshot((*bp)[:0], o)
 	val := string(*bp)
 	putBuffers.Put(bp)
 	version := strconv.FormatInt(o.Version, 10)

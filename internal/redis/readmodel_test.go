@@ -21,8 +21,8 @@ func TestReadModelContract(t *testing.T) {
 		prefix := testPrefix()
 		c1, c2 := newClient(t), newClient(t)
 		return &readmodeltest.Harness{
-			Model: redis.NewReadModel(c1, &redis.ReadModelConfig{Prefix: prefix}),
-			Other: redis.NewReadModel(c2, &redis.ReadModelConfig{Prefix: prefix}),
+			Model: newReadModel(t, c1, redis.ReadModelConfig{Prefix: prefix}),
+			Other: newReadModel(t, c2, redis.ReadModelConfig{Prefix: prefix}),
 			Lose:  func(t *testing.T) { deletePrefix(t, c1, prefix) },
 		}
 	})
@@ -34,7 +34,7 @@ func TestReadModelServesHotOrdersFromTheCache(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	reg := prometheus.NewRegistry()
-	m := redis.NewReadModel(newClient(t), &redis.ReadModelConfig{Prefix: testPrefix(), Registerer: reg})
+	m := newReadModel(t, newClient(t), redis.ReadModelConfig{Prefix: testPrefix(), Registerer: reg})
 	o := eligo.Order{ID: "ord-1", CustomerID: "cust-1", Version: 1, PromisedAt: time.Now().UTC()}
 	_, err := m.Put(ctx, o)
 	require.NoError(t, err)
@@ -62,7 +62,7 @@ func TestReadModelKeyAndValue(t *testing.T) {
 	ctx := context.Background()
 	c := newClient(t)
 	prefix := testPrefix()
-	m := redis.NewReadModel(c, &redis.ReadModelConfig{Prefix: prefix, KeyTTL: time.Hour})
+	m := newReadModel(t, c, redis.ReadModelConfig{Prefix: prefix, KeyTTL: time.Hour})
 	_, err := m.Put(ctx, eligo.Order{ID: "ord-7", CustomerID: "cust-1", Version: 42})
 	require.NoError(t, err)
 	key := prefix + ":{ord-7}:order"
@@ -82,7 +82,7 @@ func TestReadModelRefusesAValueItCannotRead(t *testing.T) {
 	ctx := context.Background()
 	c := newClient(t)
 	prefix := testPrefix()
-	m := redis.NewReadModel(c, &redis.ReadModelConfig{Prefix: prefix})
+	m := newReadModel(t, c, redis.ReadModelConfig{Prefix: prefix})
 	require.NoError(t, c.Do(ctx, c.B().Set().Key(redis.OrderKey(prefix, "ord-1")).Value("7:garbage").Build()).Error())
 	_, ok, err := m.Get(ctx, "ord-1")
 	require.Error(t, err)
@@ -103,7 +103,7 @@ func TestReadModelPutAfterScriptFlush(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c := newClient(t)
-	m := redis.NewReadModel(c, &redis.ReadModelConfig{Prefix: testPrefix()})
+	m := newReadModel(t, c, redis.ReadModelConfig{Prefix: testPrefix()})
 	_, err := m.Put(ctx, eligo.Order{ID: "ord-1", CustomerID: "c", Version: 1})
 	require.NoError(t, err)
 	require.NoError(t, c.Do(ctx, c.B().ScriptFlush().Build()).Error())
