@@ -28,6 +28,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := flagsFromEnv(fs, getenv, jobsEnvFlags); err != nil {
 		return err
 	}
+	if err := flagsFromEnv(fs, getenv, liveEnvFlags); err != nil {
+		return err
+	}
 	cfg.Jobs = *jobsCfg
 	cfg.Logger = newLogger(stderr, *logLevel)
 	s, err := startServer(ctx, *cfg, getenv)
@@ -52,6 +55,7 @@ func serverFlags(fs *flag.FlagSet, getenv func(string) string, defaultAddr strin
 	fs.StringVar(&cfg.DataDir, "data-dir", envOr(getenv, "ELIGO_DATA_DIR", defaultDataDir), "directory of the SQLite database and generated secrets (env ELIGO_DATA_DIR)")
 	fs.StringVar(&cfg.PolicyPath, "policy", getenv("ELIGO_POLICY"), "policy file (JSON); empty means the built-in cancel rule (env ELIGO_POLICY)")
 	fs.DurationVar(&cfg.MaxAge, "max-age", 5*time.Second, "longest Cache-Control max-age on eligibility answers (env ELIGO_MAX_AGE)")
+	liveFlags(fs, &cfg.Live)
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 	logLevel := fs.String("log-level", envOr(getenv, "ELIGO_LOG_LEVEL", "info"), "debug, info, warn or error (env ELIGO_LOG_LEVEL)")
 	return cfg, logLevel

@@ -20,6 +20,7 @@ import (
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/httpapi"
 	"github.com/eligo/eligo/internal/jobs"
+	"github.com/eligo/eligo/internal/live"
 )
 
 const defaultDataDir = "eligo-data"
@@ -37,6 +38,8 @@ type serverConfig struct {
 	// this process works jobs. The zero value enqueues payment re-checks
 	// only and works nothing.
 	Jobs jobsConfig
+	// Live limits the live streams.
+	Live liveConfig
 }
 
 // server is a running eligo: store, engine, read model and HTTP API.
@@ -51,6 +54,7 @@ type server struct {
 	closeJobs func()
 	http      *http.Server
 	ln        net.Listener
+	hub       *live.Hub
 	ready     atomic.Bool
 	started   time.Time
 }
@@ -100,7 +104,9 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	if err != nil {
 		return nil, err
 	}
+	hub := newHub(cfg.Live, be.readModel, nil, policy, reg, log)
 	eng, err := engine.New(engine.Config{
+		Listeners:          []engine.Listener{hub},
 		Store:              be.store,
 		ReadModel:          be.readModel,
 		ReadModelIsPartial: be.readModelIsPartial,
@@ -146,6 +152,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		jobs:      rt,
 		closeJobs: closeJobs,
 		ln:        ln,
+		hub:       hub,
 		started:   start,
 	}
 	handler := httpapi.NewServer(httpapi.Deps{
@@ -154,6 +161,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		Logger:   log,
 		Registry: reg,
 		Ready:    s.ready.Load,
+		Live:     hub,
 		MaxAge:   cfg.MaxAge,
 	})
 	handler = withDemoPage(handler, cfg, be.store, sec.CustomerSecret)
@@ -179,13 +187,16 @@ func (s *server) Serve(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return s.jobs.Run(gctx) })
+	g.Go(func() error { return s.hub.Run(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		s.ready.Store(false)
 		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(gctx), s.cfg.ShutdownTimeout)
 		defer cancel()
 		s.cfg.Logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
-		return s.http.Shutdown(shutdownCtx)
+		// HTTP first: http.Server.Shutdown does not close the streams the
+		// hub took over, so the hub tells them and drains after it.
+		return errors.Join(s.http.Shutdown(shutdownCtx), s.hub.Shutdown(shutdownCtx))
 	})
 	err := g.Wait()
 	s.closeJobs()
