@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,7 +23,7 @@ func handleEligibility(deps Deps) orderHandler {
 	policy := deps.Engine.Policy()
 	cacheControl := newCacheControl(deps.MaxAge)
 	return func(w http.ResponseWriter, r *http.Request, _ auth.Principal, o eligo.Order) {
-		action := queryValue(r.URL.RawQuery, "action")
+		action := auth.QueryValue(r.URL.RawQuery, "action")
 		if action != "" && policy.Action(action) == nil {
 			writeError(w, r, deps.Logger, eligo.Errorf(eligo.EINVALID, "unknown action %q; expected one of: %s", action, strings.Join(policy.ActionNames(), ", ")))
 			return
@@ -115,26 +114,4 @@ func etagWeakMatch(values []string, etag string) bool {
 		}
 	}
 	return false
-}
-
-// queryValue returns the first value of key in a raw query string without
-// building a url.Values map, or "" when absent or badly escaped.
-func queryValue(rawQuery, key string) string {
-	for rawQuery != "" {
-		var kv string
-		kv, rawQuery, _ = strings.Cut(rawQuery, "&")
-		k, v, _ := strings.Cut(kv, "=")
-		if k != key {
-			continue
-		}
-		if strings.ContainsAny(v, "%+") {
-			u, err := url.QueryUnescape(v)
-			if err != nil {
-				return ""
-			}
-			return u
-		}
-		return v
-	}
-	return ""
 }
