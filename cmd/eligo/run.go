@@ -16,6 +16,8 @@ Usage:
   eligo demo     run the API and a simulated fulfillment on a compressed clock
   eligo load     play the article's traffic against a running server and check every answer
   eligo token    mint credentials: eligo token customer --customer ID --ttl 1h
+  eligo migrate  apply the schema migrations of the store (PostgreSQL: --postgres-url)
+  eligo dev kafka  DEVELOPMENT ONLY: an in-memory Kafka (kfake) on 127.0.0.1:9092
   eligo version  print the build version
 
 Run "eligo <command> -h" for a command's flags.
@@ -40,6 +42,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runLoad(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		return runToken(rest, getenv, stdout, stderr)
+	case "migrate":
+		return runMigrate(ctx, rest, getenv, stdout, stderr)
+	case "dev":
+		return runDev(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, buildVersion())
 		return nil

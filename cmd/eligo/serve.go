@@ -16,6 +16,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	cfg, logLevel := serverFlags(fs, getenv, ":8080")
 	fs.BoolVar(&cfg.DemoPage, "demo-page", false, "serve the demo page at /demo/; it hands customer tokens to anyone: never on a real deployment")
 	jobsCfg := jobsFlags(fs, getenv, true)
+	beCfg := backendFlags(fs, getenv, true)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, errHelp) {
 			return nil
@@ -28,10 +29,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := flagsFromEnv(fs, getenv, jobsEnvFlags); err != nil {
 		return err
 	}
+	if err := flagsFromEnv(fs, getenv, backendEnvFlags); err != nil {
+		return err
+	}
 	if err := flagsFromEnv(fs, getenv, liveEnvFlags); err != nil {
 		return err
 	}
 	cfg.Jobs = *jobsCfg
+	cfg.Backends = *beCfg
+	if cfg.Jobs.KafkaBrokers == "" { // outbound events go to the cluster ingest reads
+		cfg.Jobs.KafkaBrokers = beCfg.KafkaBrokers
+	}
 	cfg.Logger = newLogger(stderr, *logLevel)
 	s, err := startServer(ctx, *cfg, getenv)
 	if err != nil {

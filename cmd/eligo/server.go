@@ -38,6 +38,9 @@ type serverConfig struct {
 	// this process works jobs. The zero value enqueues payment re-checks
 	// only and works nothing.
 	Jobs jobsConfig
+	// Backends names the production engines (PostgreSQL, Kafka); the zero
+	// value is the embedded SQLite store with HTTP ingest only.
+	Backends backendConfig
 	// Live limits the live streams.
 	Live liveConfig
 }
@@ -125,6 +128,11 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		return nil, fmt.Errorf("rebuilding the read model: %w", err)
 	}
 	log.Info("read model rebuilt", "orders", n, "took", time.Since(start).Round(time.Millisecond))
+	// Kafka ingest, when configured, runs as one more part of Serve.
+	if err := be.startIngest(eng, reg, log); err != nil {
+		be.Close()
+		return nil, err
+	}
 	rt, closeJobs, err := cfg.Jobs.runtime(be, eng, reg, log)
 	if err != nil {
 		be.Close()
@@ -187,6 +195,9 @@ func (s *server) Serve(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return s.jobs.Run(gctx) })
+	for _, part := range s.be.parts { // the Kafka consumer, when configured
+		g.Go(func() error { return part(gctx) })
+	}
 	g.Go(func() error { return s.hub.Run(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()

@@ -28,6 +28,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	cfg, logLevel := serverFlags(fs, getenv, ":9091")
 	jobsCfg := jobsFlags(fs, getenv, false)
+	beCfg := backendFlags(fs, getenv, false)
 	if err := parseFlags(fs, args, stderr); err != nil {
 		if errors.Is(err, errHelp) {
 			return nil
@@ -37,6 +38,10 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err := flagsFromEnv(fs, getenv, jobsEnvFlags); err != nil {
 		return err
 	}
+	if err := flagsFromEnv(fs, getenv, backendEnvFlags); err != nil {
+		return err
+	}
+	cfg.Backends = *beCfg
 	addrSet := false
 	fs.Visit(func(f *flag.Flag) { addrSet = addrSet || f.Name == "addr" })
 	if !addrSet { // ELIGO_ADDR is the API's

@@ -1,7 +1,10 @@
 package kafka
 
 import (
+	"cmp"
 	"context"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -18,10 +21,14 @@ const finishTimeout = 10 * time.Second
 // process applies one polled batch, dead-letters its bad records and
 // commits its offsets, in that order. An error means the offsets were not
 // committed and Run should stop.
+//
+// The batch's events are split by partition into Config.Parallel groups,
+// applied in as many transactions at once. Records are keyed by order id,
+// so each order is in one partition, the groups touch disjoint orders, and
+// the transactions never wait for each other's row locks.
 func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 	start := time.Now()
-	events := make([]eligo.Event, 0, len(recs))
-	from := make([]*kgo.Record, 0, len(recs)) // the record of each event
+	groups := make([]applyGroup, c.cfg.Parallel)
 	var dead []deadLetter
 	for _, r := range recs {
 		e, err := decodeRecord(r)
@@ -29,19 +36,25 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 			dead = append(dead, deadLetter{rec: r, reason: reasonUndecodable, err: err})
 			continue
 		}
-		events, from = append(events, e), append(from, r)
+		g := &groups[int(r.Partition)%len(groups)]
+		g.events, g.from = append(g.events, e), append(g.from, r)
 	}
-	if len(events) > 0 {
-		results, err := c.apply(ctx, events)
-		if err != nil {
+	var wg sync.WaitGroup
+	for i := range groups {
+		if g := &groups[i]; len(g.events) > 0 {
+			wg.Go(func() { g.err = c.applyGroup(ctx, g) })
+		}
+	}
+	wg.Wait()
+	for i := range groups {
+		if err := groups[i].err; err != nil {
 			return err
 		}
-		for i, res := range results {
-			if res.Outcome == eligo.OutcomeRejected {
-				dead = append(dead, deadLetter{rec: from[i], reason: reasonRejected, err: res.Err})
-			}
-		}
+		dead = append(dead, groups[i].dead...)
 	}
+	slices.SortFunc(dead, func(a, b deadLetter) int {
+		return cmp.Or(cmp.Compare(a.rec.Partition, b.rec.Partition), cmp.Compare(a.rec.Offset, b.rec.Offset))
+	})
 	if err := c.produceDeadLetters(ctx, dead); err != nil {
 		return err
 	}
@@ -53,6 +66,29 @@ func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 	c.commit(ctx)
 	c.metrics.records.Add(float64(len(recs)))
 	c.metrics.batchSeconds.Observe(time.Since(start).Seconds())
+	return nil
+}
+
+// applyGroup is the events of some partitions of a batch, applied in one
+// transaction, and what came of them.
+type applyGroup struct {
+	events []eligo.Event
+	from   []*kgo.Record // the record of each event
+	dead   []deadLetter  // the events the engine rejected
+	err    error
+}
+
+// applyGroup applies g's events and notes the rejected ones in g.dead.
+func (c *Consumer) applyGroup(ctx context.Context, g *applyGroup) error {
+	results, err := c.apply(ctx, g.events)
+	if err != nil {
+		return err
+	}
+	for i, res := range results {
+		if res.Outcome == eligo.OutcomeRejected {
+			g.dead = append(g.dead, deadLetter{rec: g.from[i], reason: reasonRejected, err: res.Err})
+		}
+	}
 	return nil
 }
 

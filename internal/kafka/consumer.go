@@ -20,7 +20,8 @@ import (
 const (
 	DefaultTopic       = "eligo.events"
 	DefaultGroup       = "eligo"
-	DefaultMaxBatch    = 1000
+	DefaultMaxBatch    = 2000
+	DefaultParallel    = 2
 	DefaultLagInterval = 15 * time.Second
 	DeadLetterSuffix   = ".dlq"
 )
@@ -41,9 +42,12 @@ type Config struct {
 	DeadLetterTopic string
 	Group           string  // the consumer group; defaults to DefaultGroup
 	Applier         Applier // required
-	// MaxBatch bounds the records of one poll, and so of one transaction.
-	// Defaults to DefaultMaxBatch.
+	// MaxBatch bounds the records of one poll. Defaults to DefaultMaxBatch.
 	MaxBatch int
+	// Parallel is how many transactions a batch is applied in at once,
+	// its partitions split between them. Defaults to DefaultParallel; 1
+	// applies each batch in one transaction.
+	Parallel int
 	// LagInterval is how often the lag gauge is refreshed. Defaults to
 	// DefaultLagInterval.
 	LagInterval time.Duration
@@ -94,6 +98,9 @@ func New(cfg Config) (*Consumer, error) {
 	if cfg.MaxBatch <= 0 {
 		cfg.MaxBatch = DefaultMaxBatch
 	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = DefaultParallel
+	}
 	if cfg.LagInterval <= 0 {
 		cfg.LagInterval = DefaultLagInterval
 	}
@@ -140,7 +147,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	defer func() { stopLag(); <-lagDone }()
 
 	c.log.InfoContext(ctx, "kafka: consuming", "topic", c.cfg.Topic, "group", c.cfg.Group,
-		"dead_letter_topic", c.cfg.DeadLetterTopic, "max_batch", c.cfg.MaxBatch)
+		"dead_letter_topic", c.cfg.DeadLetterTopic, "max_batch", c.cfg.MaxBatch, "parallel", c.cfg.Parallel)
 	for {
 		fetches := c.client.PollRecords(ctx, c.cfg.MaxBatch)
 		if ctx.Err() != nil || fetches.IsClientClosed() {

@@ -143,3 +143,27 @@ func (s *Store) Pending(ctx context.Context) ([]string, error) {
 	}
 	return pending, nil
 }
+
+// WithMigrationLock runs fn while holding the lock Migrate takes, for the
+// migrations of components that keep their tables beside the store's
+// (River's rivermigrate, which needs a transaction per migration), so that
+// replicas starting together apply those once too. The lock is held by one
+// connection of the pool for the duration; fn uses others.
+func (s *Store) WithMigrationLock(ctx context.Context, fn func(ctx context.Context) error) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: migration lock: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLockKey); err != nil {
+		return fmt.Errorf("postgres: migration lock: %w", err)
+	}
+	defer func() {
+		bg := context.WithoutCancel(ctx)
+		if _, err := conn.Exec(bg, `SELECT pg_advisory_unlock($1)`, migrateLockKey); err != nil {
+			// A connection must not go back to the pool holding the lock.
+			_ = conn.Conn().Close(bg)
+		}
+	}()
+	return fn(ctx)
+}

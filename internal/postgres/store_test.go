@@ -42,7 +42,10 @@ type testBundle struct {
 
 // setup opens a store on a fresh schema with a clock stopped at a time
 // with nanoseconds.
-func setup(t *testing.T) *testBundle {
+func setup(t *testing.T) *testBundle { return setupB(t) }
+
+// setupB is setup for tests and benchmarks.
+func setupB(t testing.TB) *testBundle {
 	t.Helper()
 	b := &testBundle{url: testenv.PostgresSchemaURL(t), now: time.Date(2031, time.March, 4, 5, 6, 7, 123456789, time.UTC)}
 	b.store = b.open(t)
@@ -50,7 +53,7 @@ func setup(t *testing.T) *testBundle {
 }
 
 // open opens another store on the bundle's schema, closed when the test ends.
-func (b *testBundle) open(t *testing.T) *postgres.Store {
+func (b *testBundle) open(t testing.TB) *postgres.Store {
 	t.Helper()
 	s := open(t, b.url, func() time.Time { return b.now })
 	t.Cleanup(func() { require.NoError(t, s.Close()) })

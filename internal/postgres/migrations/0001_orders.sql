@@ -14,7 +14,7 @@ CREATE TABLE orders (
     payment_timeout_at timestamptz,
     version            bigint      NOT NULL CHECK (version > 0),
     updated_at         timestamptz NOT NULL
-);
+) WITH (fillfactor = 80); -- room on each page for HOT updates: an event rewrites the row, never the key
 
 -- One row per change, in the shape of a PaperTrail version. The unique key
 -- makes "each order version is written once" a fact of the database.
@@ -33,8 +33,11 @@ CREATE TABLE versions (
     CONSTRAINT versions_item_order_version UNIQUE (item_type, item_id, order_version)
 );
 
+-- No foreign key to orders: every row is written by the transaction that
+-- holds its order's row lock, and orders are never deleted; the key's check
+-- was a sixth of the database time of a batch of events.
 CREATE TABLE processed_events (
     event_id     text        NOT NULL PRIMARY KEY,
-    order_id     text COLLATE "C" NOT NULL REFERENCES orders (id),
+    order_id     text COLLATE "C" NOT NULL,
     processed_at timestamptz NOT NULL
 );

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/eligo/eligo/internal/kafka"
+)
+
+const devUsage = `eligo dev: tools for development on one machine. Never use them in production.
+
+Usage:
+  eligo dev kafka   run an in-memory Kafka (franz-go's kfake) for local runs and tests
+`
+
+// runDev runs a development tool.
+func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, devUsage)
+		return errors.New("no dev tool given")
+	}
+	switch args[0] {
+	case "kafka":
+		return runDevKafka(ctx, args[1:], getenv, stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, devUsage)
+		return nil
+	}
+	fmt.Fprint(stderr, devUsage)
+	return fmt.Errorf("unknown dev tool %q", args[0])
+}
+
+// runDevKafka runs a one-broker kfake cluster until ctx ends, with the
+// events topic and its dead-letter topic created. It keeps everything in
+// memory: the records are gone when it stops.
+func runDevKafka(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("dev kafka", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "eligo dev kafka: DEVELOPMENT TOOL. An in-memory, single-broker Kafka (franz-go's kfake)\n"+
+			"for local runs: no durability, no replication, no security. Never point production at it.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	addr := fs.String("addr", "127.0.0.1:9092", "address to listen on (host:port)")
+	topic := fs.String("topic", envOr(getenv, "ELIGO_KAFKA_TOPIC", kafka.DefaultTopic), "events topic to create, with TOPIC"+kafka.DeadLetterSuffix+" (env ELIGO_KAFKA_TOPIC)")
+	partitions := fs.Int("partitions", 6, "partitions of each topic")
+	if err := parseFlags(fs, args, stderr); err != nil {
+		if errors.Is(err, errHelp) {
+			return nil
+		}
+		return err
+	}
+	host, portText, err := net.SplitHostPort(*addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: expected host:port", *addr)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port < 0 || port > 65535 {
+		return fmt.Errorf("--addr %q: the port must be a number from 0 to 65535", *addr)
+	}
+	if *partitions < 1 {
+		return errors.New("--partitions must be at least 1")
+	}
+	cluster, err := kfake.NewCluster(
+		kfake.NumBrokers(1),
+		kfake.Ports(port),
+		// kfake listens on 127.0.0.1; this puts it on the host asked for.
+		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
+			return net.Listen(network, net.JoinHostPort(host, portText))
+		}),
+		kfake.SeedTopics(int32(*partitions), *topic, *topic+kafka.DeadLetterSuffix),
+		kfake.AllowAutoTopicCreation(),
+	)
+	if err != nil {
+		return fmt.Errorf("dev kafka: %w", err)
+	}
+	defer cluster.Close()
+	brokers := cluster.ListenAddrs()[0]
+	fmt.Fprintf(stdout, "DEVELOPMENT TOOL: in-memory Kafka (kfake) on %s; not for production, records vanish when it stops.\n", brokers)
+	fmt.Fprintf(stdout, "Topics: %s and %s (%d partitions each).\n", *topic, *topic+kafka.DeadLetterSuffix, *partitions)
+	fmt.Fprintf(stdout, "Point eligo at it: ELIGO_KAFKA_BROKERS=%s eligo serve\n", brokers)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "DEVELOPMENT TOOL: in-memory Kafka stopped.")
+	return nil
+}
