@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -301,8 +302,9 @@ func TestCheckStream(t *testing.T) {
 			c := &checker{h: h}
 			s := &stream{sent: at(2999), closed: at(30000), complete: tt.complete, docs: tt.docs}
 			c.stream(s)
-			var lat, boundary histogram
-			pushLatencies(c, s, time.Second, &lat, &boundary)
+			var lat, afterAck, boundary histogram
+			var beforeAck atomic.Int64
+			pushLatencies(c, s, time.Second, &lat, &afterAck, &boundary, &beforeAck)
 			requireFinding(t, c.found, tt.want)
 		})
 	}

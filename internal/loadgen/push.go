@@ -1,18 +1,20 @@
 package loadgen
 
 import (
+	"sync/atomic"
 	"time"
 )
 
 // pushLatencies measures one stream: for every version written while it
 // was open, from the write's send to the first document at least that new
-// (into lat); and for every until boundary it watched at which the answer
+// (into lat), and from the write's answer to that document (into afterAck,
+// counting in beforeAck the documents that came first); and for every until boundary it watched at which the answer
 // changes by the clock alone, from the instant to the first document as of
 // it (into boundary). A boundary that went by with no document, on a
 // stream that stayed open PushTimeout past it, is a wrong answer, and so is
 // a version that reached the stream more than PushTimeout after its write
 // was acknowledged.
-func pushLatencies(c *checker, s *stream, timeout time.Duration, lat, boundary *histogram) {
+func pushLatencies(c *checker, s *stream, timeout time.Duration, lat, afterAck, boundary *histogram, beforeAck *atomic.Int64) {
 	if len(s.docs) == 0 {
 		return
 	}
@@ -30,7 +32,12 @@ func pushLatencies(c *checker, s *stream, timeout time.Duration, lat, boundary *
 			break // a loss, if it is one, is judged by checker.stream
 		}
 		lat.Observe(s.docs[j].recv.Sub(x.sent))
-		if late := s.docs[j].recv.Sub(x.acked); late > timeout {
+		late := s.docs[j].recv.Sub(x.acked)
+		afterAck.Observe(late)
+		if late < 0 {
+			beforeAck.Add(1)
+		}
+		if late > timeout {
 			c.wrong(kindStream, "version %d (%s) reached the stream %s after it was acknowledged; the limit is %s", v, x.by, late.Round(time.Millisecond), timeout)
 		}
 	}

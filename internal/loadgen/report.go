@@ -145,6 +145,12 @@ type PushReport struct {
 	P50Ms   float64 `json:"p50_ms"`
 	P99Ms   float64 `json:"p99_ms"`
 	MaxMs   float64 `json:"max_ms"`
+	// From the write's answer to the page holding the document: the push
+	// path without the write's own time in the store. A document that came
+	// before the answer counts as 0; BeforeAnswerShare is their share.
+	AfterAnswerP50Ms  float64 `json:"after_answer_p50_ms"`
+	AfterAnswerP99Ms  float64 `json:"after_answer_p99_ms"`
+	BeforeAnswerShare float64 `json:"before_answer_share"`
 	// From an until boundary (promised_at, payment_timeout_at) to the page
 	// holding a document as of it.
 	BoundarySamples int64   `json:"boundary_samples"`
@@ -199,6 +205,7 @@ func (r *runner) report(started time.Time, elapsed time.Duration, cpuStart time.
 		Push: PushReport{
 			Streams: st.streams.Load(), Documents: st.pushDocs.Load(),
 			Samples: int64(st.pushLat.Count()), P50Ms: msf(st.pushLat.Quantile(0.5)), P99Ms: msf(st.pushLat.Quantile(0.99)), MaxMs: msf(st.pushLat.Max()),
+			AfterAnswerP50Ms: msf(st.pushAfterAck.Quantile(0.5)), AfterAnswerP99Ms: msf(st.pushAfterAck.Quantile(0.99)),
 			BoundarySamples: int64(st.boundaryLat.Count()), BoundaryP50Ms: msf(st.boundaryLat.Quantile(0.5)), BoundaryP99Ms: msf(st.boundaryLat.Quantile(0.99)),
 		},
 		Cancels:      CancelReport{Won: st.won.Load(), Refused: st.refused.Load()},
@@ -240,6 +247,9 @@ func (r *runner) report(started time.Time, elapsed time.Duration, cpuStart time.
 		rep.Requests += n
 	}
 	rep.RPS = float64(rep.Requests) / secs
+	if n := st.pushAfterAck.Count(); n > 0 {
+		rep.Push.BeforeAnswerShare = float64(st.pushBeforeAck.Load()) / float64(n)
+	}
 	rep.Events = st.eventsSent.Load()
 	rep.EventsPerSecond = float64(rep.Events) / secs
 	if reads := st.reads.Load(); reads > 0 {
@@ -298,6 +308,7 @@ func (rep *Report) Text() string {
 	switch {
 	case pu.Used:
 		p("live push: %d streams, %d documents; write sent -> page has it: p50 %.2f ms, p99 %.2f ms, max %.1f ms (%d samples)", pu.Streams, pu.Documents, pu.P50Ms, pu.P99Ms, pu.MaxMs, pu.Samples)
+		p("  write answered -> page has it: p50 %.2f ms, p99 %.2f ms (%.0f%% of the documents came before the answer)", pu.AfterAnswerP50Ms, pu.AfterAnswerP99Ms, 100*pu.BeforeAnswerShare)
 		p("  until boundary -> page has it: p50 %.2f ms, p99 %.2f ms (%d samples)", pu.BoundaryP50Ms, pu.BoundaryP99Ms, pu.BoundarySamples)
 	default:
 		p("live push: skipped: %s", pu.Note)

@@ -380,7 +380,7 @@ func (r *runner) check(o *order, complete bool) {
 	c.etags(o.reads)
 	for _, s := range o.streams {
 		c.stream(s)
-		pushLatencies(c, s, r.cfg.PushTimeout, &r.st.pushLat, &r.st.boundaryLat)
+		pushLatencies(c, s, r.cfg.PushTimeout, &r.st.pushLat, &r.st.pushAfterAck, &r.st.boundaryLat, &r.st.pushBeforeAck)
 	}
 	if h.last() > 0 && h.at(h.last()).expired {
 		r.st.expiries.Add(1)
@@ -455,6 +455,7 @@ type runStats struct {
 	streams, pushDocs, yields, expiries           atomic.Int64
 	eventsSent                                    atomic.Int64 // in answered batches
 
-	pushLat, boundaryLat                    histogram
+	pushLat, pushAfterAck, boundaryLat      histogram
+	pushBeforeAck                           atomic.Int64
 	createLag, cancelLag, pollLag, eventLag histogram
 }
