@@ -76,7 +76,7 @@ func flagsFromEnv(fs *flag.FlagSet, getenv func(string) string, envFlags map[str
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	for name, key := range envFlags {
-		if v := getenv(key); v != "" && !set[name] {
+		if v := getenv(key); v != "" && !set[name] && fs.Lookup(name) != nil {
 			if err := fs.Set(name, v); err != nil {
 				return fmt.Errorf("%s=%q: %v", key, v, err)
 			}

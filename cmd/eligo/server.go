@@ -107,7 +107,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	if err != nil {
 		return nil, err
 	}
-	hub := newHub(cfg.Live, be.readModel, nil, policy, reg, log)
+	hub := newHub(cfg.Live, be.hubReadModel, be.fanout, policy, reg, log)
 	eng, err := engine.New(engine.Config{
 		Listeners:          []engine.Listener{hub},
 		Store:              be.store,
@@ -122,12 +122,18 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		return nil, err
 	}
 	start := time.Now()
-	n, err := eng.Rebuild(ctx)
-	if err != nil {
-		be.Close()
-		return nil, fmt.Errorf("rebuilding the read model: %w", err)
+	if be.readModelIsPartial {
+		// A shared model (Redis) outlives this process and fills on demand:
+		// every replica writing every order at start would only cost time.
+		log.Info("read model not rebuilt: it is shared, and a miss is read from the store")
+	} else {
+		n, err := eng.Rebuild(ctx)
+		if err != nil {
+			be.Close()
+			return nil, fmt.Errorf("rebuilding the read model: %w", err)
+		}
+		log.Info("read model rebuilt", "orders", n, "took", time.Since(start).Round(time.Millisecond))
 	}
-	log.Info("read model rebuilt", "orders", n, "took", time.Since(start).Round(time.Millisecond))
 	// Kafka ingest, when configured, runs as one more part of Serve.
 	if err := be.startIngest(eng, reg, log); err != nil {
 		be.Close()

@@ -94,9 +94,15 @@ func startWorker(ctx context.Context, cfg serverConfig) (*worker, error) {
 			"since Decide treats an unpaid order past its timeout as payment_expired. Share a read model " +
 			"(Redis) to run workers apart, or run `eligo serve` with workers in-process")
 	}
-	// The engine writes through the store and publishes to the read model;
-	// it is not rebuilt, since workers read the store.
+	// The engine writes through the store and publishes to the read model
+	// (and, on Redis, to the other replicas' hubs); it is not rebuilt,
+	// since workers read the store.
+	var listeners []engine.Listener
+	if be.publisher != nil {
+		listeners = append(listeners, be.publisher)
+	}
 	eng, err := engine.New(engine.Config{
+		Listeners:          listeners,
 		Store:              be.store,
 		ReadModel:          be.readModel,
 		ReadModelIsPartial: true,
