@@ -6,7 +6,9 @@
 # GET /v1/orders/{id}/eligibility (with each order's customer token) and
 # GET /healthz (with the same headers) in alternating phases of one run.
 # It prints each round and the median ratio eligibility/healthz of
-# requests per second; the target is at least 0.90.
+# requests per second; the target is at least 0.90. It also prints the
+# server's CPU time per request of each (from /proc) and their ratio, which
+# other work on a shared machine skews far less than requests per second.
 #
 # The client is wrk (apt-get install wrk) when it is on PATH, else this
 # binary's Go client; RATIO_TOOL=go or RATIO_TOOL=wrk chooses. Extra
@@ -32,4 +34,4 @@ for _ in $(seq 100); do
 done
 
 echo "server pid $server on 127.0.0.1:$port, $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-"$bin" load --url "http://127.0.0.1:$port" --data-dir "$dir/data" --ratio --ratio-tool "$tool" "$@"
+"$bin" load --url "http://127.0.0.1:$port" --data-dir "$dir/data" --server-pid "$server" --ratio --ratio-tool "$tool" "$@"

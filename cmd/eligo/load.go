@@ -29,7 +29,7 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 	dataDir := fs.String("data-dir", getenv("ELIGO_DATA_DIR"), "the server's data directory: what --token and --customer-secret leave unset is read from its secrets.json (env ELIGO_DATA_DIR)")
 	duration := fs.Duration("duration", 60*time.Second, "how long the run may last; the script is fitted into it")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pid := fs.Int("server-pid", 0, "the server's process id, to report its resident memory from /proc")
+	pid := fs.Int("server-pid", 0, "the server's process id, to report its resident memory and CPU time from /proc (with --ratio: its CPU time per request)")
 	var c loadgen.Config
 	fs.IntVar(&c.Orders, "orders", 60000, "orders to place")
 	fs.DurationVar(&c.Promise, "promise", 0, "delivery promise, the article's 10 minutes compressed (0: 30% of --duration)")
@@ -83,7 +83,7 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 		*prefix = "load-" + runID() + "-"
 	}
 	if *ratio {
-		rc.BaseURL, rc.ServiceToken, rc.CustomerSecret, rc.OrderPrefix = *url, *token, []byte(*secret), *prefix
+		rc.BaseURL, rc.ServiceToken, rc.CustomerSecret, rc.OrderPrefix, rc.ServerPID = *url, *token, []byte(*secret), *prefix, *pid
 		rc.Progress = stderr
 		rep, err := loadgen.Ratio(ctx, rc)
 		if err != nil {
