@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -59,11 +61,13 @@ func TestLoadRatio(t *testing.T) {
 	t.Parallel()
 	srv := startServe(t, t.TempDir(), testEnv(nil))
 	var out strings.Builder
-	err := run(context.Background(), []string{"eligo", "load", "--url", srv.url, "--ratio",
+	// The server runs in this process, so its CPU time is this process's.
+	err := run(context.Background(), []string{"eligo", "load", "--url", srv.url, "--ratio", "--server-pid", strconv.Itoa(os.Getpid()),
 		"--ratio-rounds", "2", "--ratio-phase", "200ms", "--ratio-orders", "20", "--ratio-conns", "4"}, testEnv(nil), &out, io.Discard)
 	require.NoError(t, err)
 	require.Contains(t, out.String(), "ratio (median of rounds)")
 	require.Contains(t, out.String(), "errors 0")
+	require.Contains(t, out.String(), "server CPU per request")
 }
 
 func boolInt(b bool) int {
