@@ -55,7 +55,13 @@ type problem struct {
 // their real text and answered with a generic detail.
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	code := eligo.ErrorCode(err)
-	if code == eligo.EINTERNAL {
+	switch {
+	case code != eligo.EINTERNAL:
+	case r.Context().Err() != nil:
+		// The client went away (or the server is shutting down) while the
+		// request waited on the store: nothing failed that anyone must fix.
+		logger.DebugContext(r.Context(), "request abandoned", "method", r.Method, "route", r.Pattern, "err", err)
+	default:
 		logger.ErrorContext(r.Context(), "internal error", "method", r.Method, "route", r.Pattern, "path", r.URL.Path, "err", err)
 	}
 	k := statusOf(code)
