@@ -29,10 +29,11 @@ type privateRedis struct {
 }
 
 // startPrivateRedis starts redis-server from PATH on a free port, without
-// persistence. Without redis-server the test is skipped, or fails under
-// CI.
+// persistence. It runs with the other Redis tests (ELIGO_TEST_REDIS_ADDR
+// set, or CI); without redis-server the test is skipped, or fails under CI.
 func startPrivateRedis(t *testing.T) *privateRedis {
 	t.Helper()
+	testenv.RedisAddr(t)
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		if testenv.InCI() {
 			t.Fatalf("redis-server is not on PATH: under CI the Redis restart tests must run")
