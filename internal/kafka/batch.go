@@ -94,10 +94,14 @@ func (c *Consumer) applyGroup(ctx context.Context, g *applyGroup) error {
 
 // apply applies the events in one transaction, retrying with backoff while
 // the store fails, until ctx ends. The batch's records are not committed
-// meanwhile: a failing store blocks the partitions, it skips nothing.
+// meanwhile: a failing store blocks the partitions, it skips nothing. An
+// attempt under way when ctx ends runs to its end (within finishTimeout),
+// so a graceful shutdown finishes its batch rather than rolling it back.
 func (c *Consumer) apply(ctx context.Context, events []eligo.Event) ([]engine.EventResult, error) {
 	for attempt := 0; ; attempt++ {
-		results, err := c.cfg.Applier.ApplyEvents(ctx, events)
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishTimeout)
+		results, err := c.cfg.Applier.ApplyEvents(actx, events)
+		cancel()
 		if err == nil {
 			return results, nil
 		}

@@ -1,7 +1,10 @@
 package postgres_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -252,4 +255,87 @@ func TestVersionsAreUniquePerOrderVersion(t *testing.T) {
 	_, err = conn.Exec(t.Context(), `INSERT INTO versions (item_type, item_id, event, whodunnit, object_changes,
 		order_version, created_at, host, build) VALUES ('Order', 'order-1', 'create', 'x', '{}', 1, now(), 'h', 'b')`)
 	require.ErrorContains(t, err, "versions_item_order_version")
+}
+
+func TestPoolSize(t *testing.T) {
+	t.Parallel()
+	connURL := testenv.PostgresURL(t)
+	tests := []struct {
+		name     string
+		url      string
+		maxConns int32
+		want     int32
+	}{
+		{"Default", connURL, 0, 10},
+		{"Config", connURL, 3, 3},
+		{"URL", testenv.WithSearchPath(t, connURL, "public") + "&pool_max_conns=7", 0, 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := postgres.Open(t.Context(), &postgres.Config{URL: tt.url, MaxConns: tt.maxConns})
+			require.NoError(t, err)
+			defer s.Close()
+			require.Equal(t, tt.want, s.Pool().Config().MaxConns)
+		})
+	}
+}
+
+// Pins the River seam: the jobs hook runs once per transaction, in it, with
+// every applied change and its version id; its error rolls everything back.
+func TestJobsHookRunsInTheTransaction(t *testing.T) {
+	t.Parallel()
+	connURL := testenv.PostgresSchemaURL(t)
+	var calls [][]postgres.Change
+	refuse := false
+	s, err := postgres.Open(t.Context(), &postgres.Config{URL: connURL, MaxConns: 2,
+		Jobs: func(ctx context.Context, tx pgx.Tx, changes []postgres.Change) error {
+			// The hook sees the transaction's own writes.
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM versions`).Scan(&n); err != nil {
+				return err
+			}
+			if refuse {
+				return errors.New("refused by the test")
+			}
+			calls = append(calls, slices.Clone(changes))
+			return nil
+		}})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	_, err = s.Migrate(t.Context())
+	require.NoError(t, err)
+	now := time.Now()
+	for _, id := range []string{"order-a", "order-b"} {
+		_, _, err := s.CreateOrder(t.Context(), &eligo.CreateOrderParams{Who: eligo.WhoService,
+			Order: eligo.NewOrderParams{ID: id, CustomerID: "c", PromisedAt: now.Add(time.Hour)}})
+		require.NoError(t, err)
+	}
+	require.Len(t, calls, 2, "one call per create")
+	require.EqualValues(t, 1, calls[0][0].Order.Version)
+
+	rs, err := s.UpdateOrders(t.Context(), []eligo.Update{
+		driverEvent("ev-1", "order-a", eligo.DriverAssigned),
+		driverEvent("ev-2", "order-missing", eligo.DriverAssigned),
+		driverEvent("ev-3", "order-b", eligo.DriverAssigned),
+		driverEvent("ev-4", "order-a", eligo.DriverAssigned), // stale
+	})
+	require.NoError(t, err)
+	require.Len(t, calls, 3, "one call for the whole batch")
+	batch := calls[2]
+	require.Len(t, batch, 2, "the applied changes only, in input order")
+	require.Equal(t, "order-a", batch[0].Order.ID)
+	require.Equal(t, rs[0].VersionID, batch[0].VersionID)
+	require.Equal(t, "order-b", batch[1].Order.ID)
+	require.Equal(t, rs[2].VersionID, batch[1].VersionID)
+
+	refuse = true
+	_, err = s.UpdateOrders(t.Context(), []eligo.Update{driverEvent("ev-5", "order-a", eligo.DriverAtStore)})
+	require.ErrorContains(t, err, "refused by the test")
+	o, err := s.FindOrder(t.Context(), "order-a")
+	require.NoError(t, err)
+	require.Equal(t, eligo.DriverAssigned, o.DriverStatus, "the hook's error rolled the change back")
+	refuse = false
+	rs, err = s.UpdateOrders(t.Context(), []eligo.Update{driverEvent("ev-5", "order-a", eligo.DriverAtStore)})
+	require.NoError(t, err)
+	require.Equal(t, eligo.OutcomeApplied, rs[0].Outcome, "and its event id with it")
 }

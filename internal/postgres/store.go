@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -34,7 +35,8 @@ type Config struct {
 	Build string
 	// Logger receives migration and retry notices. Defaults to discarding.
 	Logger *slog.Logger
-	// MaxConns bounds the connection pool. Defaults to 10.
+	// MaxConns bounds the connection pool. Defaults to the URL's
+	// pool_max_conns, else 10.
 	MaxConns int32
 	// Jobs, when set, is called inside every write transaction that
 	// applied a change, to insert the River jobs the changes cause. When
@@ -69,9 +71,11 @@ func Open(ctx context.Context, cfg *Config) (*Store, error) {
 		// The parse error may quote the URL, password included.
 		return nil, eligo.Errorf(eligo.EINVALID, "postgres: the connection URL is not valid; expected postgres://user@host:port/database?options")
 	}
-	pc.MaxConns = defaultMaxConns
-	if cfg.MaxConns > 0 {
+	switch {
+	case cfg.MaxConns > 0:
 		pc.MaxConns = cfg.MaxConns
+	case !strings.Contains(cfg.URL, "pool_max_conns"): // the URL's setting wins over the default
+		pc.MaxConns = defaultMaxConns
 	}
 	s := &Store{now: cfg.Now, host: cfg.Host, build: cfg.Build, logger: cfg.Logger, jobs: cfg.Jobs}
 	if s.now == nil {
