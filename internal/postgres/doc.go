@@ -16,6 +16,10 @@
 // one: it decides against the locked row, never against a cache, so a cancel
 // racing the driver's arrival has exactly one winner.
 //
+// Write transactions begin with SET LOCAL enable_seqscan = off: every write
+// statement finds its rows by key, and a plan cached while a table was
+// small must not scan it whole once it has grown (see writeTxOptions).
+//
 // A transaction that fails on a deadlock, a serialization failure or a
 // unique violation (two replicas creating the same order, or recording the
 // same event id, at once) is retried from the start a few times; the
