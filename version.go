@@ -1,6 +1,9 @@
 package eligo
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -100,4 +103,39 @@ func formatTime(t time.Time) any {
 		return nil
 	}
 	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// MarshalChanges returns the stored form of Version.ObjectChanges: the JSON
+// object {field: [old, new]} that the stores keep in object_changes.
+func MarshalChanges(changes map[string][2]any) ([]byte, error) {
+	return json.Marshal(changes)
+}
+
+// UnmarshalChanges decodes the stored form of Version.ObjectChanges (see
+// MarshalChanges) so that it holds what Changes made: strings and nils as
+// they were, and whole numbers (the version) as int64 rather than float64.
+func UnmarshalChanges(data []byte) (map[string][2]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var m map[string][2]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("decode object changes: %w", err)
+	}
+	for k, pair := range m {
+		for i, x := range pair {
+			n, ok := x.(json.Number)
+			if !ok {
+				continue
+			}
+			if v, err := n.Int64(); err == nil {
+				pair[i] = v
+			} else if f, err := n.Float64(); err == nil {
+				pair[i] = f
+			} else {
+				return nil, fmt.Errorf("decode object changes: %s: %w", k, err)
+			}
+		}
+		m[k] = pair
+	}
+	return m, nil
 }

@@ -1,9 +1,7 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -70,38 +68,9 @@ func scanVersion(row pgx.Row) (eligo.Version, error) {
 	if err != nil {
 		return eligo.Version{}, err
 	}
-	if v.ObjectChanges, err = decodeChanges(changes); err != nil {
+	if v.ObjectChanges, err = eligo.UnmarshalChanges(changes); err != nil {
 		return eligo.Version{}, fmt.Errorf("version %d: %w", v.ID, err)
 	}
 	v.EventID, v.CreatedAt = eventID.String, created.UTC()
 	return v, nil
-}
-
-// decodeChanges decodes object_changes so that it holds what eligo.Changes
-// made: strings and nils as they were, and whole numbers (the version) as
-// int64 rather than float64.
-func decodeChanges(data []byte) (map[string][2]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var m map[string][2]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("decode object changes: %w", err)
-	}
-	for k, pair := range m {
-		for i, x := range pair {
-			n, ok := x.(json.Number)
-			if !ok {
-				continue
-			}
-			if v, err := n.Int64(); err == nil {
-				pair[i] = v
-			} else if f, err := n.Float64(); err == nil {
-				pair[i] = f
-			} else {
-				return nil, fmt.Errorf("decode object changes: %s: %w", k, err)
-			}
-		}
-		m[k] = pair
-	}
-	return m, nil
 }

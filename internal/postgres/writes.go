@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -46,7 +45,7 @@ func (ws *writes) addVersion(before, after *eligo.Order, who, eventID string) in
 	if before == nil {
 		event = eligo.VersionCreate
 	}
-	changes, err := json.Marshal(eligo.Changes(before, after))
+	changes, err := eligo.MarshalChanges(eligo.Changes(before, after))
 	if err != nil {
 		// Changes holds strings, nils and int64s only.
 		panic(fmt.Sprintf("postgres: encode object changes: %v", err))

@@ -1,10 +1,8 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -18,7 +16,7 @@ func (w *writeTx) insertVersion(before, after *eligo.Order, who, eventID string)
 	if before == nil {
 		event = eligo.VersionCreate
 	}
-	changes, err := json.Marshal(eligo.Changes(before, after))
+	changes, err := eligo.MarshalChanges(eligo.Changes(before, after))
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: encode object changes: %w", err)
 	}
@@ -96,38 +94,9 @@ func scanVersion(row scanner) (eligo.Version, error) {
 	if err != nil {
 		return eligo.Version{}, err
 	}
-	if v.ObjectChanges, err = decodeChanges(changes); err != nil {
+	if v.ObjectChanges, err = eligo.UnmarshalChanges(changes); err != nil {
 		return eligo.Version{}, fmt.Errorf("version %d: %w", v.ID, err)
 	}
 	v.EventID, v.CreatedAt = eventID.String, fromNanos(created)
 	return v, nil
-}
-
-// decodeChanges decodes object_changes so that it holds what eligo.Changes
-// made: strings and nils as they were, and whole numbers (the version) as
-// int64 rather than float64.
-func decodeChanges(data []byte) (map[string][2]any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var m map[string][2]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("decode object changes: %w", err)
-	}
-	for k, pair := range m {
-		for i, x := range pair {
-			n, ok := x.(json.Number)
-			if !ok {
-				continue
-			}
-			if v, err := n.Int64(); err == nil {
-				pair[i] = v
-			} else if f, err := n.Float64(); err == nil {
-				pair[i] = f
-			} else {
-				return nil, fmt.Errorf("decode object changes: %s: %w", k, err)
-			}
-		}
-		m[k] = pair
-	}
-	return m, nil
 }
