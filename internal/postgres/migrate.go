@@ -5,57 +5,25 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/eligo/eligo/internal/migration"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one numbered SQL file from migrations/, named
-// NNNN_description.sql.
-type migration struct {
-	Version int
-	Name    string
-	SQL     string
-}
-
 // migrateLockKey is the pg_advisory_xact_lock key that serializes
 // migrations across processes on one database.
 const migrateLockKey int64 = 0x656c69676f6d6967 // "eligomig"
 
-// migrations returns the embedded migrations in version order. Versions
-// start at 1 and have no gaps.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+// migrations returns the embedded migrations in version order.
+func migrations() ([]migration.File, error) {
+	ms, err := migration.List(migrationFiles, "migrations/*.sql")
 	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := strings.TrimSuffix(path.Base(name), ".sql")
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v < 1 {
-			return nil, fmt.Errorf("postgres: migration %s is not named NNNN_description.sql", name)
-		}
-		body, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{Version: v, Name: base, SQL: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
-	for i, m := range ms {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("postgres: migration %s has version %d; expected %d", m.Name, m.Version, i+1)
-		}
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return ms, nil
 }
@@ -91,7 +59,7 @@ const createSchemaMigrations = `CREATE TABLE IF NOT EXISTS schema_migrations (
 
 // applyMigration applies m unless it was applied before, and reports
 // whether it did.
-func (s *Store) applyMigration(ctx context.Context, m *migration) (bool, error) {
+func (s *Store) applyMigration(ctx context.Context, m *migration.File) (bool, error) {
 	applied := false
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey); err != nil {

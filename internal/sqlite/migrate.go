@@ -4,51 +4,18 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
+
+	"github.com/eligo/eligo/internal/migration"
 )
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one numbered SQL file from migrations/, named
-// NNNN_description.sql.
-type migration struct {
-	Version int
-	Name    string
-	SQL     string
-}
-
-// migrations returns the embedded migrations in version order. Versions
-// start at 1 and have no gaps, so a missing file is caught at build time by
-// the tests rather than at Open in production.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
+// migrations returns the embedded migrations in version order.
+func migrations() ([]migration.File, error) {
+	ms, err := migration.List(migrationFiles, "migrations/*.sql")
 	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := strings.TrimSuffix(path.Base(name), ".sql")
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v < 1 {
-			return nil, fmt.Errorf("sqlite: migration %s is not named NNNN_description.sql", name)
-		}
-		body, err := migrationFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{Version: v, Name: base, SQL: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
-	for i, m := range ms {
-		if m.Version != i+1 {
-			return nil, fmt.Errorf("sqlite: migration %s has version %d; expected %d", m.Name, m.Version, i+1)
-		}
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	return ms, nil
 }
@@ -83,7 +50,7 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // applyMigration applies m unless it was applied before, and reports
 // whether it did.
-func (s *Store) applyMigration(ctx context.Context, m *migration) (bool, error) {
+func (s *Store) applyMigration(ctx context.Context, m *migration.File) (bool, error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
