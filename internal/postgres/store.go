@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -82,13 +80,10 @@ func Open(ctx context.Context, cfg *Config) (*Store, error) {
 		s.now = time.Now
 	}
 	if s.host == "" {
-		s.host, _ = os.Hostname()
-		if s.host == "" {
-			s.host = "unknown"
-		}
+		s.host = eligo.Hostname()
 	}
 	if s.build == "" {
-		s.build = buildVersion()
+		s.build = eligo.BuildVersion()
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -113,21 +108,3 @@ func (s *Store) Close() error {
 // clock returns the store's clock reading, in UTC, to the microsecond that
 // timestamptz keeps.
 func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
-
-// buildVersion names the running binary: its VCS revision when it was built
-// from a checkout, else its module version.
-func buildVersion() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	for _, kv := range info.Settings {
-		if kv.Key == "vcs.revision" && kv.Value != "" {
-			return kv.Value
-		}
-	}
-	if v := info.Main.Version; v != "" {
-		return v
-	}
-	return "unknown"
-}

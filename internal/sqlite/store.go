@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -92,13 +90,10 @@ func newStore(cfg *Config) (*Store, error) {
 		s.now = time.Now
 	}
 	if s.host == "" {
-		s.host, _ = os.Hostname()
-		if s.host == "" {
-			s.host = "unknown"
-		}
+		s.host = eligo.Hostname()
 	}
 	if s.build == "" {
-		s.build = buildVersion()
+		s.build = eligo.BuildVersion()
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
@@ -165,22 +160,4 @@ func (s *Store) Close() error {
 		}
 	})
 	return s.closeErr
-}
-
-// buildVersion names the running binary: its VCS revision when it was built
-// from a checkout, else its module version.
-func buildVersion() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	for _, kv := range info.Settings {
-		if kv.Key == "vcs.revision" && kv.Value != "" {
-			return kv.Value
-		}
-	}
-	if v := info.Main.Version; v != "" {
-		return v
-	}
-	return "unknown"
 }
