@@ -42,10 +42,7 @@ type testBundle struct {
 
 // setup opens a store on a fresh schema with a clock stopped at a time
 // with nanoseconds.
-func setup(t *testing.T) *testBundle { return setupB(t) }
-
-// setupB is setup for tests and benchmarks.
-func setupB(t testing.TB) *testBundle {
+func setup(t testing.TB) *testBundle {
 	t.Helper()
 	b := &testBundle{url: testenv.PostgresSchemaURL(t), now: time.Date(2031, time.March, 4, 5, 6, 7, 123456789, time.UTC)}
 	b.store = b.open(t)

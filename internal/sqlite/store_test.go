@@ -19,12 +19,20 @@ import (
 func TestStore(t *testing.T) {
 	t.Parallel()
 	storetest.Exercise(t, func(t *testing.T, clock func() time.Time) eligo.OrderStore {
-		s, err := sqlite.Open(t.Context(), &sqlite.Config{
-			Path: filepath.Join(t.TempDir(), "eligo.db"), Now: clock, Host: "test-host", Build: "test-build",
-		})
-		require.NoError(t, err)
-		return s
+		return openTemp(t, clock)
 	})
+}
+
+// openTemp opens a store on a new file in t's temporary directory. The
+// store is not closed when the test ends: the caller (or storetest) does
+// that.
+func openTemp(t testing.TB, clock func() time.Time) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), &sqlite.Config{
+		Path: filepath.Join(t.TempDir(), "eligo.db"), Now: clock, Host: "test-host", Build: "test-build",
+	})
+	require.NoError(t, err)
+	return s
 }
 
 // testBundle is what the package's own tests work with.
