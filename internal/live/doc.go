@@ -60,8 +60,17 @@
 // WebSocket connections are pinged every PingInterval and closed when
 // nothing has been read for two intervals; SSE connections get a ": ping"
 // comment instead. Close codes say why: 1001 (going away) on shutdown, 1008
-// (policy violation) when a customer's token expires, 1002 for a protocol
-// error. An SSE stream ends with
+// (policy violation) when a customer's token expires. A client that breaks
+// RFC 6455 (an unmasked frame, a reserved opcode, RSV bits, a fragmented
+// control frame, a continuation out of place, a close code that may not be
+// sent) is closed with 1002, one that sends text or a close reason that is
+// not UTF-8 with 1007, and a message over 4 KiB with 1009 (clients have
+// nothing to say but pings and close; their messages are read and
+// dropped). A client's close is echoed with its code, an empty one with an
+// empty close. After its close frame the server reads and drops what the
+// client still sends until the client's close (or the write timeout), so
+// the client always reads the close frame, never a reset. An SSE stream
+// ends with
 //
 //	event: close
 //	data: {"code":1001,"reason":"server shutting down"}
