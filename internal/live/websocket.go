@@ -2,6 +2,7 @@ package live
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -49,9 +50,33 @@ func checkWebSocket(r *http.Request) error {
 	case len(r.Header.Get("Sec-WebSocket-Key")) != 24:
 		return eligo.Errorf(eligo.EINVALID, "a WebSocket upgrade needs a Sec-WebSocket-Key of 16 bytes in base64")
 	case r.Header.Get("Sec-WebSocket-Version") != "13":
-		return eligo.Errorf(eligo.EINVALID, "the only WebSocket version served is 13 (Sec-WebSocket-Version: 13)")
+		return errWebSocketVersion
 	}
 	return nil
+}
+
+// errWebSocketVersion refuses a WebSocket version other than 13. ServeLive
+// answers it itself (refuseVersion), since it is not a 400.
+var errWebSocketVersion = eligo.Errorf(eligo.EINVALID, "the only WebSocket version served is 13: send Sec-WebSocket-Version: 13")
+
+// refuseVersion answers an upgrade of another WebSocket version: 426 with
+// the version served (RFC 6455, section 4.4), as problem+json in the shape
+// of the API's other refusals.
+func refuseVersion(w http.ResponseWriter, r *http.Request) {
+	body, _ := json.Marshal(struct {
+		Type     string `json:"type"`
+		Title    string `json:"title"`
+		Status   int    `json:"status"`
+		Detail   string `json:"detail"`
+		Instance string `json:"instance"`
+	}{"https://eligo.dev/problems/upgrade-required", "Upgrade required", http.StatusUpgradeRequired,
+		eligo.ErrorMessage(errWebSocketVersion), r.URL.Path})
+	h := w.Header()
+	h.Set("Sec-WebSocket-Version", "13")
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusUpgradeRequired)
+	_, _ = w.Write(body)
 }
 
 // upgrade completes the handshake on the hijacked connection. Bytes the
