@@ -22,6 +22,14 @@ import (
 // messages are read and dropped, and a larger one is closed with 1009.
 const maxClientPayload = 4096
 
+// Subprotocol is the WebSocket subprotocol of the stream. A client may
+// offer it (Sec-WebSocket-Protocol), and then the server answers it; a
+// client that offers subprotocols without it is refused. Beside it a
+// browser may offer eligo.token.<token>, the access token that
+// internal/httpapi reads there to keep it out of URLs; that one is never
+// answered.
+const Subprotocol = "eligo.v1"
+
 // websocketProtocol frames documents as WebSocket text messages (RFC 6455)
 // with github.com/gobwas/ws, which reads and writes frames on a bare
 // net.Conn: a connection keeps no buffers of its own.
@@ -52,8 +60,32 @@ func checkWebSocket(r *http.Request) error {
 	case r.Header.Get("Sec-WebSocket-Version") != "13":
 		return errWebSocketVersion
 	}
+	if offered, ours := offersSubprotocol(r.Header); offered && !ours {
+		return eligo.Errorf(eligo.EINVALID, "this stream speaks the WebSocket subprotocol %s: offer %s in Sec-WebSocket-Protocol (beside eligo.token.<token> to send the access token there), or offer none", Subprotocol, Subprotocol)
+	}
 	return nil
 }
+
+// offersSubprotocol reports whether h offers any WebSocket subprotocol,
+// and whether Subprotocol is one of them (case-sensitive, as the
+// subprotocol is a token the client sends back).
+func offersSubprotocol(h http.Header) (offered, ours bool) {
+	for _, v := range h.Values("Sec-WebSocket-Protocol") {
+		for p := range strings.SplitSeq(v, ",") {
+			switch p = strings.TrimSpace(p); p {
+			case "":
+			case Subprotocol:
+				return true, true
+			default:
+				offered = true
+			}
+		}
+	}
+	return offered, false
+}
+
+// isSubprotocol selects the subprotocol the upgrade answers.
+func isSubprotocol(p string) bool { return p == Subprotocol }
 
 // errWebSocketVersion refuses a WebSocket version other than 13. ServeLive
 // answers it itself (refuseVersion), since it is not a 400.
@@ -82,7 +114,7 @@ func refuseVersion(w http.ResponseWriter, r *http.Request) {
 // upgrade completes the handshake on the hijacked connection. Bytes the
 // client sent after its request, if any, are read before the connection.
 func (websocketProtocol) upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, io.Reader, error) {
-	conn, rw, _, err := ws.HTTPUpgrader{Header: w.Header()}.Upgrade(r, w)
+	conn, rw, _, err := ws.HTTPUpgrader{Header: w.Header(), Protocol: isSubprotocol}.Upgrade(r, w)
 	if err != nil {
 		if conn != nil {
 			_ = conn.Close()
