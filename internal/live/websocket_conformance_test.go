@@ -187,11 +187,19 @@ func TestWebSocketHugeFrameClosesCleanly(t *testing.T) {
 	c := dialRaw(t, b, "ord-1")
 	require.Equal(t, ws.OpText, c.readFrame(t).Header.OpCode)
 
-	frame := clientFrame(true, 0, ws.OpBinary, make([]byte, 16<<20))
+	// The frame's header, then 16 MiB of zeros masked, in chunks: the mask
+	// repeated.
+	const size = 16 << 20
+	mask := [4]byte{1, 2, 3, 4}
+	head := ws.Header{Fin: true, OpCode: ws.OpBinary, Length: size, Masked: true, Mask: mask}
+	chunk := bytes.Repeat(mask[:], 16<<10)
 	wrote := make(chan error, 1)
 	go func() {
 		_ = c.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		_, err := c.conn.Write(frame)
+		err := ws.WriteHeader(c.conn, head)
+		for n := 0; err == nil && n < size; n += len(chunk) {
+			_, err = c.conn.Write(chunk)
+		}
 		wrote <- err
 	}()
 	f := c.readFrame(t)
