@@ -77,13 +77,18 @@
 //
 // # A page that follows the stream
 //
-// The access token travels as the access_token query parameter, since
-// browsers cannot set headers on a WebSocket or an EventSource:
+// Browsers cannot set headers on a WebSocket or an EventSource. On a
+// WebSocket the access token travels as a subprotocol: the page offers
+// eligo.v1 (Subprotocol) and eligo.token.<token>, and the server answers
+// eligo.v1, never the token, so the token stays out of URLs and of access
+// and proxy logs. A client that offers subprotocols but not eligo.v1 is
+// refused with 400, and a WebSocket version other than 13 with 426.
 //
 //	function watch(orderId, token, button) {
 //	  let delay = 500;
 //	  const open = () => {
-//	    const ws = new WebSocket(`wss://${location.host}/v1/orders/${orderId}/live?access_token=${token}`);
+//	    const ws = new WebSocket(`wss://${location.host}/v1/orders/${orderId}/live`,
+//	                             ["eligo.v1", `eligo.token.${token}`]); // the token, out of the URL
 //	    ws.onmessage = (e) => {
 //	      delay = 500;
 //	      const doc = JSON.parse(e.data);          // the whole state, every time
@@ -98,7 +103,8 @@
 //	  open();
 //	}
 //
-// With EventSource the browser reconnects by itself:
+// EventSource can carry the token only as the access_token query
+// parameter; the browser reconnects by itself:
 //
 //	const es = new EventSource(`/v1/orders/${orderId}/live?access_token=${token}`);
 //	es.onmessage = (e) => { button.hidden = !JSON.parse(e.data).actions.cancel.allowed; };
