@@ -3,6 +3,7 @@ package live
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -136,7 +137,7 @@ func (websocketProtocol) goodbye(code int, reason string) ([]byte, bool) {
 
 // readLoop reads the client's frames until the connection ends, answering
 // pings and the closing handshake, and failing the connection on a breach
-// of RFC 6455 (checkFrame). Any frame read moves the read deadline; the
+// of RFC 6455 (clientStream.frame). Any frame read moves the read deadline; the
 // client answers the hub's pings, so two ping intervals without a frame
 // mean the peer is gone. Once the server has sent its close frame, the
 // client has the write timeout to answer it, and whatever it sends until
@@ -158,6 +159,12 @@ func (websocketProtocol) readLoop(s *subscriber) {
 		}
 		_ = s.conn.SetReadDeadline(deadline)
 		h, err := ws.ReadHeader(s.in)
+		if errors.Is(err, ws.ErrHeaderLengthMSB) && closeBy.IsZero() {
+			// A length of 2^63 or more: a protocol error, after which
+			// the frames cannot be told apart. Close after the answer.
+			s.finish(closeFrame(ws.StatusProtocolError, "a frame length must be below 2^63"), true, endProtocolError)
+			continue
+		}
 		if err != nil {
 			s.readEnded(err)
 			return
@@ -177,6 +184,11 @@ func (websocketProtocol) readLoop(s *subscriber) {
 			return
 		}
 	}
+}
+
+// closeFrame is a close frame with code and reason.
+func closeFrame(code ws.StatusCode, reason string) []byte {
+	return ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(code, reason)))
 }
 
 // clientStream is what the reader keeps of the client's frames between
@@ -207,8 +219,7 @@ func (c *clientStream) read(s *subscriber, h ws.Header) error {
 	}
 	if h.OpCode == ws.OpClose {
 		// The client has closed already: answer and close at once.
-		frame := ws.MustCompileFrame(ws.NewCloseFrame(ws.NewCloseFrameBody(fail.code, fail.reason)))
-		s.finish(frame, true, endProtocolError)
+		s.finish(closeFrame(fail.code, fail.reason), true, endProtocolError)
 		return nil
 	}
 	s.close(int(fail.code), fail.reason, endProtocolError)

@@ -63,6 +63,7 @@ type answer struct {
 	code  ws.StatusCode // the code of the server's close frame
 	empty bool          // a close frame with no body
 	stays bool          // no close: the connection answers a ping
+	now   bool          // the server closes at once, not waiting for the client's close
 }
 
 // The server fails the connection on every breach of RFC 6455 with the
@@ -107,6 +108,7 @@ func TestWebSocketConformance(t *testing.T) {
 		{"close code 2000", [][]byte{closeWith(2000, "")}, answer{code: 1002}},
 		{"close code 5000", [][]byte{closeWith(5000, "")}, answer{code: 1002}},
 		{"close body of one byte", [][]byte{clientFrame(true, 0, ws.OpClose, []byte{3})}, answer{code: 1002}},
+		{"length with its most significant bit set", [][]byte{{0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4}}, answer{code: 1002, now: true}},
 		{"frame over the limit", [][]byte{clientFrame(true, 0, ws.OpBinary, make([]byte, maxClientPayload+1))}, answer{code: 1009}},
 		{"message over the limit", [][]byte{
 			clientFrame(false, 0, ws.OpBinary, make([]byte, maxClientPayload)),
@@ -150,7 +152,7 @@ func TestWebSocketConformance(t *testing.T) {
 					}
 				}
 			}
-			c.requireClose(t, tc.want, !sentClose)
+			c.requireClose(t, tc.want, !sentClose && !tc.want.now)
 		})
 	}
 }
