@@ -69,7 +69,7 @@
 // dropped). A client's close is echoed with its code, an empty one with an
 // empty close. After its close frame the server reads and drops what the
 // client still sends until the client's close (or the write timeout), so
-// the client always reads the close frame, never a reset. An SSE stream
+// the client reads the close frame rather than a reset. An SSE stream
 // ends with
 //
 //	event: close
