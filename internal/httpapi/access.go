@@ -44,7 +44,7 @@ type orderHandler func(w http.ResponseWriter, r *http.Request, p auth.Principal,
 // token cannot probe which order ids exist.
 func orderAccess(deps Deps, h orderHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := deps.Auth.Authenticate(r, false)
+		p, err := deps.Auth.Authenticate(withSubprotocolToken(r), false)
 		if err != nil {
 			writeError(w, r, deps.Logger, err)
 			return

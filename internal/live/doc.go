@@ -60,21 +60,35 @@
 // WebSocket connections are pinged every PingInterval and closed when
 // nothing has been read for two intervals; SSE connections get a ": ping"
 // comment instead. Close codes say why: 1001 (going away) on shutdown, 1008
-// (policy violation) when a customer's token expires, 1002 for a protocol
-// error. An SSE stream ends with
+// (policy violation) when a customer's token expires. A client that breaks
+// RFC 6455 (an unmasked frame, a reserved opcode, RSV bits, a fragmented
+// control frame, a continuation out of place, a close code that may not be
+// sent) is closed with 1002, one that sends text or a close reason that is
+// not UTF-8 with 1007, and a message over 4 KiB with 1009 (clients have
+// nothing to say but pings and close; their messages are read and
+// dropped). A client's close is echoed with its code, an empty one with an
+// empty close. After its close frame the server reads and drops what the
+// client still sends until the client's close (or the write timeout), so
+// the client reads the close frame rather than a reset. An SSE stream
+// ends with
 //
 //	event: close
 //	data: {"code":1001,"reason":"server shutting down"}
 //
 // # A page that follows the stream
 //
-// The access token travels as the access_token query parameter, since
-// browsers cannot set headers on a WebSocket or an EventSource:
+// Browsers cannot set headers on a WebSocket or an EventSource. On a
+// WebSocket the access token travels as a subprotocol: the page offers
+// eligo.v1 (Subprotocol) and eligo.token.<token>, and the server answers
+// eligo.v1, never the token, so the token stays out of URLs and of access
+// and proxy logs. A client that offers subprotocols but not eligo.v1 is
+// refused with 400, and a WebSocket version other than 13 with 426.
 //
 //	function watch(orderId, token, button) {
 //	  let delay = 500;
 //	  const open = () => {
-//	    const ws = new WebSocket(`wss://${location.host}/v1/orders/${orderId}/live?access_token=${token}`);
+//	    const ws = new WebSocket(`wss://${location.host}/v1/orders/${orderId}/live`,
+//	                             ["eligo.v1", `eligo.token.${token}`]); // the token, out of the URL
 //	    ws.onmessage = (e) => {
 //	      delay = 500;
 //	      const doc = JSON.parse(e.data);          // the whole state, every time
@@ -89,7 +103,8 @@
 //	  open();
 //	}
 //
-// With EventSource the browser reconnects by itself:
+// EventSource can carry the token only as the access_token query
+// parameter; the browser reconnects by itself:
 //
 //	const es = new EventSource(`/v1/orders/${orderId}/live?access_token=${token}`);
 //	es.onmessage = (e) => { button.hidden = !JSON.parse(e.data).actions.cancel.allowed; };

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -36,12 +37,19 @@ type protocol interface {
 // Before writing anything ServeLive may refuse with an *eligo.Error:
 // EINVALID for a request that is neither, EUNAUTHORIZED for an expired
 // token, ETOOMANY at a connection limit, EUNAVAILABLE while shutting down.
+// A WebSocket version other than 13 it answers itself, 426 Upgrade
+// Required with Sec-WebSocket-Version: 13 (RFC 6455, section 4.4), as
+// problem+json, and returns nil.
 // Once the connection is upgraded it returns nil; the stream then lives on
 // without the caller's goroutine.
 func (h *Hub) ServeLive(w http.ResponseWriter, r *http.Request, o eligo.Order, p auth.Principal) error {
 	proto, err := negotiate(r)
 	if err != nil {
 		h.metrics.refused.WithLabelValues("bad_request").Inc()
+		if errors.Is(err, errWebSocketVersion) {
+			refuseVersion(w, r)
+			return nil
+		}
 		return err
 	}
 	if !p.Service && !p.ExpiresAt.IsZero() && !h.cfg.Now().Before(p.ExpiresAt) {

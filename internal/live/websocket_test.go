@@ -133,6 +133,7 @@ func TestUnmaskedFrameIsProtocolError(t *testing.T) {
 	require.Equal(t, ws.OpClose, f.Header.OpCode)
 	code, _ := ws.ParseCloseFrameData(f.Payload)
 	require.Equal(t, ws.StatusProtocolError, code)
+	require.NoError(t, wsutil.WriteClientMessage(c.conn, ws.OpClose, f.Payload)) // the client answers the close
 	b.waitConns(t, 0)
 	require.EqualValues(t, 1, b.closedBy(endProtocolError))
 }
