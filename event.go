@@ -83,13 +83,3 @@ func Cancel(o Order, p *Policy, now time.Time) (Order, error) {
 	o.Status = StatusCancelled
 	return o, nil
 }
-
-// Expire returns o expired when its payment is still pending at now, past its
-// payment timeout; otherwise o unchanged.
-func Expire(o Order, now time.Time) Order {
-	if o.Terminal() || o.PaymentStatus != PaymentPending || o.PaymentTimeoutAt.IsZero() || now.Before(o.PaymentTimeoutAt) {
-		return o
-	}
-	o.Status = StatusExpired
-	return o
-}

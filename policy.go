@@ -187,7 +187,11 @@ func (p *Policy) ActionNames() []string {
 // DefaultPolicyJSON is the built-in policy: the rule of the ten-minute
 // delivery article. Cancel is allowed once the promise is broken, and never
 // once the driver is at the doorstep, the order is over, or its payment
-// timed out unpaid.
+// timed out unpaid (PENDING or FAILED: "UNPAID" names PaymentUnpaid).
+//
+// payment_expired comes before expired, so that an order whose payment timed
+// out is answered payment_expired both before and after the payment re-check
+// job writes EXPIRED (see RecheckPayment).
 const DefaultPolicyJSON = `{
   "actions": {
     "cancel": {
@@ -197,9 +201,9 @@ const DefaultPolicyJSON = `{
       "blocks": [
         {"name": "cancelled", "status": ["CANCELLED"]},
         {"name": "delivered", "status": ["DELIVERED"], "driver_status": ["DELIVERED"]},
+        {"name": "payment_expired", "payment_status": ["UNPAID"], "from": "payment_timeout_at"},
         {"name": "expired", "status": ["EXPIRED"]},
-        {"name": "driver_at_doorstep", "driver_status": ["ARRIVED_AT_DOORSTEP"]},
-        {"name": "payment_expired", "payment_status": ["PENDING"], "from": "payment_timeout_at"}
+        {"name": "driver_at_doorstep", "driver_status": ["ARRIVED_AT_DOORSTEP"]}
       ]
     }
   }
@@ -351,9 +355,13 @@ func parseBlock(where string, bf *blockFile) (Block, error) {
 		b.DriverStatuses |= 1 << v
 	}
 	for i, s := range bf.PaymentStatus {
+		if s == unpaidName {
+			b.PaymentStatuses |= PaymentUnpaid
+			continue
+		}
 		v, err := ParsePaymentStatus(s)
 		if err != nil {
-			return Block{}, Errorf(EINVALID, "%s.payment_status[%d]: %s", where, i, ErrorMessage(err))
+			return Block{}, Errorf(EINVALID, "%s.payment_status[%d]: %s, or %s for both PENDING and FAILED", where, i, ErrorMessage(err), unpaidName)
 		}
 		b.PaymentStatuses |= 1 << v
 	}

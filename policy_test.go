@@ -52,6 +52,30 @@ func TestParsePolicyCustomAction(t *testing.T) {
 	require.Equal(t, eligo.Decision{Allowed: true, Reason: "grace", Until: o.PromisedAt.Add(-2 * time.Minute)}, d)
 }
 
+// UNPAID names PENDING and FAILED; a file that lists PENDING alone keeps
+// meaning PENDING alone.
+func TestParsePolicyUnpaid(t *testing.T) {
+	t.Parallel()
+	parse := func(statuses string) *eligo.Policy {
+		p, err := eligo.ParsePolicy([]byte(`{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at"}],
+			"blocks":[{"name":"unpaid","payment_status":` + statuses + `}]}}}`))
+		require.NoError(t, err)
+		return p
+	}
+	require.Equal(t, eligo.PaymentUnpaid, parse(`["UNPAID"]`).Actions[0].Blocks[0].PaymentStatuses)
+	pending := parse(`["PENDING"]`)
+	o := order()
+	for _, s := range []eligo.PaymentStatus{eligo.PaymentPending, eligo.PaymentFailed, eligo.PaymentPaid} {
+		o.PaymentStatus = s
+		require.Equal(t, s.Unpaid(), !eligo.Decide(&o, parse(`["UNPAID"]`), "cancel", t0).Allowed, s)
+		require.Equal(t, s == eligo.PaymentPending, !eligo.Decide(&o, pending, "cancel", t0).Allowed, s)
+	}
+	_, err := eligo.ParsePolicy([]byte(`{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at"}],
+		"blocks":[{"name":"b","payment_status":["OWED"]}]}}}`))
+	require.ErrorContains(t, err, `actions.cancel.blocks[0].payment_status[0]: unknown payment status "OWED"`)
+	require.ErrorContains(t, err, "or UNPAID")
+}
+
 func TestExamplePolicyFilesParse(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("docs/*.policy.json")

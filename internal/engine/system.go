@@ -46,16 +46,12 @@ type RecheckResult struct {
 var errNotDue = errors.New("payment timeout not reached")
 
 // RecheckPayment applies the payment provider's answer to an order whose
-// payment was pending, under the order's row lock, with whodunnit
-// eligo.WhoSystem, in one version:
-//
-//   - an order that is over or already paid is left as it is (stale);
-//   - PAID records the payment;
-//   - otherwise, at or after the payment timeout, the order expires (a
-//     FAILED answer, or a payment that failed before, is as unpaid as a
-//     pending one), and a FAILED answer is recorded with it;
-//   - otherwise (the re-check ran early) nothing changes and NotDueUntil
-//     says when to run again.
+// payment was unpaid, under the order's row lock, with whodunnit
+// eligo.WhoSystem, in one version, by the rule of eligo.RecheckPayment: an
+// order that is over or already paid is left as it is (stale); PAID records
+// the payment; otherwise, at or after the payment timeout, the order expires
+// (with a FAILED answer recorded); otherwise (the re-check ran early) nothing
+// changes and NotDueUntil says when to run again.
 func (e *Engine) RecheckPayment(ctx context.Context, p *RecheckPaymentParams) (RecheckResult, error) {
 	var due time.Time
 	results, err := e.cfg.Store.UpdateOrders(ctx, []eligo.Update{{
@@ -63,7 +59,7 @@ func (e *Engine) RecheckPayment(ctx context.Context, p *RecheckPaymentParams) (R
 		EventID: p.EventID,
 		Who:     eligo.WhoSystem,
 		Apply: func(o eligo.Order, now time.Time) (eligo.Order, error) {
-			next, notDue := recheck(o, p.Payment, now)
+			next, notDue := eligo.RecheckPayment(o, p.Payment, now)
 			if notDue {
 				due = o.PaymentTimeoutAt
 				return o, errNotDue
@@ -86,27 +82,4 @@ func (e *Engine) RecheckPayment(ctx context.Context, p *RecheckPaymentParams) (R
 		e.publish(ctx, r.Order, true)
 	}
 	return r, nil
-}
-
-// recheck returns o after the provider's answer at instant now, and
-// notDue when the timeout has not passed and the answer does not settle it.
-func recheck(o eligo.Order, answer eligo.PaymentStatus, now time.Time) (next eligo.Order, notDue bool) {
-	if o.Terminal() || o.PaymentStatus == eligo.PaymentPaid || o.PaymentTimeoutAt.IsZero() {
-		return o, false
-	}
-	if answer == eligo.PaymentPaid {
-		o.PaymentStatus = eligo.PaymentPaid
-		return o, false
-	}
-	if now.Before(o.PaymentTimeoutAt) {
-		return o, true
-	}
-	// eligo.Expire expires a pending payment; a failed one is as unpaid.
-	failed := o.PaymentStatus == eligo.PaymentFailed || answer == eligo.PaymentFailed
-	o.PaymentStatus = eligo.PaymentPending
-	o = eligo.Expire(o, now)
-	if failed {
-		o.PaymentStatus = eligo.PaymentFailed
-	}
-	return o, false
 }
