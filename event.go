@@ -22,10 +22,10 @@ type Event struct {
 
 // Validate checks the event's shape without looking at any order.
 func (e *Event) Validate() error {
-	if err := validateID("event_id", e.EventID); err != nil {
+	if err := ValidateID("event_id", e.EventID); err != nil {
 		return err
 	}
-	if err := validateID("order_id", e.OrderID); err != nil {
+	if err := ValidateID("order_id", e.OrderID); err != nil {
 		return err
 	}
 	switch e.Type {
