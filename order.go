@@ -136,8 +136,11 @@ func NewOrder(p *NewOrderParams, now time.Time) (Order, error) {
 		placed = now
 	}
 	for name, t := range map[string]time.Time{"placed_at": placed, "promised_at": p.PromisedAt, "payment_timeout_at": p.PaymentTimeoutAt} {
-		if !t.IsZero() && (t.Year() < 1970 || t.Year() > 2200) {
-			return Order{}, Errorf(EINVALID, "%s %s is out of range; expected a year from 1970 to 2200", name, t.Format(time.RFC3339))
+		if t.IsZero() {
+			continue
+		}
+		if err := validateTime(name, t); err != nil {
+			return Order{}, err
 		}
 	}
 	if p.PromisedAt.Before(placed) {

@@ -81,7 +81,12 @@ func (b Bound) at(in *instants) (int64, bool) {
 	return v + int64(b.Offset), true
 }
 
-// ParseBound parses "anchor", "anchor+duration" or "anchor-duration".
+// maxOffsetText is maxOffset as a policy file writes it.
+const maxOffsetText = "87600h"
+
+// ParseBound parses "anchor", "anchor+duration" or "anchor-duration". The
+// duration is at most ten years (87600h) either way, so that no bound can
+// overflow on any order.
 func ParseBound(s string) (Bound, error) {
 	name, offset := s, ""
 	if i := strings.IndexAny(s, "+-"); i >= 0 {
@@ -100,6 +105,9 @@ func ParseBound(s string) (Bound, error) {
 		d, err := time.ParseDuration(offset)
 		if err != nil {
 			return Bound{}, Errorf(EINVALID, "bad offset %q in %q; expected a Go duration such as +60s or -5m", offset, s)
+		}
+		if d > maxOffset || d < -maxOffset {
+			return Bound{}, Errorf(EINVALID, "offset %s in %q is out of range; expected at most %s (ten years) either way", offset, s, maxOffsetText)
 		}
 		b.Offset = d
 	}
@@ -328,11 +336,21 @@ func parseWindow(where string, wf *windowFile) (Window, error) {
 		if w.To, err = ParseBound(wf.To); err != nil {
 			return Window{}, Errorf(EINVALID, "%s.to: %s", where, ErrorMessage(err))
 		}
-		if w.To.Anchor == w.From.Anchor && w.To.Offset <= w.From.Offset {
-			return Window{}, Errorf(EINVALID, "%s closes (%s) before or when it opens (%s)", where, w.To, w.From)
+		if neverOpens(w.From, w.To) {
+			return Window{}, Errorf(EINVALID, "%s closes (%s) before or when it opens (%s), so it could never be open", where, w.To, w.From)
 		}
 	}
 	return w, nil
+}
+
+// neverOpens reports whether a window [from, to) is empty on every order,
+// as far as that can be known without an order: when both bounds use the
+// same anchor, or to uses placed_at (which no order timestamp precedes), and
+// to's offset is not after from's. Bounds on promised_at and
+// payment_timeout_at are not ordered by anything but the order, so such a
+// window is accepted and is open only for the orders where to is after from.
+func neverOpens(from, to Bound) bool {
+	return (to.Anchor == from.Anchor || to.Anchor == AnchorPlacedAt) && to.Offset <= from.Offset
 }
 
 func parseBlock(where string, bf *blockFile) (Block, error) {
