@@ -5,32 +5,32 @@ import "time"
 // Payment expiry has one owner: this file. An order's payment is unpaid
 // while it is PENDING or FAILED (a failed payment may still be paid), and it
 // has expired from the instant its payment timeout passes while unpaid. The
-// built-in policy's payment_expired block names the same set (UNPAID), Expire
-// writes it down as the order's status, and RecheckPayment, the payment
-// re-check job's rule, does so with the provider's answer. Decide answers
+// built-in policy's payment_expired block names the same set (UNPAID), and
+// RecheckPayment, the payment re-check job's rule, writes the expiry down as
+// the order's status (expire), with the provider's answer. Decide answers
 // payment_expired from the timeout on whether or not the job has run: the
 // job changes the data, not the answer.
 
 // Unpaid reports whether s is a payment still owed: PENDING or FAILED.
-func (s PaymentStatus) Unpaid() bool { return PaymentUnpaid.Has(s) }
+func (s PaymentStatus) Unpaid() bool { return paymentUnpaid.Has(s) }
 
-// PaymentUnpaid is the set of unpaid payment statuses, PENDING and FAILED. A
+// paymentUnpaid is the set of unpaid payment statuses, PENDING and FAILED. A
 // policy file names it "UNPAID" in a payment_status list.
-const PaymentUnpaid PaymentStatusSet = 1<<PaymentPending | 1<<PaymentFailed
+const paymentUnpaid paymentStatusSet = 1<<PaymentPending | 1<<PaymentFailed
 
-// unpaidName is PaymentUnpaid's name in a policy file.
+// unpaidName is paymentUnpaid's name in a policy file.
 const unpaidName = "UNPAID"
 
-// PaymentExpired reports whether o is an order still open whose payment is
+// paymentExpired reports whether o is an order still open whose payment is
 // unpaid at instant now, at or after its payment timeout.
-func (o *Order) PaymentExpired(now time.Time) bool {
+func (o *Order) paymentExpired(now time.Time) bool {
 	return !o.Terminal() && o.PaymentStatus.Unpaid() && !o.PaymentTimeoutAt.IsZero() && !now.Before(o.PaymentTimeoutAt)
 }
 
-// Expire returns o expired when its payment has expired at now (see
-// PaymentExpired); otherwise o unchanged.
-func Expire(o Order, now time.Time) Order {
-	if o.PaymentExpired(now) {
+// expire returns o expired when its payment has expired at now (see
+// paymentExpired); otherwise o unchanged.
+func expire(o Order, now time.Time) Order {
+	if o.paymentExpired(now) {
 		o.Status = StatusExpired
 	}
 	return o
@@ -59,5 +59,5 @@ func RecheckPayment(o Order, answer PaymentStatus, now time.Time) (next Order, n
 	if answer > o.PaymentStatus {
 		o.PaymentStatus = answer
 	}
-	return Expire(o, now), false
+	return expire(o, now), false
 }

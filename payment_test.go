@@ -45,7 +45,6 @@ func TestPaymentExpiryDoesNotDependOnTheJob(t *testing.T) {
 		t.Run(name+", no job", func(t *testing.T) {
 			t.Parallel()
 			require.Equal(t, tt.want, eligo.Decide(&o, p, "cancel", tt.now))
-			require.Equal(t, tt.expires, o.PaymentExpired(tt.now))
 		})
 		for _, answer := range []eligo.PaymentStatus{eligo.PaymentPending, eligo.PaymentFailed} {
 			t.Run(fmt.Sprintf("%s, job ran, provider says %s", name, answer), func(t *testing.T) {
@@ -54,8 +53,11 @@ func TestPaymentExpiryDoesNotDependOnTheJob(t *testing.T) {
 				require.Equal(t, tt.payment.Unpaid() && !tt.expires, notDue, "not due only while unpaid before the timeout")
 				require.Equal(t, tt.expires, next.Status == eligo.StatusExpired)
 				require.Equal(t, tt.want, eligo.Decide(&next, p, "cancel", tt.now), "the job changes the data, not the answer")
-				// Expire, the job without a provider, agrees.
-				require.Equal(t, tt.expires, eligo.Expire(o, tt.now).Status == eligo.StatusExpired)
+				want := tt.payment
+				if tt.expires && answer > want {
+					want = answer
+				}
+				require.Equal(t, want, next.PaymentStatus, "a FAILED answer is recorded with the expiry")
 			})
 		}
 	}
@@ -66,4 +68,24 @@ func TestPaymentStatusUnpaid(t *testing.T) {
 	require.True(t, eligo.PaymentPending.Unpaid())
 	require.True(t, eligo.PaymentFailed.Unpaid())
 	require.False(t, eligo.PaymentPaid.Unpaid())
+}
+
+// Without a provider (the answer PENDING) the re-check expires an unpaid
+// order exactly from its timeout on, and never a paid one.
+func TestRecheckPaymentWithoutProvider(t *testing.T) {
+	t.Parallel()
+	o := order()
+	o.PaymentStatus, o.PaymentTimeoutAt = eligo.PaymentPending, t0.Add(5*time.Minute)
+	next, notDue := eligo.RecheckPayment(o, eligo.PaymentPending, t0.Add(5*time.Minute-1))
+	require.True(t, notDue)
+	require.Equal(t, o, next)
+	next, notDue = eligo.RecheckPayment(o, eligo.PaymentPending, t0.Add(5*time.Minute))
+	require.False(t, notDue)
+	require.Equal(t, eligo.StatusExpired, next.Status)
+	o.PaymentStatus = eligo.PaymentPaid
+	next, _ = eligo.RecheckPayment(o, eligo.PaymentPending, t0.Add(time.Hour))
+	require.Equal(t, eligo.StatusPlaced, next.Status, "a paid order never expires")
+	o.PaymentStatus, o.Status = eligo.PaymentPending, eligo.StatusCancelled
+	next, _ = eligo.RecheckPayment(o, eligo.PaymentPending, t0.Add(time.Hour))
+	require.Equal(t, eligo.StatusCancelled, next.Status, "an order that is over stays as it is")
 }
