@@ -37,8 +37,8 @@ func (a *ActionPolicy) Decide(o *Order, now time.Time) Decision {
 	// The statuses do not change with time, so which blocks match them is
 	// settled once; only their From bounds are checked per instant.
 	var matching uint64
-	for i := range a.Blocks {
-		if a.Blocks[i].matchesStatus(o) {
+	for i := range a.blocks {
+		if a.blocks[i].matchesStatus(o) {
 			matching |= 1 << i
 		}
 	}
@@ -60,10 +60,10 @@ func (a *ActionPolicy) Decide(o *Order, now time.Time) Decision {
 }
 
 // evaluate is the answer at instant t (Unix nanoseconds), without Until,
-// given the set of blocks whose statuses match (bit i for Blocks[i]).
+// given the set of blocks whose statuses match (bit i for blocks[i]).
 func (a *ActionPolicy) evaluate(matching uint64, in *instants, t int64) (bool, string) {
 	for m := matching; m != 0; m &= m - 1 {
-		b := &a.Blocks[bits.TrailingZeros64(m)]
+		b := &a.blocks[bits.TrailingZeros64(m)]
 		if b.From.IsSet() {
 			from, ok := b.From.at(in)
 			if !ok || t < from {
@@ -72,8 +72,8 @@ func (a *ActionPolicy) evaluate(matching uint64, in *instants, t int64) (bool, s
 		}
 		return false, b.Name
 	}
-	for i := range a.Windows {
-		w := &a.Windows[i]
+	for i := range a.windows {
+		w := &a.windows[i]
 		from, ok := w.From.at(in)
 		if !ok || t < from {
 			continue
@@ -93,20 +93,20 @@ func (a *ActionPolicy) evaluate(matching uint64, in *instants, t int64) (bool, s
 func (a *ActionPolicy) nextBound(matching uint64, in *instants, t int64) (int64, bool) {
 	next := int64(math.MaxInt64)
 	for m := matching; m != 0; m &= m - 1 {
-		if b := &a.Blocks[bits.TrailingZeros64(m)]; b.From.IsSet() {
+		if b := &a.blocks[bits.TrailingZeros64(m)]; b.From.IsSet() {
 			next = earliestAfter(next, b.From, in, t)
 		}
 	}
-	for i := range a.Windows {
-		next = earliestAfter(next, a.Windows[i].From, in, t)
-		next = earliestAfter(next, a.Windows[i].To, in, t)
+	for i := range a.windows {
+		next = earliestAfter(next, a.windows[i].From, in, t)
+		next = earliestAfter(next, a.windows[i].To, in, t)
 	}
 	return next, next != math.MaxInt64
 }
 
 // earliestAfter returns b's instant if it lies after t and before next, and
 // next otherwise.
-func earliestAfter(next int64, b Bound, in *instants, t int64) int64 {
+func earliestAfter(next int64, b bound, in *instants, t int64) int64 {
 	if v, ok := b.at(in); ok && v > t && v < next {
 		return v
 	}

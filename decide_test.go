@@ -153,6 +153,28 @@ func TestDecideProperty(t *testing.T) {
 	}
 }
 
+// Decide is on every read and allocates nothing; the benchmark reports
+// allocations but cannot fail, so this pins it, for every reason of the
+// built-in policy and for a custom one.
+func TestDecideAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under -race")
+	}
+	custom, err := eligo.ParsePolicy([]byte(propertyPolicy))
+	require.NoError(t, err)
+	o := order()
+	o.PaymentStatus, o.PaymentTimeoutAt = eligo.PaymentPending, t0.Add(15*time.Minute)
+	for _, p := range []*eligo.Policy{eligo.DefaultPolicy(), custom} {
+		for _, action := range append(p.ActionNames(), "refund") {
+			for _, at := range []time.Duration{0, 5 * time.Minute, 11 * time.Minute, 16 * time.Minute} {
+				now := t0.Add(at)
+				allocs := testing.AllocsPerRun(100, func() { eligo.Decide(&o, p, action, now) })
+				require.Zero(t, allocs, "Decide(%s) at +%s allocates", action, at)
+			}
+		}
+	}
+}
+
 func BenchmarkDecide(b *testing.B) {
 	p := eligo.DefaultPolicy()
 	o := order()

@@ -22,10 +22,10 @@ type Event struct {
 
 // Validate checks the event's shape without looking at any order.
 func (e *Event) Validate() error {
-	if err := validateID("event_id", e.EventID); err != nil {
+	if err := ValidateID("event_id", e.EventID); err != nil {
 		return err
 	}
-	if err := validateID("order_id", e.OrderID); err != nil {
+	if err := ValidateID("order_id", e.OrderID); err != nil {
 		return err
 	}
 	switch e.Type {
@@ -67,29 +67,4 @@ func ApplyEvent(o Order, e *Event) (Order, error) {
 		}
 	}
 	return o, nil
-}
-
-// Cancel returns o cancelled if p allows cancel at instant now. An order that
-// is already cancelled is returned unchanged with no error, so a repeated
-// cancel is answered with the same document. A refusal is an ECONFLICT
-// *Error whose Reason is the decision's reason.
-func Cancel(o Order, p *Policy, now time.Time) (Order, error) {
-	if o.Status == StatusCancelled {
-		return o, nil
-	}
-	if d := Decide(&o, p, "cancel", now); !d.Allowed {
-		return o, &Error{Code: ECONFLICT, Message: "cancel is not allowed for order " + o.ID + " now", Reason: d.Reason}
-	}
-	o.Status = StatusCancelled
-	return o, nil
-}
-
-// Expire returns o expired when its payment is still pending at now, past its
-// payment timeout; otherwise o unchanged.
-func Expire(o Order, now time.Time) Order {
-	if o.Terminal() || o.PaymentStatus != PaymentPending || o.PaymentTimeoutAt.IsZero() || now.Before(o.PaymentTimeoutAt) {
-		return o
-	}
-	o.Status = StatusExpired
-	return o
 }

@@ -2,7 +2,6 @@ package eligo_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -84,61 +83,5 @@ func TestApplyEventRejectsBadEvents(t *testing.T) {
 			require.Equal(t, eligo.EINVALID, eligo.ErrorCode(err))
 			require.Equal(t, o, out, "a rejected event changes nothing")
 		})
-	}
-}
-
-func TestCancel(t *testing.T) {
-	t.Parallel()
-	p := eligo.DefaultPolicy()
-	o := order()
-
-	_, err := eligo.Cancel(o, p, t0.Add(time.Minute))
-	require.Equal(t, eligo.ECONFLICT, eligo.ErrorCode(err))
-	require.Equal(t, "outside_window", eligo.ErrorReason(err))
-
-	c, err := eligo.Cancel(o, p, o.PromisedAt)
-	require.NoError(t, err)
-	require.Equal(t, eligo.StatusCancelled, c.Status)
-
-	again, err := eligo.Cancel(c, p, o.PromisedAt.Add(time.Hour))
-	require.NoError(t, err, "cancelling a cancelled order is not an error")
-	require.Equal(t, c, again)
-
-	o.DriverStatus = eligo.DriverArrivedAtDoorstep
-	_, err = eligo.Cancel(o, p, o.PromisedAt.Add(time.Minute))
-	require.Equal(t, "driver_at_doorstep", eligo.ErrorReason(err))
-}
-
-func TestExpire(t *testing.T) {
-	t.Parallel()
-	o := order()
-	o.PaymentStatus, o.PaymentTimeoutAt = eligo.PaymentPending, t0.Add(5*time.Minute)
-	require.Equal(t, eligo.StatusPlaced, eligo.Expire(o, t0.Add(5*time.Minute-1)).Status)
-	require.Equal(t, eligo.StatusExpired, eligo.Expire(o, t0.Add(5*time.Minute)).Status)
-	o.PaymentStatus = eligo.PaymentPaid
-	require.Equal(t, eligo.StatusPlaced, eligo.Expire(o, t0.Add(time.Hour)).Status, "a paid order never expires")
-}
-
-func TestNewOrder(t *testing.T) {
-	t.Parallel()
-	o, err := eligo.NewOrder(&eligo.NewOrderParams{ID: "o", CustomerID: "c", PromisedAt: t0.Add(time.Minute)}, t0)
-	require.NoError(t, err)
-	require.Equal(t, eligo.PaymentPaid, o.PaymentStatus, "no payment timeout means paid")
-	require.Equal(t, int64(1), o.Version)
-	require.Equal(t, t0, o.PlacedAt, "placed_at defaults to now")
-
-	o, err = eligo.NewOrder(&eligo.NewOrderParams{ID: "o", CustomerID: "c", PromisedAt: t0.Add(time.Minute), PaymentTimeoutAt: t0.Add(time.Minute)}, t0)
-	require.NoError(t, err)
-	require.Equal(t, eligo.PaymentPending, o.PaymentStatus)
-
-	for name, p := range map[string]eligo.NewOrderParams{
-		"missing promised_at":      {ID: "o", CustomerID: "c"},
-		"missing id":               {CustomerID: "c", PromisedAt: t0},
-		"missing customer":         {ID: "o", PromisedAt: t0},
-		"promise before placement": {ID: "o", CustomerID: "c", PlacedAt: t0, PromisedAt: t0.Add(-time.Second)},
-		"id with a space":          {ID: "o 1", CustomerID: "c", PromisedAt: t0},
-	} {
-		_, err := eligo.NewOrder(&p, t0)
-		require.Equal(t, eligo.EINVALID, eligo.ErrorCode(err), name)
 	}
 }

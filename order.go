@@ -119,16 +119,13 @@ type NewOrderParams struct {
 	PaymentTimeoutAt time.Time // zero means the order is already paid
 }
 
-// maxIDLen bounds order, customer and event ids.
-const maxIDLen = 128
-
 // NewOrder validates p and returns version 1 of the order at instant now.
 // An order created without a payment timeout is PAID; with one, PENDING.
 func NewOrder(p *NewOrderParams, now time.Time) (Order, error) {
-	if err := validateID("order id", p.ID); err != nil {
+	if err := ValidateID("order id", p.ID); err != nil {
 		return Order{}, err
 	}
-	if err := validateID("customer_id", p.CustomerID); err != nil {
+	if err := ValidateID("customer_id", p.CustomerID); err != nil {
 		return Order{}, err
 	}
 	if p.PromisedAt.IsZero() {
@@ -139,8 +136,11 @@ func NewOrder(p *NewOrderParams, now time.Time) (Order, error) {
 		placed = now
 	}
 	for name, t := range map[string]time.Time{"placed_at": placed, "promised_at": p.PromisedAt, "payment_timeout_at": p.PaymentTimeoutAt} {
-		if !t.IsZero() && (t.Year() < 1970 || t.Year() > 2200) {
-			return Order{}, Errorf(EINVALID, "%s %s is out of range; expected a year from 1970 to 2200", name, t.Format(time.RFC3339))
+		if t.IsZero() {
+			continue
+		}
+		if err := validateTime(name, t); err != nil {
+			return Order{}, err
 		}
 	}
 	if p.PromisedAt.Before(placed) {
@@ -175,19 +175,4 @@ func (o *Order) SameCreation(p *NewOrderParams) bool {
 	return o.ID == p.ID && o.CustomerID == p.CustomerID &&
 		(p.PlacedAt.IsZero() || o.PlacedAt.Equal(p.PlacedAt)) &&
 		o.PromisedAt.Equal(p.PromisedAt) && o.PaymentTimeoutAt.Equal(p.PaymentTimeoutAt)
-}
-
-func validateID(what, id string) error {
-	if id == "" {
-		return Errorf(EINVALID, "%s is required", what)
-	}
-	if len(id) > maxIDLen {
-		return Errorf(EINVALID, "%s is %d bytes long; the limit is %d", what, len(id), maxIDLen)
-	}
-	for _, r := range id {
-		if r < 0x21 || r == 0x7f || r == '/' || r == '?' || r == '#' || r == '%' {
-			return Errorf(EINVALID, "%s %q contains %q; use printable characters without spaces, '/', '?', '#' or '%%'", what, id, r)
-		}
-	}
-	return nil
 }

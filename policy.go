@@ -18,32 +18,32 @@ const ReasonOutsideWindow = "outside_window"
 // does not name.
 const ReasonUnknownAction = "unknown_action"
 
-// Anchor names one of the order's timestamps that a Bound is relative to.
-type Anchor uint8
+// anchor names one of the order's timestamps that a bound is relative to.
+type anchor uint8
 
-// The anchors. AnchorNone marks an unset Bound.
+// The anchors. anchorNone marks an unset bound.
 const (
-	AnchorNone Anchor = iota
-	AnchorPlacedAt
-	AnchorPromisedAt
-	AnchorPaymentTimeoutAt
+	anchorNone anchor = iota
+	anchorPlacedAt
+	anchorPromisedAt
+	anchorPaymentTimeoutAt
 )
 
 var anchorNames = [...]string{"", "placed_at", "promised_at", "payment_timeout_at"}
 
-// Bound is an instant relative to an order: an anchor plus an offset, written
+// bound is an instant relative to an order: an anchor plus an offset, written
 // "promised_at", "placed_at+60s" or "promised_at-5m".
-type Bound struct {
-	Anchor Anchor
+type bound struct {
+	anchor anchor
 	Offset time.Duration
 }
 
 // IsSet reports whether the bound names an anchor.
-func (b Bound) IsSet() bool { return b.Anchor != AnchorNone }
+func (b bound) IsSet() bool { return b.anchor != anchorNone }
 
 // String returns the bound in the policy file's syntax.
-func (b Bound) String() string {
-	name := anchorNames[b.Anchor]
+func (b bound) String() string {
+	name := anchorNames[b.anchor]
 	switch {
 	case b.Offset > 0:
 		return name + "+" + b.Offset.String()
@@ -54,7 +54,7 @@ func (b Bound) String() string {
 }
 
 // instants holds an order's anchor timestamps in Unix nanoseconds, indexed
-// by Anchor, so Decide converts each timestamp once. noInstant marks a
+// by anchor, so Decide converts each timestamp once. noInstant marks a
 // timestamp the order lacks.
 type instants [4]int64
 
@@ -73,78 +73,86 @@ func unixNano(t time.Time) int64 {
 
 // at returns the bound's instant in Unix nanoseconds, and false when the
 // anchor is unset or the order lacks that timestamp.
-func (b Bound) at(in *instants) (int64, bool) {
-	v := in[b.Anchor]
+func (b bound) at(in *instants) (int64, bool) {
+	v := in[b.anchor]
 	if v == noInstant {
 		return 0, false
 	}
 	return v + int64(b.Offset), true
 }
 
-// ParseBound parses "anchor", "anchor+duration" or "anchor-duration".
-func ParseBound(s string) (Bound, error) {
+// maxOffsetText is maxOffset as a policy file writes it.
+const maxOffsetText = "87600h"
+
+// parseBound parses "anchor", "anchor+duration" or "anchor-duration". The
+// duration is at most ten years (87600h) either way, so that no bound can
+// overflow on any order.
+func parseBound(s string) (bound, error) {
 	name, offset := s, ""
 	if i := strings.IndexAny(s, "+-"); i >= 0 {
 		name, offset = s[:i], s[i:]
 	}
-	var b Bound
+	var b bound
 	for i, n := range anchorNames[1:] {
 		if n == name {
-			b.Anchor = Anchor(i + 1)
+			b.anchor = anchor(i + 1)
 		}
 	}
-	if b.Anchor == AnchorNone {
-		return Bound{}, Errorf(EINVALID, "unknown timestamp %q in %q; expected placed_at, promised_at or payment_timeout_at, optionally followed by +DURATION or -DURATION", name, s)
+	if b.anchor == anchorNone {
+		return bound{}, Errorf(EINVALID, "unknown timestamp %q in %q; expected placed_at, promised_at or payment_timeout_at, optionally followed by +DURATION or -DURATION", name, s)
 	}
 	if offset != "" {
 		d, err := time.ParseDuration(offset)
 		if err != nil {
-			return Bound{}, Errorf(EINVALID, "bad offset %q in %q; expected a Go duration such as +60s or -5m", offset, s)
+			return bound{}, Errorf(EINVALID, "bad offset %q in %q; expected a Go duration such as +60s or -5m", offset, s)
+		}
+		if d > maxOffset || d < -maxOffset {
+			return bound{}, Errorf(EINVALID, "offset %s in %q is out of range; expected at most %s (ten years) either way", offset, s, maxOffsetText)
 		}
 		b.Offset = d
 	}
 	return b, nil
 }
 
-// Window is a named span of time, relative to the order, in which an action
+// window is a named span of time, relative to the order, in which an action
 // is allowed: [From, To), or [From, forever) when To is unset. A window whose
 // timestamps the order lacks is never open.
-type Window struct {
+type window struct {
 	Name string
-	From Bound
-	To   Bound
+	From bound
+	To   bound
 }
 
-// Block is a named condition that forbids an action. It applies when the
+// block is a named condition that forbids an action. It applies when the
 // order matches any of its status sets (or always, when it has none) and, if
 // From is set, from that instant on.
-type Block struct {
+type block struct {
 	Name            string
-	Statuses        StatusSet
-	DriverStatuses  DriverStatusSet
-	PaymentStatuses PaymentStatusSet
-	From            Bound
+	Statuses        statusSet
+	DriverStatuses  driverStatusSet
+	PaymentStatuses paymentStatusSet
+	From            bound
 }
 
-// StatusSet is a set of order statuses, one bit each.
-type StatusSet uint8
+// statusSet is a set of order statuses, one bit each.
+type statusSet uint8
 
-// DriverStatusSet is a set of driver statuses, one bit each.
-type DriverStatusSet uint8
+// driverStatusSet is a set of driver statuses, one bit each.
+type driverStatusSet uint8
 
-// PaymentStatusSet is a set of payment statuses, one bit each.
-type PaymentStatusSet uint8
-
-// Has reports whether s contains v.
-func (s StatusSet) Has(v Status) bool { return s&(1<<v) != 0 }
+// paymentStatusSet is a set of payment statuses, one bit each.
+type paymentStatusSet uint8
 
 // Has reports whether s contains v.
-func (s DriverStatusSet) Has(v DriverStatus) bool { return s&(1<<v) != 0 }
+func (s statusSet) Has(v Status) bool { return s&(1<<v) != 0 }
 
 // Has reports whether s contains v.
-func (s PaymentStatusSet) Has(v PaymentStatus) bool { return s&(1<<v) != 0 }
+func (s driverStatusSet) Has(v DriverStatus) bool { return s&(1<<v) != 0 }
 
-func (b *Block) matchesStatus(o *Order) bool {
+// Has reports whether s contains v.
+func (s paymentStatusSet) Has(v PaymentStatus) bool { return s&(1<<v) != 0 }
+
+func (b *block) matchesStatus(o *Order) bool {
 	if b.Statuses == 0 && b.DriverStatuses == 0 && b.PaymentStatuses == 0 {
 		return true
 	}
@@ -155,8 +163,8 @@ func (b *Block) matchesStatus(o *Order) bool {
 // order; then the first open window allows.
 type ActionPolicy struct {
 	Name    string
-	Windows []Window
-	Blocks  []Block
+	windows []window
+	blocks  []block
 }
 
 // Policy is the set of action rules. Build one with DefaultPolicy or
@@ -187,7 +195,11 @@ func (p *Policy) ActionNames() []string {
 // DefaultPolicyJSON is the built-in policy: the rule of the ten-minute
 // delivery article. Cancel is allowed once the promise is broken, and never
 // once the driver is at the doorstep, the order is over, or its payment
-// timed out unpaid.
+// timed out unpaid (PENDING or FAILED, which "UNPAID" names together).
+//
+// payment_expired comes before expired, so that an order whose payment timed
+// out is answered payment_expired both before and after the payment re-check
+// job writes EXPIRED (see RecheckPayment).
 const DefaultPolicyJSON = `{
   "actions": {
     "cancel": {
@@ -197,9 +209,9 @@ const DefaultPolicyJSON = `{
       "blocks": [
         {"name": "cancelled", "status": ["CANCELLED"]},
         {"name": "delivered", "status": ["DELIVERED"], "driver_status": ["DELIVERED"]},
+        {"name": "payment_expired", "payment_status": ["UNPAID"], "from": "payment_timeout_at"},
         {"name": "expired", "status": ["EXPIRED"]},
-        {"name": "driver_at_doorstep", "driver_status": ["ARRIVED_AT_DOORSTEP"]},
-        {"name": "payment_expired", "payment_status": ["PENDING"], "from": "payment_timeout_at"}
+        {"name": "driver_at_doorstep", "driver_status": ["ARRIVED_AT_DOORSTEP"]}
       ]
     }
   }
@@ -285,7 +297,7 @@ func parseAction(name string, af *actionFile) (ActionPolicy, error) {
 			return ActionPolicy{}, Errorf(EINVALID, "%s: name %q is used twice", where, w.Name)
 		}
 		seen[w.Name] = true
-		a.Windows = append(a.Windows, w)
+		a.windows = append(a.windows, w)
 	}
 	if len(af.Blocks) > maxBlocks {
 		return ActionPolicy{}, Errorf(EINVALID, "%s has %d blocks; the limit is %d", where, len(af.Blocks), maxBlocks)
@@ -299,7 +311,7 @@ func parseAction(name string, af *actionFile) (ActionPolicy, error) {
 			return ActionPolicy{}, Errorf(EINVALID, "%s: name %q is used twice", where, b.Name)
 		}
 		seen[b.Name] = true
-		a.Blocks = append(a.Blocks, b)
+		a.blocks = append(a.blocks, b)
 	}
 	return a, nil
 }
@@ -308,59 +320,73 @@ func parseAction(name string, af *actionFile) (ActionPolicy, error) {
 // matching blocks in one machine word.
 const maxBlocks = 64
 
-func parseWindow(where string, wf *windowFile) (Window, error) {
+func parseWindow(where string, wf *windowFile) (window, error) {
 	if err := validateRuleName(where+".name", wf.Name); err != nil {
-		return Window{}, err
+		return window{}, err
 	}
 	if wf.From == "" {
-		return Window{}, Errorf(EINVALID, "%s.from is required", where)
+		return window{}, Errorf(EINVALID, "%s.from is required", where)
 	}
-	w := Window{Name: wf.Name}
+	w := window{Name: wf.Name}
 	var err error
-	if w.From, err = ParseBound(wf.From); err != nil {
-		return Window{}, Errorf(EINVALID, "%s.from: %s", where, ErrorMessage(err))
+	if w.From, err = parseBound(wf.From); err != nil {
+		return window{}, Errorf(EINVALID, "%s.from: %s", where, ErrorMessage(err))
 	}
 	if wf.To != "" {
-		if w.To, err = ParseBound(wf.To); err != nil {
-			return Window{}, Errorf(EINVALID, "%s.to: %s", where, ErrorMessage(err))
+		if w.To, err = parseBound(wf.To); err != nil {
+			return window{}, Errorf(EINVALID, "%s.to: %s", where, ErrorMessage(err))
 		}
-		if w.To.Anchor == w.From.Anchor && w.To.Offset <= w.From.Offset {
-			return Window{}, Errorf(EINVALID, "%s closes (%s) before or when it opens (%s)", where, w.To, w.From)
+		if neverOpens(w.From, w.To) {
+			return window{}, Errorf(EINVALID, "%s closes (%s) before or when it opens (%s), so it could never be open", where, w.To, w.From)
 		}
 	}
 	return w, nil
 }
 
-func parseBlock(where string, bf *blockFile) (Block, error) {
+// neverOpens reports whether a window [from, to) is empty on every order,
+// as far as that can be known without an order: when both bounds use the
+// same anchor, or to uses placed_at (which no order timestamp precedes), and
+// to's offset is not after from's. Bounds on promised_at and
+// payment_timeout_at are not ordered by anything but the order, so such a
+// window is accepted and is open only for the orders where to is after from.
+func neverOpens(from, to bound) bool {
+	return (to.anchor == from.anchor || to.anchor == anchorPlacedAt) && to.Offset <= from.Offset
+}
+
+func parseBlock(where string, bf *blockFile) (block, error) {
 	if err := validateRuleName(where+".name", bf.Name); err != nil {
-		return Block{}, err
+		return block{}, err
 	}
-	b := Block{Name: bf.Name}
+	b := block{Name: bf.Name}
 	for i, s := range bf.Status {
 		v, err := ParseStatus(s)
 		if err != nil {
-			return Block{}, Errorf(EINVALID, "%s.status[%d]: %s", where, i, ErrorMessage(err))
+			return block{}, Errorf(EINVALID, "%s.status[%d]: %s", where, i, ErrorMessage(err))
 		}
 		b.Statuses |= 1 << v
 	}
 	for i, s := range bf.DriverStatus {
 		v, err := ParseDriverStatus(s)
 		if err != nil {
-			return Block{}, Errorf(EINVALID, "%s.driver_status[%d]: %s", where, i, ErrorMessage(err))
+			return block{}, Errorf(EINVALID, "%s.driver_status[%d]: %s", where, i, ErrorMessage(err))
 		}
 		b.DriverStatuses |= 1 << v
 	}
 	for i, s := range bf.PaymentStatus {
+		if s == unpaidName {
+			b.PaymentStatuses |= paymentUnpaid
+			continue
+		}
 		v, err := ParsePaymentStatus(s)
 		if err != nil {
-			return Block{}, Errorf(EINVALID, "%s.payment_status[%d]: %s", where, i, ErrorMessage(err))
+			return block{}, Errorf(EINVALID, "%s.payment_status[%d]: %s, or %s for both PENDING and FAILED", where, i, ErrorMessage(err), unpaidName)
 		}
 		b.PaymentStatuses |= 1 << v
 	}
 	if bf.From != "" {
 		var err error
-		if b.From, err = ParseBound(bf.From); err != nil {
-			return Block{}, Errorf(EINVALID, "%s.from: %s", where, ErrorMessage(err))
+		if b.From, err = parseBound(bf.From); err != nil {
+			return block{}, Errorf(EINVALID, "%s.from: %s", where, ErrorMessage(err))
 		}
 	}
 	return b, nil

@@ -22,7 +22,15 @@ func TestParsePolicyRejects(t *testing.T) {
 		{"no windows", `{"actions":{"cancel":{"blocks":[]}}}`, "no windows"},
 		{"bad anchor", `{"actions":{"cancel":{"windows":[{"name":"w","from":"delivered_at"}]}}}`, `unknown timestamp "delivered_at"`},
 		{"bad offset", `{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at+1x"}]}}}`, "bad offset"},
-		{"closes before opening", `{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at+60s","to":"placed_at"}]}}}`, "closes"},
+		{"closes before opening", `{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at+60s","to":"placed_at"}]}}}`, "actions.cancel.windows[0] closes (placed_at) before or when it opens (placed_at+1m0s)"},
+		{"closes when opening", `{"actions":{"cancel":{"windows":[{"name":"w","from":"promised_at-1m","to":"promised_at-60s"}]}}}`, "actions.cancel.windows[0] closes"},
+		// placed_at is never after promised_at or payment_timeout_at, so
+		// this window could never open either.
+		{"closes at placed_at, opens at the promise", `{"actions":{"cancel":{"windows":[{"name":"w","from":"promised_at","to":"placed_at"}]}}}`, "actions.cancel.windows[0] closes (placed_at) before or when it opens (promised_at)"},
+		{"closes at placed_at, opens at the timeout", `{"actions":{"cancel":{"windows":[{"name":"w","from":"payment_timeout_at+1s","to":"placed_at+1s"}]}}}`, "actions.cancel.windows[0] closes"},
+		{"offset overflows", `{"actions":{"cancel":{"windows":[{"name":"w","from":"promised_at+2500000h"}]}}}`, "actions.cancel.windows[0].from: offset +2500000h in \"promised_at+2500000h\" is out of range"},
+		{"negative offset too large", `{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at","to":"promised_at-2500000h"}]}}}`, "actions.cancel.windows[0].to: offset"},
+		{"block offset too large", `{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at"}],"blocks":[{"name":"b","from":"placed_at+87601h"}]}}}`, "actions.cancel.blocks[0].from: offset"},
 		{"unknown status", `{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at"}],"blocks":[{"name":"b","status":["LOST"]}]}}}`, "actions.cancel.blocks[0].status[0]"},
 		{"duplicate name", `{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at"}],"blocks":[{"name":"w"}]}}}`, "used twice"},
 		{"reserved name", `{"actions":{"cancel":{"windows":[{"name":"outside_window","from":"placed_at"}]}}}`, "reserved"},
@@ -39,6 +47,22 @@ func TestParsePolicyRejects(t *testing.T) {
 	}
 }
 
+// Windows whose bounds use anchors of no known order (promised_at and
+// payment_timeout_at) cannot be judged at start: they are accepted, and
+// open only for the orders where to is after from.
+func TestParsePolicyAcceptsWindowsTheOrderDecides(t *testing.T) {
+	t.Parallel()
+	p, err := eligo.ParsePolicy([]byte(`{"actions":{"pay_late":{"windows":[{"name":"w","from":"payment_timeout_at","to":"promised_at"}]}}}`))
+	require.NoError(t, err)
+	o := order()
+	o.PaymentTimeoutAt = t0.Add(5 * time.Minute)
+	require.True(t, eligo.Decide(&o, p, "pay_late", t0.Add(6*time.Minute)).Allowed)
+	o.PaymentTimeoutAt = o.PromisedAt
+	require.False(t, eligo.Decide(&o, p, "pay_late", o.PromisedAt).Allowed)
+	_, err = eligo.ParsePolicy([]byte(`{"actions":{"a":{"windows":[{"name":"w","from":"placed_at-87600h","to":"promised_at+87600h"}]}}}`))
+	require.NoError(t, err, "offsets up to ten years are accepted")
+}
+
 func TestParsePolicyCustomAction(t *testing.T) {
 	t.Parallel()
 	p, err := eligo.ParsePolicy([]byte(propertyPolicy))
@@ -50,6 +74,29 @@ func TestParsePolicyCustomAction(t *testing.T) {
 	// At 60s "early" closes but "grace" (from 30s) is open: the reason changes.
 	d = eligo.Decide(&o, p, "reschedule", t0.Add(60*time.Second))
 	require.Equal(t, eligo.Decision{Allowed: true, Reason: "grace", Until: o.PromisedAt.Add(-2 * time.Minute)}, d)
+}
+
+// UNPAID names PENDING and FAILED; a file that lists PENDING alone keeps
+// meaning PENDING alone.
+func TestParsePolicyUnpaid(t *testing.T) {
+	t.Parallel()
+	parse := func(statuses string) *eligo.Policy {
+		p, err := eligo.ParsePolicy([]byte(`{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at"}],
+			"blocks":[{"name":"unpaid","payment_status":` + statuses + `}]}}}`))
+		require.NoError(t, err)
+		return p
+	}
+	unpaid, pending := parse(`["UNPAID"]`), parse(`["PENDING"]`)
+	o := order()
+	for _, s := range []eligo.PaymentStatus{eligo.PaymentPending, eligo.PaymentFailed, eligo.PaymentPaid} {
+		o.PaymentStatus = s
+		require.Equal(t, s.Unpaid(), !eligo.Decide(&o, unpaid, "cancel", t0).Allowed, s)
+		require.Equal(t, s == eligo.PaymentPending, !eligo.Decide(&o, pending, "cancel", t0).Allowed, s)
+	}
+	_, err := eligo.ParsePolicy([]byte(`{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at"}],
+		"blocks":[{"name":"b","payment_status":["OWED"]}]}}}`))
+	require.ErrorContains(t, err, `actions.cancel.blocks[0].payment_status[0]: unknown payment status "OWED"`)
+	require.ErrorContains(t, err, "or UNPAID")
 }
 
 func TestExamplePolicyFilesParse(t *testing.T) {
@@ -66,21 +113,44 @@ func TestExamplePolicyFilesParse(t *testing.T) {
 }
 
 // FuzzParsePolicy checks that no input crashes the parser and that every
-// accepted policy decides without panicking.
+// accepted policy decides without panicking, on orders at both ends of the
+// range of order timestamps, and never names an instant outside the range
+// its bounds can reach: the order range widened by the largest offset (ten
+// years each way), never wrapped around, never before the instant asked.
 func FuzzParsePolicy(f *testing.F) {
 	f.Add([]byte(eligo.DefaultPolicyJSON))
 	f.Add([]byte(propertyPolicy))
 	f.Add([]byte(`{"actions":{"a":{"windows":[{"name":"w","from":"payment_timeout_at-1h","to":"promised_at+1ns"}]}}}`))
+	f.Add([]byte(`{"actions":{"a":{"windows":[{"name":"w","from":"promised_at+87600h"}],"blocks":[{"name":"b","from":"placed_at-87600h"}]}}}`))
+	f.Add([]byte(`{"actions":{"a":{"windows":[{"name":"w","from":"promised_at+2500000h"}]}}}`))
+	first := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	last := time.Date(2201, 1, 1, 0, 0, 0, 0, time.UTC).Add(-1)
+	const maxOffset = 87600 * time.Hour
+	lo, hi := first.Add(-maxOffset), last.Add(maxOffset)
+	orders := []eligo.Order{order()}
+	for _, at := range []time.Time{first, last} {
+		o := order()
+		o.PlacedAt, o.PromisedAt, o.PaymentTimeoutAt, o.PaymentStatus = at, at, at, eligo.PaymentPending
+		orders = append(orders, o)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := eligo.ParsePolicy(data)
 		if err != nil {
 			require.Equal(t, eligo.EINVALID, eligo.ErrorCode(err))
 			return
 		}
-		o := order()
-		for _, a := range p.ActionNames() {
-			d := eligo.Decide(&o, p, a, t0.Add(5*time.Minute))
-			require.NotEmpty(t, d.Reason)
+		for _, o := range orders {
+			for _, now := range []time.Time{lo, o.PromisedAt.Add(-time.Minute), o.PromisedAt, hi} {
+				for _, a := range p.ActionNames() {
+					d := eligo.Decide(&o, p, a, now)
+					require.NotEmpty(t, d.Reason)
+					if d.Until.IsZero() {
+						continue
+					}
+					require.True(t, d.Until.After(now), "until %v is not after now %v", d.Until, now)
+					require.False(t, d.Until.Before(lo) || d.Until.After(hi), "until %v is outside [%v, %v]", d.Until, lo, hi)
+				}
+			}
 		}
 	})
 }

@@ -90,9 +90,10 @@ func startWorker(ctx context.Context, cfg serverConfig) (*worker, error) {
 	}
 	if _, ok := be.readModel.(*readmodel.Memory); ok {
 		log.Warn("the read model is in-process: API processes see this worker's changes (expiries) in their " +
-			"answers only after a restart or their next write of the order; answers stay right meanwhile, " +
-			"since Decide treats an unpaid order past its timeout as payment_expired. Share a read model " +
-			"(Redis) to run workers apart, or run `eligo serve` with workers in-process")
+			"answers only after a restart or their next write of the order. Under the built-in policy the " +
+			"answers stay right meanwhile (an unpaid order, PENDING or FAILED, is payment_expired from its " +
+			"timeout on, expired or not); a policy file must say so itself (payment_status UNPAID). Share a " +
+			"read model (Redis) to run workers apart, or run `eligo serve` with workers in-process")
 	}
 	// The engine writes through the store and publishes to the read model
 	// (and, on Redis, to the other replicas' hubs); it is not rebuilt,

@@ -1,7 +1,8 @@
 // Package engine is the eligibility engine: it applies commands and events to
 // the system of record, one transaction each, and after every commit moves
 // the read model forward and tells the listeners (the live hub). Reads are
-// served from the read model only.
+// served from the read model, except StoredOrder, which the workers use. The
+// rules are the root package's; the engine runs them under the store's locks.
 package engine
 
 import (

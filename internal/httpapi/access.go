@@ -39,7 +39,8 @@ type orderHandler func(w http.ResponseWriter, r *http.Request, p auth.Principal,
 // h. It passes the principal and the order as arguments rather than in the
 // request's context, which would cost allocations on the hot path.
 //
-// A service asking for an unknown order gets 404. A customer gets the same
+// An id that no order can have (eligo.ValidateID) is 400, whoever asks. A
+// service asking for an unknown order gets 404. A customer gets the same
 // 403 for an unknown order and for another customer's order, so a customer
 // token cannot probe which order ids exist.
 func orderAccess(deps Deps, h orderHandler) http.Handler {
@@ -50,6 +51,10 @@ func orderAccess(deps Deps, h orderHandler) http.Handler {
 			return
 		}
 		id := r.PathValue("id")
+		if err := eligo.ValidateID("order id", id); err != nil {
+			writeError(w, r, deps.Logger, err)
+			return
+		}
 		o, err := deps.Engine.Order(r.Context(), id)
 		switch {
 		case err == nil && p.Owns(o.CustomerID):

@@ -51,7 +51,12 @@ type versionsResponse struct {
 // handleVersions answers an order's history, oldest first, from the store.
 func handleVersions(deps Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		versions, err := deps.Engine.Versions(r.Context(), r.PathValue("id"))
+		id := r.PathValue("id")
+		if err := eligo.ValidateID("order id", id); err != nil {
+			writeError(w, r, deps.Logger, err)
+			return
+		}
+		versions, err := deps.Engine.Versions(r.Context(), id)
 		if err != nil {
 			writeError(w, r, deps.Logger, err)
 			return

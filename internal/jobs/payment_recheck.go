@@ -58,7 +58,7 @@ func (w *PaymentRecheckWorker) Work(ctx context.Context, job *river.Job[PaymentR
 	} else if err != nil {
 		return err
 	}
-	if o.Terminal() || o.PaymentStatus == eligo.PaymentPaid {
+	if o.Terminal() || !o.PaymentStatus.Unpaid() {
 		w.Metrics.recheck("moot")
 		return nil
 	}

@@ -32,15 +32,18 @@ func TestExpectCancel(t *testing.T) {
 		{"the driver at the doorstep hides it", state{payment: eligo.PaymentPaid, driver: eligo.DriverArrivedAtDoorstep}, an, at(11000), answer{false, reasonDriverAtDoorstep, time.Time{}}},
 		{"delivered", state{payment: eligo.PaymentPaid, driver: eligo.DriverDelivered}, an, at(11000), answer{false, reasonDelivered, time.Time{}}},
 		{"cancelled comes first", state{cancelled: true, driver: eligo.DriverArrivedAtDoorstep}, an, at(11000), answer{false, reasonCancelled, time.Time{}}},
-		{"expired", state{expired: true}, an, at(11000), answer{false, reasonExpired, time.Time{}}},
+		// Expired by the server past the timeout: the same answer as before
+		// the expiry was written.
+		{"expired", state{expired: true}, an, at(11000), answer{false, reasonPaymentExpired, time.Time{}}},
+		{"expired, though paid (not written by eligo)", state{expired: true, payment: eligo.PaymentPaid}, an, at(11000), answer{false, reasonExpired, time.Time{}}},
 		// The payment timeout comes before the promise: the reason changes
 		// there, though the button stays hidden; until says so.
 		{"pending before the timeout", state{}, an, at(1000), answer{false, reasonOutsideWindow, at(5000)}},
 		{"pending past the timeout", state{}, an, at(6000), answer{false, reasonPaymentExpired, time.Time{}}},
 		{"pending past the promise", state{}, an, at(12000), answer{false, reasonPaymentExpired, time.Time{}}},
-		// The policy blocks only a pending payment: a failed one past the
-		// timeout does not hide the button (the re-check job expires it).
-		{"failed past the promise", state{payment: eligo.PaymentFailed}, an, at(12000), answer{true, reasonSLABreached, time.Time{}}},
+		// A failed payment is as unpaid as a pending one, whether or not
+		// the re-check job has expired the order yet.
+		{"failed past the promise", state{payment: eligo.PaymentFailed}, an, at(12000), answer{false, reasonPaymentExpired, time.Time{}}},
 		{"a timeout after the promise ends the window", state{}, anchors{promisedAt: at(1000), paymentTimeoutAt: at(5000)}, at(2000), answer{true, reasonSLABreached, at(5000)}},
 	}
 	for _, tt := range tests {
@@ -261,7 +264,7 @@ func TestInferExpiry(t *testing.T) {
 	writes := []write{{kind: writeCreate, sent: at(0), acked: at(5), outcome: outcomeApplied, version: 1}}
 	h, _ := buildHistory(an, writes, 0)
 	c := &checker{h: h}
-	expired := answer{false, reasonExpired, time.Time{}}
+	expired := answer{false, reasonPaymentExpired, time.Time{}}
 
 	c.read(&readObs{sent: at(4000), recv: at(4002), version: 2, asOf: at(4001), ans: expired, maxAge: -1})
 	require.Len(t, c.found, 1, "no expiry before the timeout")

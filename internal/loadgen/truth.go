@@ -58,20 +58,21 @@ func (a answer) String() string {
 // expectCancel is the cancel rule of the built-in policy, written out from
 // the article independently of eligo.Decide so that a bug there is caught
 // here: cancel once the promise is broken, never once the driver is at the
-// doorstep, the order is over, or its payment is still pending past the
-// payment timeout. The blocks are checked in the policy's order.
+// doorstep, the order is over, or its payment is still unpaid (pending or
+// failed) past the payment timeout, expired by the server or not. The
+// blocks are checked in the policy's order.
 func expectCancel(s state, an anchors, t time.Time) (bool, string) {
 	switch {
 	case s.cancelled:
 		return false, reasonCancelled
 	case s.driver >= eligo.DriverDelivered:
 		return false, reasonDelivered
+	case s.payment != eligo.PaymentPaid && !an.paymentTimeoutAt.IsZero() && !t.Before(an.paymentTimeoutAt):
+		return false, reasonPaymentExpired
 	case s.expired:
 		return false, reasonExpired
 	case s.driver == eligo.DriverArrivedAtDoorstep:
 		return false, reasonDriverAtDoorstep
-	case s.payment == eligo.PaymentPending && !an.paymentTimeoutAt.IsZero() && !t.Before(an.paymentTimeoutAt):
-		return false, reasonPaymentExpired
 	case t.Before(an.promisedAt):
 		return false, reasonOutsideWindow
 	}
