@@ -43,6 +43,9 @@ type serverConfig struct {
 	Backends backendConfig
 	// Live limits the live streams.
 	Live liveConfig
+	// CustomerTokenMaxTTL bounds accepted customer token lifetimes; zero
+	// means auth.DefaultMaxCustomerTokenTTL.
+	CustomerTokenMaxTTL time.Duration
 }
 
 // server is a running eligo: store, engine, read model and HTTP API.
@@ -94,7 +97,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	if err != nil {
 		return nil, err
 	}
-	authn, err := auth.New(auth.Config{ServiceTokens: sec.ServiceTokens, CustomerSecret: []byte(sec.CustomerSecret)})
+	authn, err := auth.New(auth.Config{ServiceTokens: sec.ServiceTokens, CustomerSecret: []byte(sec.CustomerSecret), MaxCustomerTokenTTL: cfg.CustomerTokenMaxTTL})
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
