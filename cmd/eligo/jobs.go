@@ -165,7 +165,7 @@ func requireServiceToken(a *auth.Authenticator, next http.Handler) http.Handler 
 			ar = r.Clone(r.Context())
 			ar.Header.Set("Authorization", "Bearer "+pass)
 		}
-		if p, err := a.Authenticate(ar, false); err != nil || !p.Service {
+		if p, err := a.Authenticate(ar, 0); err != nil || !p.Service {
 			w.Header().Set("WWW-Authenticate", `Basic realm="eligo River UI (password: a service token)", charset="UTF-8"`)
 			http.Error(w, "River UI needs a service token: give it as the password (any user name) or as \"Authorization: Bearer <token>\"", http.StatusUnauthorized)
 			return

@@ -14,6 +14,7 @@ import (
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg, logLevel := serverFlags(fs, getenv, ":8080")
+	metricsAddrFlag(fs, getenv, &cfg.MetricsAddr)
 	fs.BoolVar(&cfg.DemoPage, "demo-page", false, "serve the demo page at /demo/; it hands customer tokens to anyone: never on a real deployment")
 	jobsCfg := jobsFlags(fs, getenv, true)
 	beCfg := backendFlags(fs, getenv, true)

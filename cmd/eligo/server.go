@@ -46,6 +46,8 @@ type serverConfig struct {
 	// CustomerTokenMaxTTL bounds accepted customer token lifetimes; zero
 	// means auth.DefaultMaxCustomerTokenTTL.
 	CustomerTokenMaxTTL time.Duration
+	// MetricsAddr, when set, serves /metrics there instead of on Addr.
+	MetricsAddr string
 }
 
 // server is a running eligo: store, engine, read model and HTTP API.
@@ -61,6 +63,7 @@ type server struct {
 	http      *http.Server
 	ln        net.Listener
 	hub       *live.Hub
+	metrics   *metricsServer // nil: /metrics is on the API's listener
 	ready     atomic.Bool
 	started   time.Time
 }
@@ -160,7 +163,17 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		be.Close()
 		return nil, err
 	}
+	var metrics *metricsServer
+	if cfg.MetricsAddr != "" {
+		if metrics, err = listenMetrics(cfg.MetricsAddr, reg, log); err != nil {
+			ln.Close()
+			closeJobs()
+			be.Close()
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+	}
 	s := &server{
+		metrics:   metrics,
 		URL:       "http://" + displayAddr(ln.Addr()),
 		Secrets:   sec,
 		Engine:    eng,
@@ -180,6 +193,8 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		Ready:    s.ready.Load,
 		Live:     hub,
 		MaxAge:   cfg.MaxAge,
+
+		NoMetricsRoute: metrics != nil, // --metrics-addr: on that listener only
 	})
 	handler = withDemoPage(handler, cfg, be.store, sec.CustomerSecret)
 	s.http = &http.Server{
@@ -203,6 +218,9 @@ func (s *server) Serve(ctx context.Context) error {
 		}
 		return nil
 	})
+	if s.metrics != nil {
+		g.Go(s.metrics.Serve)
+	}
 	g.Go(func() error { return s.jobs.Run(gctx) })
 	for _, part := range s.be.parts { // the Kafka consumer, when configured
 		g.Go(func() error { return part(gctx) })
@@ -216,7 +234,11 @@ func (s *server) Serve(ctx context.Context) error {
 		s.cfg.Logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
 		// HTTP first: http.Server.Shutdown does not close the streams the
 		// hub took over, so the hub tells them and drains after it.
-		return errors.Join(s.http.Shutdown(shutdownCtx), s.hub.Shutdown(shutdownCtx))
+		err := errors.Join(s.http.Shutdown(shutdownCtx), s.hub.Shutdown(shutdownCtx))
+		if s.metrics != nil {
+			err = errors.Join(err, s.metrics.Shutdown(shutdownCtx))
+		}
+		return err
 	})
 	err := g.Wait()
 	s.closeJobs()

@@ -139,17 +139,35 @@ func New(cfg Config) (*Authenticator, error) {
 	return a, nil
 }
 
-// Authenticate returns the caller of r. The token comes from the
-// Authorization header ("Bearer <token>"), else from the X-Session-Token
-// header when allowSessionHeader is set, else from the access_token query
-// parameter (browsers cannot set headers on WebSocket or EventSource).
+// Sources says where a route takes a token from besides the Authorization
+// header ("Bearer <token>"), which every route takes. The zero value is the
+// Authorization header only.
+type Sources uint8
+
+const (
+	// FromSessionHeader takes the X-Session-Token header (the versions
+	// endpoints).
+	FromSessionHeader Sources = 1 << iota
+	// FromQuery takes the access_token query parameter, for the routes that
+	// browsers reach without headers (WebSocket and EventSource). A token
+	// in a URL ends up in proxy and access logs: no other route takes it.
+	FromQuery
+)
+
+// Authenticate returns the caller of r: Token's token, verified.
 //
 // Missing, malformed, expired or unknown credentials are EUNAUTHORIZED.
-func (a *Authenticator) Authenticate(r *http.Request, allowSessionHeader bool) (Principal, error) {
-	token, err := tokenOf(r, allowSessionHeader)
+func (a *Authenticator) Authenticate(r *http.Request, from Sources) (Principal, error) {
+	token, err := Token(r, from)
 	if err != nil {
 		return Principal{}, err
 	}
+	return a.Verify(token)
+}
+
+// Verify returns the caller whose token this is: a service token, or a
+// customer token that verifies. Any other token is EUNAUTHORIZED.
+func (a *Authenticator) Verify(token string) (Principal, error) {
 	if len(token) > maxTokenLen {
 		return Principal{}, errInvalidToken
 	}
@@ -166,7 +184,11 @@ func (a *Authenticator) Authenticate(r *http.Request, allowSessionHeader bool) (
 
 var (
 	errNoToken = &eligo.Error{Code: eligo.EUNAUTHORIZED,
+		Message: "credentials are required: send \"Authorization: Bearer <token>\""}
+	errNoTokenOrQuery = &eligo.Error{Code: eligo.EUNAUTHORIZED,
 		Message: "credentials are required: send \"Authorization: Bearer <token>\" or the access_token query parameter"}
+	errQueryRefused = &eligo.Error{Code: eligo.EUNAUTHORIZED,
+		Message: "this route does not take the access_token query parameter; send \"Authorization: Bearer <token>\""}
 	errBadScheme = &eligo.Error{Code: eligo.EUNAUTHORIZED,
 		Message: "the Authorization header must use the Bearer scheme: \"Authorization: Bearer <token>\""}
 	errInvalidToken = &eligo.Error{Code: eligo.EUNAUTHORIZED,
@@ -181,8 +203,11 @@ var (
 		Message: "the token's exp, nbf and iat must be numbers (seconds since 1970); ask for a new one"}
 )
 
-// tokenOf returns the token r carries, by order of precedence.
-func tokenOf(r *http.Request, allowSessionHeader bool) (string, error) {
+// Token returns the token r carries, by order of precedence: the
+// Authorization header, then the sources in from. It reads only headers and
+// the URL, never the body. A request that carries an access_token query
+// parameter to a route that does not take it is told so.
+func Token(r *http.Request, from Sources) (string, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		const prefix = "bearer "
 		if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
@@ -193,15 +218,24 @@ func tokenOf(r *http.Request, allowSessionHeader bool) (string, error) {
 		}
 		return "", errNoToken
 	}
-	if allowSessionHeader {
+	if from&FromSessionHeader != 0 {
 		if t := strings.TrimSpace(r.Header.Get(SessionHeader)); t != "" {
 			return t, nil
 		}
 	}
-	if t := QueryValue(r.URL.RawQuery, AccessTokenParam); t != "" {
-		return t, nil
+	var t string
+	if r.URL.RawQuery != "" {
+		t = QueryValue(r.URL.RawQuery, AccessTokenParam)
 	}
-	return "", errNoToken
+	switch {
+	case t == "" && from&FromQuery != 0:
+		return "", errNoTokenOrQuery
+	case t == "":
+		return "", errNoToken
+	case from&FromQuery == 0:
+		return "", errQueryRefused
+	}
+	return t, nil
 }
 
 // isService reports whether token is one of the service tokens. It compares
