@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -146,9 +147,11 @@ const riverUIPrefix = "/riverui"
 // withRiverUI serves River UI under /riverui to holders of a service token
 // and everything else with api. A browser is asked for the token with HTTP
 // Basic authentication (any user name, the token as the password); API
-// clients may send it as a Bearer token.
+// clients may send it as a Bearer token. Since a browser sends the Basic
+// credentials it holds with any request to the site, state-changing
+// requests are also checked for their origin (refuseCrossSite).
 func withRiverUI(api, ui http.Handler, a *auth.Authenticator) http.Handler {
-	guarded := requireServiceToken(a, ui)
+	guarded := refuseCrossSite(requireServiceToken(a, ui))
 	mux := http.NewServeMux()
 	mux.Handle(riverUIPrefix+"/", guarded)
 	mux.Handle(riverUIPrefix, http.RedirectHandler(riverUIPrefix+"/", http.StatusMovedPermanently))
@@ -165,11 +168,61 @@ func requireServiceToken(a *auth.Authenticator, next http.Handler) http.Handler 
 			ar = r.Clone(r.Context())
 			ar.Header.Set("Authorization", "Bearer "+pass)
 		}
-		if p, err := a.Authenticate(ar, false); err != nil || !p.Service {
+		if p, err := a.Authenticate(ar, 0); err != nil || !p.Service {
 			w.Header().Set("WWW-Authenticate", `Basic realm="eligo River UI (password: a service token)", charset="UTF-8"`)
 			http.Error(w, "River UI needs a service token: give it as the password (any user name) or as \"Authorization: Bearer <token>\"", http.StatusUnauthorized)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// refuseCrossSite protects River UI from cross-site request forgery: it
+// can cancel, retry and delete jobs, and a browser that holds its Basic
+// credentials sends them with requests that other sites make.
+//
+// Safe methods (GET, HEAD, OPTIONS) pass. Any other request:
+//   - made by a browser for another origin (Sec-Fetch-Site other than
+//     same-origin or none, or an Origin whose host is not the request's)
+//     is 403, by net/http's CrossOriginProtection;
+//   - that a browser says is same-origin (Sec-Fetch-Site: same-origin, or
+//     its own Origin) passes: River UI's page sends its writes so, as
+//     text/plain or without a body;
+//   - with no such evidence (curl, scripts, browsers from before 2020)
+//     must be JSON, else 415: a cross-site form or no-cors fetch can only
+//     send form or text/plain bodies.
+func refuseCrossSite(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "River UI refuses state-changing requests from other sites", http.StatusForbidden)
+	}))
+	return cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !safeMethod(r.Method) && !sameOrigin(r) && !isJSON(r.Header.Get("Content-Type")) {
+			http.Error(w, "River UI takes state-changing requests as application/json, or from its own page", http.StatusUnsupportedMediaType)
+			return
+		}
+		next.ServeHTTP(w, r)
+	}))
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// sameOrigin reports whether a browser says r comes from the server's own
+// origin. It is called once CrossOriginProtection let r through, so an
+// Origin that is present is the server's.
+func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin":
+		return true
+	case "":
+		return r.Header.Get("Origin") != ""
+	}
+	return false
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
 }

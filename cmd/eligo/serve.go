@@ -14,6 +14,7 @@ import (
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg, logLevel := serverFlags(fs, getenv, ":8080")
+	metricsAddrFlag(fs, getenv, &cfg.MetricsAddr)
 	fs.BoolVar(&cfg.DemoPage, "demo-page", false, "serve the demo page at /demo/; it hands customer tokens to anyone: never on a real deployment")
 	jobsCfg := jobsFlags(fs, getenv, true)
 	beCfg := backendFlags(fs, getenv, true)
@@ -33,6 +34,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	if err := flagsFromEnv(fs, getenv, liveEnvFlags); err != nil {
+		return err
+	}
+	if err := flagsFromEnv(fs, getenv, customerTokenEnvFlags); err != nil {
 		return err
 	}
 	cfg.Jobs = *jobsCfg
@@ -64,6 +68,7 @@ func serverFlags(fs *flag.FlagSet, getenv func(string) string, defaultAddr strin
 	fs.StringVar(&cfg.PolicyPath, "policy", getenv("ELIGO_POLICY"), "policy file (JSON); empty means the built-in cancel rule (env ELIGO_POLICY)")
 	fs.DurationVar(&cfg.MaxAge, "max-age", 5*time.Second, "longest Cache-Control max-age on eligibility answers (env ELIGO_MAX_AGE)")
 	liveFlags(fs, &cfg.Live)
+	customerTokenMaxTTLFlag(fs, &cfg.CustomerTokenMaxTTL)
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
 	logLevel := fs.String("log-level", envOr(getenv, "ELIGO_LOG_LEVEL", "info"), "debug, info, warn or error (env ELIGO_LOG_LEVEL)")
 	return cfg, logLevel

@@ -43,6 +43,11 @@ type serverConfig struct {
 	Backends backendConfig
 	// Live limits the live streams.
 	Live liveConfig
+	// CustomerTokenMaxTTL bounds accepted customer token lifetimes; zero
+	// means auth.DefaultMaxCustomerTokenTTL.
+	CustomerTokenMaxTTL time.Duration
+	// MetricsAddr, when set, serves /metrics there instead of on Addr.
+	MetricsAddr string
 }
 
 // server is a running eligo: store, engine, read model and HTTP API.
@@ -58,6 +63,7 @@ type server struct {
 	http      *http.Server
 	ln        net.Listener
 	hub       *live.Hub
+	metrics   *metricsServer // nil: /metrics is on the API's listener
 	ready     atomic.Bool
 	started   time.Time
 }
@@ -94,7 +100,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	if err != nil {
 		return nil, err
 	}
-	authn, err := auth.New(auth.Config{ServiceTokens: sec.ServiceTokens, CustomerSecret: []byte(sec.CustomerSecret)})
+	authn, err := auth.New(auth.Config{ServiceTokens: sec.ServiceTokens, CustomerSecret: []byte(sec.CustomerSecret), MaxCustomerTokenTTL: cfg.CustomerTokenMaxTTL})
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
@@ -157,7 +163,17 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		be.Close()
 		return nil, err
 	}
+	var metrics *metricsServer
+	if cfg.MetricsAddr != "" {
+		if metrics, err = listenMetrics(cfg.MetricsAddr, reg, log); err != nil {
+			ln.Close()
+			closeJobs()
+			be.Close()
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+	}
 	s := &server{
+		metrics:   metrics,
 		URL:       "http://" + displayAddr(ln.Addr()),
 		Secrets:   sec,
 		Engine:    eng,
@@ -177,6 +193,8 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		Ready:    s.ready.Load,
 		Live:     hub,
 		MaxAge:   cfg.MaxAge,
+
+		NoMetricsRoute: metrics != nil, // --metrics-addr: on that listener only
 	})
 	handler = withDemoPage(handler, cfg, be.store, sec.CustomerSecret)
 	s.http = &http.Server{
@@ -200,6 +218,9 @@ func (s *server) Serve(ctx context.Context) error {
 		}
 		return nil
 	})
+	if s.metrics != nil {
+		g.Go(s.metrics.Serve)
+	}
 	g.Go(func() error { return s.jobs.Run(gctx) })
 	for _, part := range s.be.parts { // the Kafka consumer, when configured
 		g.Go(func() error { return part(gctx) })
@@ -213,7 +234,11 @@ func (s *server) Serve(ctx context.Context) error {
 		s.cfg.Logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
 		// HTTP first: http.Server.Shutdown does not close the streams the
 		// hub took over, so the hub tells them and drains after it.
-		return errors.Join(s.http.Shutdown(shutdownCtx), s.hub.Shutdown(shutdownCtx))
+		err := errors.Join(s.http.Shutdown(shutdownCtx), s.hub.Shutdown(shutdownCtx))
+		if s.metrics != nil {
+			err = errors.Join(err, s.metrics.Shutdown(shutdownCtx))
+		}
+		return err
 	})
 	err := g.Wait()
 	s.closeJobs()

@@ -5,9 +5,12 @@
 package auth
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -71,10 +74,21 @@ type Config struct {
 	// CustomerSecret is the HS256 key of customer tokens. When empty, no
 	// customer token is accepted.
 	CustomerSecret []byte
+	// MaxCustomerTokenTTL is the longest lifetime of an accepted customer
+	// token; zero means DefaultMaxCustomerTokenTTL. See CheckLifetime.
+	MaxCustomerTokenTTL time.Duration
 	// Now is the clock that token expiry is checked against; nil means
 	// time.Now.
 	Now func() time.Time
 }
+
+// DefaultMaxCustomerTokenTTL bounds customer token lifetimes when
+// Config.MaxCustomerTokenTTL is zero.
+const DefaultMaxCustomerTokenTTL = 24 * time.Hour
+
+// maxClockSkew is how far ahead of this server's clock a token's iat may
+// be: the clock of the host that minted it may run a little ahead.
+const maxClockSkew = time.Minute
 
 // Authenticator checks credentials. It is safe for concurrent use.
 type Authenticator struct {
@@ -82,6 +96,8 @@ type Authenticator struct {
 	secret   []byte
 	now      func() time.Time
 	parser   *jwt.Parser
+	maxTTL   time.Duration
+	errLong  error // the token's lifetime is over maxTTL
 
 	// verified caches customer tokens whose signature was checked, so a
 	// customer polling eligibility pays for HMAC and JSON once per token.
@@ -91,16 +107,22 @@ type Authenticator struct {
 }
 
 // New returns an Authenticator. It fails when a customer secret is set but
-// shorter than MinSecretLen.
+// shorter than MinSecretLen, or when MaxCustomerTokenTTL is negative.
 func New(cfg Config) (*Authenticator, error) {
 	if len(cfg.CustomerSecret) > 0 && len(cfg.CustomerSecret) < MinSecretLen {
 		return nil, eligo.Errorf(eligo.EINVALID, "the customer token secret is %d bytes long; HS256 needs at least %d", len(cfg.CustomerSecret), MinSecretLen)
 	}
+	if cfg.MaxCustomerTokenTTL < 0 {
+		return nil, eligo.Errorf(eligo.EINVALID, "the longest customer token lifetime must be positive, such as 24h; got %s", cfg.MaxCustomerTokenTTL)
+	}
 	a := &Authenticator{
 		secret:   append([]byte(nil), cfg.CustomerSecret...),
 		now:      cfg.Now,
+		maxTTL:   cmp.Or(cfg.MaxCustomerTokenTTL, DefaultMaxCustomerTokenTTL),
 		verified: make(map[string]Principal),
 	}
+	a.errLong = &eligo.Error{Code: eligo.EUNAUTHORIZED,
+		Message: fmt.Sprintf("the token's lifetime is over the %s this server accepts; ask for a new one", a.maxTTL)}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -117,17 +139,35 @@ func New(cfg Config) (*Authenticator, error) {
 	return a, nil
 }
 
-// Authenticate returns the caller of r. The token comes from the
-// Authorization header ("Bearer <token>"), else from the X-Session-Token
-// header when allowSessionHeader is set, else from the access_token query
-// parameter (browsers cannot set headers on WebSocket or EventSource).
+// Sources says where a route takes a token from besides the Authorization
+// header ("Bearer <token>"), which every route takes. The zero value is the
+// Authorization header only.
+type Sources uint8
+
+const (
+	// FromSessionHeader takes the X-Session-Token header (the versions
+	// endpoints).
+	FromSessionHeader Sources = 1 << iota
+	// FromQuery takes the access_token query parameter, for the routes that
+	// browsers reach without headers (WebSocket and EventSource). A token
+	// in a URL ends up in proxy and access logs: no other route takes it.
+	FromQuery
+)
+
+// Authenticate returns the caller of r: Token's token, verified.
 //
 // Missing, malformed, expired or unknown credentials are EUNAUTHORIZED.
-func (a *Authenticator) Authenticate(r *http.Request, allowSessionHeader bool) (Principal, error) {
-	token, err := tokenOf(r, allowSessionHeader)
+func (a *Authenticator) Authenticate(r *http.Request, from Sources) (Principal, error) {
+	token, err := Token(r, from)
 	if err != nil {
 		return Principal{}, err
 	}
+	return a.Verify(token)
+}
+
+// Verify returns the caller whose token this is: a service token, or a
+// customer token that verifies. Any other token is EUNAUTHORIZED.
+func (a *Authenticator) Verify(token string) (Principal, error) {
 	if len(token) > maxTokenLen {
 		return Principal{}, errInvalidToken
 	}
@@ -144,17 +184,30 @@ func (a *Authenticator) Authenticate(r *http.Request, allowSessionHeader bool) (
 
 var (
 	errNoToken = &eligo.Error{Code: eligo.EUNAUTHORIZED,
+		Message: "credentials are required: send \"Authorization: Bearer <token>\""}
+	errNoTokenOrQuery = &eligo.Error{Code: eligo.EUNAUTHORIZED,
 		Message: "credentials are required: send \"Authorization: Bearer <token>\" or the access_token query parameter"}
+	errQueryRefused = &eligo.Error{Code: eligo.EUNAUTHORIZED,
+		Message: "this route does not take the access_token query parameter; send \"Authorization: Bearer <token>\""}
 	errBadScheme = &eligo.Error{Code: eligo.EUNAUTHORIZED,
 		Message: "the Authorization header must use the Bearer scheme: \"Authorization: Bearer <token>\""}
 	errInvalidToken = &eligo.Error{Code: eligo.EUNAUTHORIZED,
 		Message: "the token is not valid; ask for a new one"}
 	errExpiredToken = &eligo.Error{Code: eligo.EUNAUTHORIZED,
 		Message: "the token has expired; ask for a new one"}
+	errNotYetValid = &eligo.Error{Code: eligo.EUNAUTHORIZED,
+		Message: "the token is not valid yet (its nbf is in the future)"}
+	errFutureIssue = &eligo.Error{Code: eligo.EUNAUTHORIZED,
+		Message: "the token's iat is in the future; check the clocks, and ask for a new one"}
+	errTimeNotNumber = &eligo.Error{Code: eligo.EUNAUTHORIZED,
+		Message: "the token's exp, nbf and iat must be numbers (seconds since 1970); ask for a new one"}
 )
 
-// tokenOf returns the token r carries, by order of precedence.
-func tokenOf(r *http.Request, allowSessionHeader bool) (string, error) {
+// Token returns the token r carries, by order of precedence: the
+// Authorization header, then the sources in from. It reads only headers and
+// the URL, never the body. A request that carries an access_token query
+// parameter to a route that does not take it is told so.
+func Token(r *http.Request, from Sources) (string, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		const prefix = "bearer "
 		if len(h) < len(prefix) || !strings.EqualFold(h[:len(prefix)], prefix) {
@@ -165,15 +218,24 @@ func tokenOf(r *http.Request, allowSessionHeader bool) (string, error) {
 		}
 		return "", errNoToken
 	}
-	if allowSessionHeader {
+	if from&FromSessionHeader != 0 {
 		if t := strings.TrimSpace(r.Header.Get(SessionHeader)); t != "" {
 			return t, nil
 		}
 	}
-	if t := QueryValue(r.URL.RawQuery, AccessTokenParam); t != "" {
-		return t, nil
+	var t string
+	if r.URL.RawQuery != "" {
+		t = QueryValue(r.URL.RawQuery, AccessTokenParam)
 	}
-	return "", errNoToken
+	switch {
+	case t == "" && from&FromQuery != 0:
+		return "", errNoTokenOrQuery
+	case t == "":
+		return "", errNoToken
+	case from&FromQuery == 0:
+		return "", errQueryRefused
+	}
+	return t, nil
 }
 
 // isService reports whether token is one of the service tokens. It compares
@@ -193,8 +255,36 @@ func (a *Authenticator) isService(token string) bool {
 	return match == 1
 }
 
-// customerClaims are the claims of a customer token.
-type customerClaims = jwt.RegisteredClaims
+// customerClaims are the claims of a customer token. jwt.NumericDate also
+// takes a string that holds a number ("exp":"1999999999"); RFC 7519 says a
+// NumericDate is a JSON number, and so does UnmarshalJSON.
+type customerClaims struct {
+	jwt.RegisteredClaims
+}
+
+func (c *customerClaims) UnmarshalJSON(b []byte) error {
+	// Keys match as encoding/json matches them (case-insensitively, the
+	// last one winning), so these are the values RegisteredClaims gets.
+	var times struct {
+		Exp json.RawMessage `json:"exp"`
+		Nbf json.RawMessage `json:"nbf"`
+		Iat json.RawMessage `json:"iat"`
+	}
+	if err := json.Unmarshal(b, &times); err != nil {
+		return err
+	}
+	for _, v := range []json.RawMessage{times.Exp, times.Nbf, times.Iat} {
+		if v != nil && !isJSONNumber(v) {
+			return errTimeNotNumber
+		}
+	}
+	return json.Unmarshal(b, &c.RegisteredClaims)
+}
+
+// isJSONNumber reports whether v, a valid JSON value, is a number.
+func isJSONNumber(v json.RawMessage) bool {
+	return len(v) > 0 && (v[0] == '-' || '0' <= v[0] && v[0] <= '9')
+}
 
 // cachedCustomer returns the principal of a customer token verified before,
 // and ok=false when the token is not cached.
@@ -219,14 +309,57 @@ func (a *Authenticator) customer(token string) (Principal, error) {
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return Principal{}, errExpiredToken
+	case errors.Is(err, jwt.ErrTokenNotValidYet):
+		return Principal{}, errNotYetValid
+	case errors.Is(err, errTimeNotNumber):
+		return Principal{}, errTimeNotNumber
 	case err != nil:
 		return Principal{}, errInvalidToken
 	case claims.Subject == "" || claims.ExpiresAt == nil:
 		return Principal{}, errInvalidToken
 	}
+	if err := a.checkLifetime(&claims.RegisteredClaims); err != nil {
+		return Principal{}, err
+	}
 	p := Principal{CustomerID: claims.Subject, ExpiresAt: claims.ExpiresAt.UTC()}
 	a.remember(token, p)
 	return p, nil
+}
+
+// checkLifetime bounds how long a token is valid: its lifetime, exp - iat,
+// or exp - now when it has no iat, must be at most maxTTL. An iat more than
+// maxClockSkew ahead of the clock is refused, so a token cannot stretch its
+// validity by claiming to be issued later; one within the skew is measured
+// from its iat, so a token minted for exactly maxTTL on a host whose clock
+// runs a little ahead still verifies. A cached token is not checked again:
+// exp - now only shrinks.
+func (a *Authenticator) checkLifetime(c *jwt.RegisteredClaims) error {
+	now := a.now()
+	from := now
+	if c.IssuedAt != nil {
+		if c.IssuedAt.Sub(now) > maxClockSkew {
+			return errFutureIssue
+		}
+		from = c.IssuedAt.Time
+	}
+	if c.ExpiresAt.Sub(from) > a.maxTTL {
+		return a.errLong
+	}
+	return nil
+}
+
+// CheckLifetime returns an EINVALID error when a token minted for ttl would
+// be refused by a server that accepts lifetimes up to max (zero meaning
+// DefaultMaxCustomerTokenTTL), or when ttl is not positive.
+func CheckLifetime(ttl, max time.Duration) error {
+	max = cmp.Or(max, DefaultMaxCustomerTokenTTL)
+	switch {
+	case ttl <= 0:
+		return eligo.Errorf(eligo.EINVALID, "the token lifetime must be positive, such as 1h; got %s", ttl)
+	case ttl > max:
+		return eligo.Errorf(eligo.EINVALID, "the token lifetime %s is over the %s the server accepts (--customer-token-max-ttl)", ttl, max)
+	}
+	return nil
 }
 
 // key pins the method: only HS256 with our secret verifies. WithValidMethods

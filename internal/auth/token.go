@@ -13,13 +13,16 @@ import (
 const Issuer = "eligo"
 
 // MintCustomerToken returns an HS256 customer token for customerID, issued at
-// now and valid for ttl. It is what `eligo token customer` prints.
+// now and valid for ttl. It is what `eligo token customer` prints. It
+// refuses a customer id the API would refuse; whether a server accepts ttl
+// is CheckLifetime's answer.
 func MintCustomerToken(secret []byte, customerID string, ttl time.Duration, now time.Time) (string, error) {
 	if len(secret) < MinSecretLen {
 		return "", eligo.Errorf(eligo.EINVALID, "the customer token secret is %d bytes long; HS256 needs at least %d", len(secret), MinSecretLen)
 	}
-	if customerID == "" {
-		return "", eligo.Errorf(eligo.EINVALID, "a customer id is required")
+	// A token for an id the API refuses could never own an order.
+	if err := eligo.ValidateID("customer_id", customerID); err != nil {
+		return "", err
 	}
 	if ttl <= 0 {
 		return "", eligo.Errorf(eligo.EINVALID, "the token lifetime must be positive, such as 1h; got %s", ttl)

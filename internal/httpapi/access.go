@@ -7,13 +7,34 @@ import (
 	"github.com/eligo/eligo/internal/auth"
 )
 
+// credential returns the token r carries: the Authorization header, else
+// the other places in from that the route takes a token from. It is the
+// one place the API reads a credential from a request, and reads headers
+// and the URL only, never the body.
+func credential(r *http.Request, from auth.Sources) (string, error) {
+	return auth.Token(r, from)
+}
+
+// authenticate returns the caller of r, the principal of its credential.
+func authenticate(deps Deps, r *http.Request, from auth.Sources) (auth.Principal, error) {
+	token, err := credential(r, from)
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	return deps.Auth.Verify(token)
+}
+
 // requireService lets through only requests with a service token; a
 // customer token is 403. allowSessionHeader also accepts the token in
 // X-Session-Token (the versions endpoints).
 func requireService(deps Deps, allowSessionHeader bool) func(http.Handler) http.Handler {
+	var from auth.Sources
+	if allowSessionHeader {
+		from = auth.FromSessionHeader
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, err := deps.Auth.Authenticate(r, allowSessionHeader)
+			p, err := authenticate(deps, r, from)
 			if err != nil {
 				writeError(w, r, deps.Logger, err)
 				return
@@ -43,9 +64,23 @@ type orderHandler func(w http.ResponseWriter, r *http.Request, p auth.Principal,
 // service asking for an unknown order gets 404. A customer gets the same
 // 403 for an unknown order and for another customer's order, so a customer
 // token cannot probe which order ids exist.
+//
+// The token comes from the Authorization header only; browserOrderAccess
+// also takes the access_token query parameter.
 func orderAccess(deps Deps, h orderHandler) http.Handler {
+	return orderAccessFrom(deps, 0, h)
+}
+
+// browserOrderAccess is orderAccess for the GET routes that browsers reach
+// without headers (WebSocket, EventSource): the token may also come as the
+// access_token query parameter.
+func browserOrderAccess(deps Deps, h orderHandler) http.Handler {
+	return orderAccessFrom(deps, auth.FromQuery, h)
+}
+
+func orderAccessFrom(deps Deps, from auth.Sources, h orderHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := deps.Auth.Authenticate(withSubprotocolToken(r), false)
+		p, err := authenticate(deps, withSubprotocolToken(r), from)
 		if err != nil {
 			writeError(w, r, deps.Logger, err)
 			return

@@ -76,3 +76,46 @@ func TestAccess(t *testing.T) {
 	}
 	require.Equal(t, []string{"mine/cust-1", "mine/cust-1"}, b.live.served, "live is reached only after every check passed")
 }
+
+// TestAccessTokenQueryOnlyForBrowsers pins where the access_token query
+// parameter is accepted: GET live and GET eligibility, which browsers'
+// WebSocket and EventSource reach without headers. Elsewhere a token in
+// the URL (and so in proxy logs) is refused, and says where to put it.
+func TestAccessTokenQueryOnlyForBrowsers(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{live: true})
+	promised := t0.Add(10 * time.Minute)
+	b.createOrder(t, "mine", "cust-1", promised)
+	b.clock.Set(promised.Add(-time.Minute))
+	mine := b.customerToken(t, "cust-1")
+
+	tests := []struct {
+		name   string
+		req    req
+		status int
+	}{
+		{"eligibility", req{method: "GET", path: "/v1/orders/mine/eligibility?access_token=" + mine}, 200},
+		{"live", req{method: "GET", path: "/v1/orders/mine/live?access_token=" + mine}, 200},
+		{"service token on eligibility", req{method: "GET", path: "/v1/orders/mine/eligibility?access_token=" + serviceToken}, 200},
+
+		{"get order", req{method: "GET", path: "/v1/orders/mine?access_token=" + mine}, 401},
+		{"cancel", req{method: "POST", path: "/v1/orders/mine/cancel?access_token=" + mine}, 401},
+		{"create", req{method: "POST", path: "/v1/orders?access_token=" + serviceToken, body: `{"id":"x","customer_id":"c","promised_at":"2025-03-14T13:00:00Z"}`}, 401},
+		{"events", req{method: "POST", path: "/v1/events?access_token=" + serviceToken, body: "[]"}, 401},
+		{"versions", req{method: "GET", path: "/v1/orders/mine/versions?access_token=" + serviceToken}, 401},
+		{"a version", req{method: "GET", path: "/v1/versions/1?access_token=" + serviceToken}, 401},
+		// A header still works where the query parameter is refused.
+		{"cancel with a header", req{method: "POST", path: "/v1/orders/mine/cancel?access_token=junk", token: mine}, 409},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := b.do(t, tt.req)
+			if tt.status == http.StatusUnauthorized {
+				p := requireProblem(t, resp, tt.status)
+				require.Equal(t, "this route does not take the access_token query parameter; send \"Authorization: Bearer <token>\"", p["detail"])
+				return
+			}
+			require.Equal(t, tt.status, resp.StatusCode, "body: %s", resp.body)
+		})
+	}
+}

@@ -11,7 +11,8 @@ import (
 //
 // Access rules: service routes take a service token only (a customer token
 // is 403); order routes take a service token or the token of the customer
-// who owns the order, and hand the handler the order they checked.
+// who owns the order, and hand the handler the order they checked. Only the
+// browser routes (browserOrderAccess) take the access_token query parameter.
 func routes(deps Deps) http.Handler {
 	service := requireService(deps, false)
 	serviceOrSession := requireService(deps, true) // X-Session-Token accepted too
@@ -19,10 +20,10 @@ func routes(deps Deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/orders", service(handleCreateOrder(deps)))
 	mux.Handle("GET /v1/orders/{id}", orderAccess(deps, handleGetOrder(deps)))
-	mux.Handle("GET /v1/orders/{id}/eligibility", orderAccess(deps, handleEligibility(deps)))
+	mux.Handle("GET /v1/orders/{id}/eligibility", browserOrderAccess(deps, handleEligibility(deps)))
 	mux.Handle("POST /v1/orders/{id}/cancel", orderAccess(deps, handleCancel(deps)))
 	if deps.Live != nil {
-		mux.Handle("GET /v1/orders/{id}/live", orderAccess(deps, handleLive(deps)))
+		mux.Handle("GET /v1/orders/{id}/live", browserOrderAccess(deps, handleLive(deps)))
 	}
 	mux.Handle("GET /v1/orders/{id}/versions", serviceOrSession(handleVersions(deps)))
 	mux.Handle("GET /v1/versions/{id}", serviceOrSession(handleVersion(deps)))
@@ -30,7 +31,7 @@ func routes(deps Deps) http.Handler {
 
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(deps))
-	if deps.Registry != nil {
+	if deps.Registry != nil && !deps.NoMetricsRoute {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{}))
 	}
 	mux.Handle("/", handleMiss(deps, mux)) // 404 and 405 as problem+json

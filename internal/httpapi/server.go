@@ -33,6 +33,9 @@ type Deps struct {
 	// Registry gets the HTTP metrics and is served at /metrics. When nil,
 	// the metrics are kept but /metrics is not routed.
 	Registry *prometheus.Registry
+	// NoMetricsRoute keeps /metrics off this handler, for a Registry
+	// served on a listener of its own (eligo serve --metrics-addr).
+	NoMetricsRoute bool
 	// Ready reports whether the server may take traffic (/readyz). Nil
 	// means always ready. /healthz is liveness and always answers 200.
 	Ready func() bool

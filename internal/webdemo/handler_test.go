@@ -130,7 +130,7 @@ func TestOrderSessionMintsTheCustomersToken(t *testing.T) {
 
 	r := httptest.NewRequest(http.MethodGet, "/v1/orders/ord-1", nil)
 	r.Header.Set("Authorization", "Bearer "+s.Token)
-	p, err := b.auth.Authenticate(r, false)
+	p, err := b.auth.Authenticate(r, 0)
 	require.NoError(t, err)
 	require.Equal(t, "cust-9", p.CustomerID, "a token of the order's customer, not a service token")
 	require.False(t, p.Service)
