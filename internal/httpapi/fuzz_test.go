@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ import (
 // reaches the store not at all; a body it accepts is answered with one
 // result per event.
 func FuzzDecodeEvents(f *testing.F) {
-	seeds, err := filepath.Glob(filepath.Join("testdata", "events", "*.json"))
+	seeds, err := filepath.Glob(filepath.Join("..", "eventjson", "testdata", "events", "*.json"))
 	require.NoError(f, err)
 	require.NotEmpty(f, seeds)
 	for _, path := range seeds {
@@ -60,6 +61,34 @@ func FuzzDecodeEvents(f *testing.F) {
 		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
 		require.Len(t, resp.Results, len(events))
 	})
+}
+
+// TestEventsGolden posts every file of the events corpus that
+// internal/eventjson pins (NAME.golden: its outcome) and holds POST
+// /v1/events to it: the same error message as a 400 detail, or one result
+// per event. internal/kafka holds a record's decoding to the same files.
+func TestEventsGolden(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.createOrder(t, "ord-1", "cust-9", t0.Add(10*time.Minute))
+	paths, err := filepath.Glob(filepath.Join("..", "eventjson", "testdata", "events", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			body, err := os.ReadFile(path)
+			require.NoError(t, err)
+			want, err := os.ReadFile(strings.TrimSuffix(path, ".json") + ".golden")
+			require.NoError(t, err)
+			resp := b.post(t, "/v1/events", string(body))
+			if msg, ok := strings.CutPrefix(string(want), "error: "); ok {
+				p := requireProblem(t, resp, http.StatusBadRequest)
+				require.Equal(t, strings.TrimSuffix(msg, "\n"), p["detail"])
+				return
+			}
+			require.Len(t, results(t, resp), strings.Count(string(want), "\n"), "body: %s", resp.body)
+		})
+	}
 }
 
 func TestEtagWeakMatch(t *testing.T) {
