@@ -31,6 +31,8 @@ type serverConfig struct {
 	DataDir         string
 	PolicyPath      string
 	MaxAge          time.Duration
+	MaxConns        int           // the most HTTP connections open at once; 0: no limit
+	BodyTimeout     time.Duration // how long a request body may take to arrive
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
 	DemoPage        bool // serve internal/webdemo at /demo/: it hands out customer tokens, never on a real deployment
@@ -157,6 +159,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		be.Close()
 		return nil, err
 	}
+	ln = httpapi.LimitListener(ln, cfg.MaxConns, reg)
 	s := &server{
 		URL:       "http://" + displayAddr(ln.Addr()),
 		Secrets:   sec,
@@ -177,10 +180,12 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		Ready:    s.ready.Load,
 		Live:     hub,
 		MaxAge:   cfg.MaxAge,
+
+		BodyTimeout: cfg.BodyTimeout,
 	})
 	handler = withDemoPage(handler, cfg, be.store, sec.CustomerSecret)
 	s.http = &http.Server{
-		Handler:           withRiverUI(handler, ui, authn),
+		Handler:           httpapi.Harden(withRiverUI(handler, ui, authn), cfg.BodyTimeout),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 
 	"github.com/eligo/eligo"
 )
@@ -38,6 +39,9 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			return nil, eligo.Errorf(eligo.EINVALID, "the request body is larger than %d bytes", tooBig.Limit)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, eligo.Errorf(eligo.EINVALID, "the request body did not arrive within %s", bodyTimeout(r))
 		}
 		return nil, eligo.Errorf(eligo.EINVALID, "the request body could not be read")
 	}

@@ -40,5 +40,6 @@ func routes(deps Deps) http.Handler {
 	h = logRequests(deps.Logger)(h)
 	h = recoverPanics(deps.Logger)(h)
 	h = measure(newMetrics(deps.Registry))(h)
+	h = limitBodyTime(deps.BodyTimeout)(h)
 	return h
 }
