@@ -24,7 +24,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return err
 	}
-	if err := flagsFromEnv(fs, getenv, map[string]string{"max-age": "ELIGO_MAX_AGE"}); err != nil {
+	if err := flagsFromEnv(fs, getenv, map[string]string{"max-age": "ELIGO_MAX_AGE", "max-conns": "ELIGO_MAX_CONNS", "body-timeout": "ELIGO_BODY_TIMEOUT"}); err != nil {
 		return err
 	}
 	if err := flagsFromEnv(fs, getenv, jobsEnvFlags); err != nil {
@@ -67,6 +67,8 @@ func serverFlags(fs *flag.FlagSet, getenv func(string) string, defaultAddr strin
 	fs.StringVar(&cfg.DataDir, "data-dir", envOr(getenv, "ELIGO_DATA_DIR", defaultDataDir), "directory of the SQLite database and generated secrets (env ELIGO_DATA_DIR)")
 	fs.StringVar(&cfg.PolicyPath, "policy", getenv("ELIGO_POLICY"), "policy file (JSON); empty means the built-in cancel rule (env ELIGO_POLICY)")
 	fs.DurationVar(&cfg.MaxAge, "max-age", 5*time.Second, "longest Cache-Control max-age on eligibility answers (env ELIGO_MAX_AGE)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", 10000, "the most HTTP connections open at once, live streams included; keep it under the open-file limit; 0 is no limit (env ELIGO_MAX_CONNS)")
+	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", 10*time.Second, "how long a request body may take to arrive after its headers (env ELIGO_BODY_TIMEOUT)")
 	liveFlags(fs, &cfg.Live)
 	customerTokenMaxTTLFlag(fs, &cfg.CustomerTokenMaxTTL)
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")

@@ -31,6 +31,8 @@ type serverConfig struct {
 	DataDir         string
 	PolicyPath      string
 	MaxAge          time.Duration
+	MaxConns        int           // the most HTTP connections open at once; 0: no limit
+	BodyTimeout     time.Duration // how long a request body may take to arrive
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
 	DemoPage        bool // serve internal/webdemo at /demo/: it hands out customer tokens, never on a real deployment
@@ -163,6 +165,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		be.Close()
 		return nil, err
 	}
+	ln = httpapi.LimitListener(ln, cfg.MaxConns, reg)
 	var metrics *metricsServer
 	if cfg.MetricsAddr != "" {
 		if metrics, err = listenMetrics(cfg.MetricsAddr, reg, log); err != nil {
@@ -195,10 +198,11 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		MaxAge:   cfg.MaxAge,
 
 		NoMetricsRoute: metrics != nil, // --metrics-addr: on that listener only
+		BodyTimeout:    cfg.BodyTimeout,
 	})
 	handler = withDemoPage(handler, cfg, be.store, sec.CustomerSecret)
 	s.http = &http.Server{
-		Handler:           withRiverUI(handler, ui, authn),
+		Handler:           httpapi.Harden(withRiverUI(handler, ui, authn), cfg.BodyTimeout),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -1,27 +1,32 @@
 // Package eventjson is the wire shape of one fulfillment event: an element
 // of the body of POST /v1/events, and the value of one Kafka record. Both
-// ways in decode it with Decode, so an event means the same whichever way it
-// came.
+// ways in decode it here (DecodeBatch for HTTP, Decode for a record), with
+// the same rules and the same error messages, so an event means the same
+// whichever way it came.
 //
 //	{"event_id":"e-1","order_id":"ord-1","type":"driver_status",
 //	 "status":"ARRIVED_AT_DOORSTEP","occurred_at":"2025-03-14T12:01:00Z"}
 //
-// occurred_at is optional; the other fields are checked by
-// eligo.Event.Validate, not here.
+// Member names match exactly (case-sensitively); a name given twice, an
+// unknown name and invalid UTF-8 are refused (internal/strictjson). Every
+// member is a string. occurred_at is optional: absent or null means the
+// receiver's now (the server's clock over HTTP, the record's timestamp on
+// Kafka); any string, "" included, must be an RFC 3339 timestamp. The other
+// fields are checked by eligo.Event.Validate, not here.
 package eventjson
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
-	"strings"
+	"strconv"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/strictjson"
 )
 
-// Event is one event as JSON.
+// Event is one event as JSON, as Encode writes it.
 type Event struct {
 	EventID    string    `json:"event_id"`
 	OrderID    string    `json:"order_id"`
@@ -30,33 +35,109 @@ type Event struct {
 	OccurredAt time.Time `json:"occurred_at,omitzero"` // optional; absent means the receiver's now
 }
 
-// Decode decodes exactly one event object from data, strictly: unknown
-// fields, anything but one JSON object, and trailing data are EINVALID
-// errors that say what was wrong. An event without occurred_at gets now.
-func Decode(data []byte, now time.Time) (eligo.Event, error) {
-	trimmed := bytes.TrimLeft(data, " \t\r\n")
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return eligo.Event{}, eligo.Errorf(eligo.EINVALID, "an event must be one JSON object with event_id, order_id, type and status")
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var e Event
-	if err := dec.Decode(&e); err != nil {
-		return eligo.Event{}, jsonError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return eligo.Event{}, eligo.Errorf(eligo.EINVALID, "the event has data after its JSON object; send exactly one")
-	}
-	return e.Event(now), nil
+// The members of an event, in the order of eventMembers.
+const (
+	memberEventID = iota
+	memberOrderID
+	memberType
+	memberStatus
+	memberOccurredAt
+	memberCount
+)
+
+var eventMembers = [memberCount]strictjson.Member{
+	{Name: "event_id"}, {Name: "order_id"}, {Name: "type"}, {Name: "status"}, {Name: "occurred_at"},
 }
 
-// Event returns the domain event; a zero OccurredAt becomes now.
-func (e *Event) Event(now time.Time) eligo.Event {
-	out := eligo.Event{EventID: e.EventID, OrderID: e.OrderID, Type: e.Type, Status: e.Status, OccurredAt: e.OccurredAt}
-	if out.OccurredAt.IsZero() {
-		out.OccurredAt = now
+// Decode decodes exactly one event object from data (a Kafka record's
+// value). An event without occurred_at gets now. Every error is EINVALID
+// and says what was wrong.
+func Decode(data []byte, now time.Time) (eligo.Event, error) {
+	const what = "the event"
+	dec := strictjson.NewDecoder(data)
+	e, err := readEvent(dec, what, now)
+	if err != nil {
+		return eligo.Event{}, err
 	}
-	return out
+	if err := strictjson.End(dec, what); err != nil {
+		return eligo.Event{}, err
+	}
+	return e, nil
+}
+
+// DecodeBatch decodes a body of POST /v1/events: one event object, decoded
+// exactly as Decode does, or an array of 1 to max of them. Any error is
+// EINVALID and refuses the whole body.
+func DecodeBatch(data []byte, max int, now time.Time) ([]eligo.Event, error) {
+	dec := strictjson.NewDecoder(data)
+	if dec.PeekKind() != '[' {
+		e, err := Decode(data, now)
+		if err != nil {
+			return nil, err
+		}
+		return []eligo.Event{e}, nil
+	}
+	const what = "the batch"
+	if _, err := dec.ReadToken(); err != nil {
+		return nil, strictjson.Error(err, what)
+	}
+	var events []eligo.Event
+	n := 0
+	for ; ; n++ {
+		switch dec.PeekKind() {
+		case ']':
+		case 0: // an error, which the read returns
+			_, err := dec.ReadToken()
+			return nil, strictjson.Error(err, what)
+		default:
+			if n >= max {
+				// Count the rest for the message; decode no more.
+				if err := dec.SkipValue(); err != nil {
+					return nil, strictjson.Error(err, what)
+				}
+				continue
+			}
+			e, err := readEvent(dec, "event ["+strconv.Itoa(n)+"]", now)
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, e)
+			continue
+		}
+		break
+	}
+	if _, err := dec.ReadToken(); err != nil { // the ']'
+		return nil, strictjson.Error(err, what)
+	}
+	if err := strictjson.End(dec, what); err != nil {
+		return nil, err
+	}
+	if n == 0 || n > max {
+		return nil, eligo.Errorf(eligo.EINVALID, "the batch holds %d events; send 1 to %d", n, max)
+	}
+	return events, nil
+}
+
+// readEvent reads one event object; what names it in error messages.
+func readEvent(dec *jsontext.Decoder, what string, now time.Time) (eligo.Event, error) {
+	ms := eventMembers
+	if err := strictjson.ReadObject(dec, what, ms[:]); err != nil {
+		return eligo.Event{}, err
+	}
+	e := eligo.Event{
+		EventID:    ms[memberEventID].Value,
+		OrderID:    ms[memberOrderID].Value,
+		Type:       ms[memberType].Value,
+		Status:     ms[memberStatus].Value,
+		OccurredAt: now,
+	}
+	if at := ms[memberOccurredAt]; at.Set {
+		var err error
+		if e.OccurredAt, err = strictjson.Timestamp("occurred_at of "+what, at.Value); err != nil {
+			return eligo.Event{}, err
+		}
+	}
+	return e, nil
 }
 
 // Encode returns the JSON object of e, occurred_at omitted when zero.
@@ -67,26 +148,4 @@ func Encode(e *eligo.Event) []byte {
 		b, _ = json.Marshal(Event{EventID: e.EventID, OrderID: e.OrderID, Type: e.Type, Status: e.Status})
 	}
 	return b
-}
-
-// jsonError turns a decoding error into an EINVALID error a sender can act
-// on, without Go type names.
-func jsonError(err error) error {
-	var (
-		syntax    *json.SyntaxError
-		typ       *json.UnmarshalTypeError
-		timeParse *time.ParseError
-	)
-	switch {
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return eligo.Errorf(eligo.EINVALID, "the event ends in the middle of its JSON object")
-	case errors.As(err, &syntax):
-		return eligo.Errorf(eligo.EINVALID, "the event is not valid JSON (at byte %d)", syntax.Offset)
-	case errors.As(err, &typ):
-		return eligo.Errorf(eligo.EINVALID, "field %q of the event is a JSON %s; expected a string", typ.Field, typ.Value)
-	case errors.As(err, &timeParse):
-		return eligo.Errorf(eligo.EINVALID, "occurred_at is not RFC 3339, such as 2025-01-02T15:04:05Z: %q", strings.Trim(timeParse.Value, `"`))
-	}
-	// Such as `json: unknown field "x"`: about the sender's input, not ours.
-	return eligo.Errorf(eligo.EINVALID, "the event is not JSON of the expected shape: %s", strings.TrimPrefix(err.Error(), "json: "))
 }

@@ -23,7 +23,11 @@ func handleEligibility(deps Deps) orderHandler {
 	policy := deps.Engine.Policy()
 	cacheControl := newCacheControl(deps.MaxAge)
 	return func(w http.ResponseWriter, r *http.Request, _ auth.Principal, o eligo.Order) {
-		action := auth.QueryValue(r.URL.RawQuery, "action")
+		action, err := queryValue(r.URL.RawQuery, "action")
+		if err != nil {
+			writeError(w, r, deps.Logger, err)
+			return
+		}
 		if action != "" && policy.Action(action) == nil {
 			writeError(w, r, deps.Logger, eligo.Errorf(eligo.EINVALID, "unknown action %q; expected one of: %s", action, strings.Join(policy.ActionNames(), ", ")))
 			return

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ import (
 // reaches the store not at all; a body it accepts is answered with one
 // result per event.
 func FuzzDecodeEvents(f *testing.F) {
-	seeds, err := filepath.Glob(filepath.Join("testdata", "events", "*.json"))
+	seeds, err := filepath.Glob(filepath.Join("..", "eventjson", "testdata", "events", "*.json"))
 	require.NoError(f, err)
 	require.NotEmpty(f, seeds)
 	for _, path := range seeds {
@@ -60,6 +61,78 @@ func FuzzDecodeEvents(f *testing.F) {
 		require.NoError(t, json.Unmarshal(w.Body.Bytes(), &resp))
 		require.Len(t, resp.Results, len(events))
 	})
+}
+
+// FuzzDecodeCreateOrder holds the body of POST /v1/orders to the strict
+// rules: it never panics, every error is EINVALID, and a body it accepts
+// is read the same by encoding/json (so a gateway and eligo agree on it).
+func FuzzDecodeCreateOrder(f *testing.F) {
+	for _, seed := range []string{
+		`{"id":"ord-1","customer_id":"cust-9","promised_at":"2025-03-14T12:10:00Z"}`,
+		`{"id":"ord-1","customer_id":"cust-9","placed_at":"2025-03-14T12:00:00+01:00","promised_at":"2025-03-14T12:10:00Z","payment_timeout_at":null}`,
+		`{"ID":"ord-1","id":"ord-2"}`, `{"id":"a","id":"b"}`, `{"id":"\u0061"}`, `[]`, `{"promised_at":""}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		p, err := httpapi.DecodeCreateOrder(body)
+		if err != nil {
+			require.Equal(t, eligo.EINVALID, eligo.ErrorCode(err), "error: %v", err)
+			return
+		}
+		var v1 struct {
+			ID               string  `json:"id"`
+			CustomerID       string  `json:"customer_id"`
+			PlacedAt         *string `json:"placed_at"`
+			PromisedAt       *string `json:"promised_at"`
+			PaymentTimeoutAt *string `json:"payment_timeout_at"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.DisallowUnknownFields()
+		require.NoError(t, dec.Decode(&v1), "encoding/json refuses what eligo accepts")
+		require.Equal(t, v1.ID, p.ID)
+		require.Equal(t, v1.CustomerID, p.CustomerID)
+		for _, c := range []struct {
+			v1  *string
+			got time.Time
+		}{{v1.PlacedAt, p.PlacedAt}, {v1.PromisedAt, p.PromisedAt}, {v1.PaymentTimeoutAt, p.PaymentTimeoutAt}} {
+			if c.v1 == nil {
+				require.True(t, c.got.IsZero())
+				continue
+			}
+			at, err := time.Parse(time.RFC3339Nano, *c.v1)
+			require.NoError(t, err)
+			require.True(t, at.Equal(c.got))
+		}
+	})
+}
+
+// TestEventsGolden posts every file of the events corpus that
+// internal/eventjson pins (NAME.golden: its outcome) and holds POST
+// /v1/events to it: the same error message as a 400 detail, or one result
+// per event. internal/kafka holds a record's decoding to the same files.
+func TestEventsGolden(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.createOrder(t, "ord-1", "cust-9", t0.Add(10*time.Minute))
+	paths, err := filepath.Glob(filepath.Join("..", "eventjson", "testdata", "events", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, paths)
+	for _, path := range paths {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			body, err := os.ReadFile(path)
+			require.NoError(t, err)
+			want, err := os.ReadFile(strings.TrimSuffix(path, ".json") + ".golden")
+			require.NoError(t, err)
+			resp := b.post(t, "/v1/events", string(body))
+			if msg, ok := strings.CutPrefix(string(want), "error: "); ok {
+				p := requireProblem(t, resp, http.StatusBadRequest)
+				require.Equal(t, strings.TrimSuffix(msg, "\n"), p["detail"])
+				return
+			}
+			require.Len(t, results(t, resp), strings.Count(string(want), "\n"), "body: %s", resp.body)
+		})
+	}
 }
 
 func TestEtagWeakMatch(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
+	"github.com/eligo/eligo/internal/strictjson"
 )
 
 // orderDoc is the order document: the JSON form of an order.
@@ -45,29 +46,36 @@ func newOrderDoc(o *eligo.Order) orderDoc {
 	return d
 }
 
-// createOrderRequest is the body of POST /v1/orders. Timestamps are RFC
-// 3339; an absent placed_at means now, an absent payment_timeout_at means
-// the order is already paid.
-type createOrderRequest struct {
-	ID               string `json:"id"`
-	CustomerID       string `json:"customer_id"`
-	PlacedAt         string `json:"placed_at"`
-	PromisedAt       string `json:"promised_at"`
-	PaymentTimeoutAt string `json:"payment_timeout_at"`
+// createOrderMembers are the members of the body of POST /v1/orders, all
+// strings: id, customer_id and RFC 3339 timestamps. An absent (or null)
+// placed_at means now, an absent payment_timeout_at means the order is
+// already paid; "" is not a timestamp.
+var createOrderMembers = [...]strictjson.Member{
+	{Name: "id"}, {Name: "customer_id"}, {Name: "placed_at"}, {Name: "promised_at"}, {Name: "payment_timeout_at"},
 }
 
-// params validates the timestamps and returns the engine's params.
-func (req *createOrderRequest) params() (*eligo.NewOrderParams, error) {
-	p := &eligo.NewOrderParams{ID: req.ID, CustomerID: req.CustomerID}
-	var err error
-	if p.PlacedAt, err = parseTimestamp("placed_at", req.PlacedAt); err != nil {
+// decodeCreateOrder decodes the body of POST /v1/orders into the engine's
+// params, strictly (internal/strictjson): exact member names, each once.
+func decodeCreateOrder(body []byte) (*eligo.NewOrderParams, error) {
+	const what = "the request body"
+	ms := createOrderMembers
+	dec := strictjson.NewDecoder(body)
+	if err := strictjson.ReadObject(dec, what, ms[:]); err != nil {
 		return nil, err
 	}
-	if p.PromisedAt, err = parseTimestamp("promised_at", req.PromisedAt); err != nil {
+	if err := strictjson.End(dec, what); err != nil {
 		return nil, err
 	}
-	if p.PaymentTimeoutAt, err = parseTimestamp("payment_timeout_at", req.PaymentTimeoutAt); err != nil {
-		return nil, err
+	p := &eligo.NewOrderParams{ID: ms[0].Value, CustomerID: ms[1].Value}
+	for i, t := range []*time.Time{&p.PlacedAt, &p.PromisedAt, &p.PaymentTimeoutAt} {
+		m := ms[2+i]
+		if !m.Set {
+			continue
+		}
+		var err error
+		if *t, err = strictjson.Timestamp(m.Name, m.Value); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -77,12 +85,12 @@ func (req *createOrderRequest) params() (*eligo.NewOrderParams, error) {
 // different order.
 func handleCreateOrder(deps Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := decode[createOrderRequest](w, r)
+		body, err := readBody(w, r)
 		if err != nil {
 			writeError(w, r, deps.Logger, err)
 			return
 		}
-		params, err := req.params()
+		params, err := decodeCreateOrder(body)
 		if err != nil {
 			writeError(w, r, deps.Logger, err)
 			return

@@ -55,13 +55,23 @@ func TestCreateOrderInvalid(t *testing.T) {
 		name, body, detail string
 	}{
 		{"promised_at missing", `{"id":"o","customer_id":"c"}`, "promised_at is required"},
-		{"unknown field", `{"id":"o","customer_id":"c","promised_at":"2025-03-14T12:10:00Z","tip":5}`, `the request body is not JSON of the expected shape: unknown field "tip"`},
+		{"unknown field", `{"id":"o","customer_id":"c","promised_at":"2025-03-14T12:10:00Z","tip":5}`, `the request body has an unknown member "tip"; expected only id, customer_id, placed_at, promised_at and payment_timeout_at`},
+		// A gateway and eligo must never read the same bytes differently:
+		// encoding/json would take "ID" as id, and the last of two ids.
+		{"member name in another case", `{"ID":"o","customer_id":"c","promised_at":"2025-03-14T12:10:00Z"}`,
+			`the request body has the member "ID"; member names are case-sensitive: send "id"`},
+		{"member name in another case, beside the right one", `{"id":"o","Customer_ID":"x","customer_id":"c","promised_at":"2025-03-14T12:10:00Z"}`,
+			`the request body has the member "Customer_ID"; member names are case-sensitive: send "customer_id"`},
+		{"member twice", `{"id":"o","customer_id":"c","customer_id":"d","promised_at":"2025-03-14T12:10:00Z"}`,
+			`the request body has the member "customer_id" twice; send each member once`},
+		{"empty timestamp", `{"id":"o","customer_id":"c","promised_at":"2025-03-14T12:10:00Z","payment_timeout_at":""}`,
+			`payment_timeout_at is ""; expected an RFC 3339 timestamp such as 2025-03-14T12:10:00Z`},
 		{"not RFC 3339", `{"id":"o","customer_id":"c","promised_at":"14/03/2025"}`, `promised_at is "14/03/2025"; expected an RFC 3339 timestamp such as 2025-03-14T12:10:00Z`},
 		{"timestamp not a string", `{"id":"o","customer_id":"c","promised_at":1741954200}`, `field "promised_at" of the request body is a JSON number; expected a string`},
 		{"wrong type", `{"id":7,"customer_id":"c","promised_at":"2025-03-14T12:10:00Z"}`, `field "id" of the request body is a JSON number; expected a string`},
 		{"two values", `{"id":"o","customer_id":"c","promised_at":"2025-03-14T12:10:00Z"} {}`, "the request body has data after its JSON value; send exactly one"},
-		{"not JSON", `id=o`, "the request body is not valid JSON (at byte 1)"},
-		{"empty", ``, "the request body is empty; expected JSON"},
+		{"not JSON", `id=o`, "the request body is not valid JSON (at byte 1): invalid character 'i' at start of value"},
+		{"empty", ``, "the request body is empty; expected a JSON object with id, customer_id, placed_at, promised_at and payment_timeout_at"},
 		{"promised before placed", `{"id":"o","customer_id":"c","placed_at":"2025-03-14T12:00:00Z","promised_at":"2025-03-14T11:00:00Z"}`, ""},
 		{"bad id", `{"id":"a/b","customer_id":"c","promised_at":"2025-03-14T12:10:00Z"}`, ""},
 	}

@@ -88,6 +88,11 @@ func writeProblem(w http.ResponseWriter, r *http.Request, k problemKind, detail,
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Del("Etag")
+	if bodyUnread(r) {
+		// Refused before the body was read (or while reading it): close
+		// rather than let net/http wait for the rest of it.
+		h.Set("Connection", "close")
+	}
 	w.WriteHeader(k.status)
 	_, _ = w.Write(b)
 }

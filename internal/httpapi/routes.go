@@ -37,8 +37,10 @@ func routes(deps Deps) http.Handler {
 	mux.Handle("/", handleMiss(deps, mux)) // 404 and 405 as problem+json
 
 	var h http.Handler = mux
+	h = refuseUncleanPaths(deps.Logger)(h) // before the mux, which would redirect
 	h = logRequests(deps.Logger)(h)
 	h = recoverPanics(deps.Logger)(h)
 	h = measure(newMetrics(deps.Registry))(h)
+	h = limitBodyTime(deps.BodyTimeout)(h)
 	return h
 }

@@ -44,6 +44,9 @@ type Deps struct {
 	// MaxAge caps Cache-Control max-age on eligibility; zero means
 	// DefaultMaxAge.
 	MaxAge time.Duration
+	// BodyTimeout bounds the reading of a request body, from when its
+	// headers were read; zero means DefaultBodyTimeout.
+	BodyTimeout time.Duration
 }
 
 // Streamer serves a live stream of an order's eligibility (WebSocket or
@@ -69,6 +72,9 @@ func NewServer(deps Deps) http.Handler {
 	}
 	if deps.MaxAge <= 0 {
 		deps.MaxAge = DefaultMaxAge
+	}
+	if deps.BodyTimeout <= 0 {
+		deps.BodyTimeout = DefaultBodyTimeout
 	}
 	return routes(deps)
 }

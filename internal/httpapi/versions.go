@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/eligo/eligo"
@@ -73,8 +72,8 @@ func handleVersions(deps Deps) http.Handler {
 func handleVersion(deps Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw := r.PathValue("id")
-		id, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || id <= 0 {
+		id, ok := positiveID(raw)
+		if !ok {
 			writeError(w, r, deps.Logger, eligo.Errorf(eligo.EINVALID, "version id %q is not a positive integer", raw))
 			return
 		}

@@ -273,7 +273,7 @@ func TestPoisonRecordsGoToDeadLetterTopic(t *testing.T) {
 		errorPart string
 	}{
 		{"NotJSON", &kgo.Record{Key: []byte(orderID(0)), Value: []byte("not json"),
-			Headers: []kgo.RecordHeader{{Key: "trace-id", Value: []byte("abc")}}}, eligo.EINVALID, "must be one JSON object"},
+			Headers: []kgo.RecordHeader{{Key: "trace-id", Value: []byte("abc")}}}, eligo.EINVALID, "is not valid JSON"},
 		{"NoKey", &kgo.Record{Value: driverRecord("ev-x", orderID(0), eligo.DriverAtStore).Value}, eligo.EINVALID, "has no key"},
 		{"KeyNotOrderID", &kgo.Record{Key: []byte("order-999"), Value: driverRecord("ev-y", orderID(0), eligo.DriverAtStore).Value},
 			eligo.EINVALID, `is not the event's order_id`},
