@@ -11,22 +11,26 @@ import (
 // Ids with invalid UTF-8 were decoded to U+FFFD, so "ord-\xff" and
 // "ord-\xfe" were the same order and an event for one was applied to the
 // other. Bodies and paths refuse them with 400, naming the character and
-// its byte position (in a body, JSON decoding has already made it U+FFFD).
+// its byte position (a body with invalid UTF-8 anywhere, an id included, is
+// refused by the strict JSON reader, which names the byte).
 func TestInvalidIDsAreRefused(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	const promised = `"promised_at":"2025-03-14T12:10:00Z"`
 	p := requireProblem(t, b.post(t, "/v1/orders", "{\"id\":\"ord-\xff\",\"customer_id\":\"c\","+promised+"}"), http.StatusBadRequest)
 	require.Equal(t, "https://eligo.dev/problems/invalid", p["type"])
-	require.Contains(t, p["detail"], "order id")
-	require.Contains(t, p["detail"], "U+FFFD at byte 4")
+	require.Contains(t, p["detail"], "at byte 12): invalid UTF-8")
+	p = requireProblem(t, b.post(t, "/v1/orders", "{\"id\":\"ord-\\ud800\",\"customer_id\":\"c\","+promised+"}"), http.StatusBadRequest)
+	require.Contains(t, p["detail"], "invalid")
 	p = requireProblem(t, b.post(t, "/v1/orders", "{\"id\":\"ord-1\",\"customer_id\":\"c\\u200b\","+promised+"}"), http.StatusBadRequest)
 	require.Contains(t, p["detail"], "U+200B at byte 1")
 
-	resp := b.post(t, "/v1/events", event("e-1", "ord-\xfe", "ASSIGNED"))
+	p = requireProblem(t, b.post(t, "/v1/events", event("e-1", "ord-\xfe", "ASSIGNED")), http.StatusBadRequest)
+	require.Contains(t, p["detail"], "invalid UTF-8")
+	resp := b.post(t, "/v1/events", event("e-1", "ord-\u200b", "ASSIGNED"))
 	require.Equal(t, http.StatusOK, resp.StatusCode, "body: %s", resp.body)
 	require.Contains(t, string(resp.body), `"outcome":"rejected"`)
-	require.Contains(t, string(resp.body), "U+FFFD at byte 4")
+	require.Contains(t, string(resp.body), "U+200B at byte 4")
 
 	for path, detail := range map[string]string{
 		"/v1/orders/ord-%FF":                "invalid UTF-8 (byte 0xFF) at byte 4",
