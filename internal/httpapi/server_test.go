@@ -22,7 +22,7 @@ func TestVersions(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.createOrder(t, "ord-1", "cust-9", t0.Add(10*time.Minute))
-	b.clock.Add(time.Minute)
+	b.clock.Advance(time.Minute)
 	results(t, b.post(t, "/v1/events", event("e-1", "ord-1", "ASSIGNED")))
 
 	resp := b.get(t, "/v1/orders/ord-1/versions")
