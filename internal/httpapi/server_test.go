@@ -16,6 +16,7 @@ import (
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
+	"github.com/eligo/eligo/internal/testenv"
 )
 
 func TestVersions(t *testing.T) {
@@ -114,23 +115,7 @@ func TestMetricsByRoutePattern(t *testing.T) {
 // requests reads eligo_http_requests_total{route, code} from the registry.
 func requests(t *testing.T, b *testBundle, route, code string) float64 {
 	t.Helper()
-	mfs, err := b.registry.Gather()
-	require.NoError(t, err)
-	for _, mf := range mfs {
-		if mf.GetName() != "eligo_http_requests_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["route"] == route && labels["code"] == code {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return testenv.MetricValue(t, b.registry, "eligo_http_requests_total", "route", route, "code", code)
 }
 
 func TestInternalErrorsAreLoggedNotLeaked(t *testing.T) {
