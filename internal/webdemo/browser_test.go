@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,12 +24,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eligo/eligo"
-	"github.com/eligo/eligo/internal/auth"
 	"github.com/eligo/eligo/internal/engine"
-	"github.com/eligo/eligo/internal/httpapi"
-	"github.com/eligo/eligo/internal/live"
-	"github.com/eligo/eligo/internal/readmodel"
-	"github.com/eligo/eligo/internal/sqlite"
+	teststack "github.com/eligo/eligo/internal/testenv/stack"
 	"github.com/eligo/eligo/internal/webdemo"
 )
 
@@ -60,36 +55,14 @@ type stack struct {
 // a server that does not stream.
 func newStack(t *testing.T, withLive bool) *stack {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	store, err := sqlite.Open(ctx, &sqlite.Config{Path: filepath.Join(t.TempDir(), "eligo.db")})
-	require.NoError(t, err)
-	rm, policy := readmodel.NewMemory(), eligo.DefaultPolicy()
-	hub := live.New(live.Config{ReadModel: rm, Policy: policy})
-	eng, err := engine.New(engine.Config{Store: store, ReadModel: rm, Policy: policy, Listeners: []engine.Listener{hub}})
-	require.NoError(t, err)
-	authn, err := auth.New(auth.Config{ServiceTokens: []string{serviceToken}, CustomerSecret: testSecret})
-	require.NoError(t, err)
-	ran := make(chan error, 1)
-	go func() { ran <- hub.Run(ctx) }()
-
-	s := &stack{eng: eng}
-	deps := httpapi.Deps{Engine: eng, Auth: authn}
-	if withLive {
-		deps.Live = hub
-	}
-	api := httpapi.NewServer(deps)
-	demo := webdemo.New(webdemo.Config{Orders: store, CustomerSecret: testSecret})
-	srv := httptest.NewServer(s.instrument(webdemo.Mount(api, demo)))
-	s.url = srv.URL
-	t.Cleanup(func() {
-		shutdown, done := context.WithTimeout(context.Background(), 5*time.Second)
-		defer done()
-		_ = hub.Shutdown(shutdown)
-		srv.Close()
-		cancel()
-		<-ran
-		store.Close()
-	})
+	s := &stack{}
+	full := teststack.New(t, teststack.Config{ServiceTokens: []string{serviceToken}, CustomerSecret: testSecret, NoLive: !withLive,
+		Wrap: func(full *teststack.Stack, api http.Handler) http.Handler {
+			s.eng = full.Engine
+			demo := webdemo.New(webdemo.Config{Orders: full.Store, CustomerSecret: testSecret})
+			return s.instrument(webdemo.Mount(api, demo))
+		}})
+	s.url = full.URL
 	return s
 }
 
