@@ -155,7 +155,11 @@ func OpenStore(t testing.TB, kind Kind) eligo.OrderStore {
 		if err != nil {
 			t.Fatalf("open the SQLite store: %v", err)
 		}
-		t.Cleanup(func() { _ = s.Close() })
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("close the SQLite store: %v", err)
+			}
+		})
 		return s
 	case Postgres:
 		connURL := testenv.PostgresSchemaURL(t)
@@ -163,7 +167,11 @@ func OpenStore(t testing.TB, kind Kind) eligo.OrderStore {
 		if err != nil {
 			t.Fatalf("open the PostgreSQL store: %v", err)
 		}
-		t.Cleanup(func() { _ = s.Close() })
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Errorf("close the PostgreSQL store: %v", err)
+			}
+		})
 		if _, err := s.Migrate(ctx); err != nil {
 			t.Fatalf("migrate the PostgreSQL store: %v", err)
 		}
