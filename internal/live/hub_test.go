@@ -307,19 +307,25 @@ func TestShutdownSaysGoingAway(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 }
 
-// A peer that does not answer the close is cut at the shutdown deadline.
+// A peer that does not answer the close is cut at the shutdown deadline
+// (on the bubble's clock: Shutdown returns exactly then).
 func TestShutdownDeadlineClosesTheRest(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{cfg: Config{WriteTimeout: time.Minute}})
-	b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
-	raw := dialRaw(t, b, "ord-1") // never answers anything
-	_ = raw
+	inBubble(t, setupOpts{cfg: Config{WriteTimeout: time.Minute}}, func(t *testing.T, b *testBundle) {
+		b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
+		raw := dialRaw(t, b, "ord-1") // never answers anything
+		_ = raw
+		b.waitConns(t, 1)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	err := b.hub.Shutdown(ctx)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	b.waitConns(t, 0)
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		err := b.hub.Shutdown(ctx)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.Equal(t, 200*time.Millisecond, time.Since(start), "Shutdown returns at its deadline")
+		synctest.Wait()
+		require.Zero(t, b.conns())
+	})
 }
 
 // A customer's streams close when the token expires, at that instant of
