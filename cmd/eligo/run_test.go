@@ -9,11 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/eligo/eligo/internal/testenv"
 )
 
 // testEnv is an environment for run: fixed credentials and nothing else.
@@ -36,22 +37,8 @@ type runningServer struct {
 	output *syncBuffer
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	sb strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.sb.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.sb.String()
-}
+// syncBuffer collects what run writes from its goroutines.
+type syncBuffer = testenv.SyncBuffer
 
 // startServe runs `eligo serve` on a free port with dataDir and waits until
 // /healthz answers.

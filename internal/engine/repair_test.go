@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,7 +10,7 @@ import (
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/readmodel"
-	"github.com/eligo/eligo/internal/sqlite"
+	"github.com/eligo/eligo/internal/testenv/stack"
 )
 
 type recorder struct{ versions []int64 }
@@ -24,9 +23,7 @@ func (r *recorder) OrderChanged(o eligo.Order) { r.versions = append(r.versions,
 func TestDuplicateEventRepairsTheReadModel(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, &sqlite.Config{Path: filepath.Join(t.TempDir(), "eligo.db")})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, store.Close()) })
+	store := stack.OpenStore(t, stack.SQLite)
 	newEngine := func(rm eligo.ReadModel, l engine.Listener) *engine.Engine {
 		e, err := engine.New(engine.Config{Store: store, ReadModel: rm, ReadModelIsPartial: true,
 			Policy: eligo.DefaultPolicy(), Listeners: []engine.Listener{l}})
@@ -35,7 +32,7 @@ func TestDuplicateEventRepairsTheReadModel(t *testing.T) {
 	}
 	shared := readmodel.NewMemory()
 	first := newEngine(shared, &recorder{})
-	_, _, err = first.CreateOrder(ctx, &eligo.NewOrderParams{ID: "ord-1", CustomerID: "c", PromisedAt: time.Now().Add(time.Hour)}, eligo.WhoService)
+	_, _, err := first.CreateOrder(ctx, &eligo.NewOrderParams{ID: "ord-1", CustomerID: "c", PromisedAt: time.Now().Add(time.Hour)}, eligo.WhoService)
 	require.NoError(t, err)
 
 	// The first delivery commits, and its publish is lost with the

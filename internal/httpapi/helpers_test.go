@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -24,32 +23,8 @@ import (
 	"github.com/eligo/eligo/internal/httpapi"
 	"github.com/eligo/eligo/internal/readmodel"
 	"github.com/eligo/eligo/internal/sqlite"
+	"github.com/eligo/eligo/internal/testenv"
 )
-
-// fakeClock is a settable clock shared by the engine, the store and the
-// authenticator of a test.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // t0 is the instant every test starts at.
 var t0 = time.Date(2025, 3, 14, 12, 0, 0, 0, time.UTC)
@@ -80,14 +55,14 @@ func (s *countingStore) UpdateOrders(ctx context.Context, u []eligo.Update) ([]e
 // testBundle is what a test drives: the handler over a real engine, a real
 // SQLite store and the in-process read model, all on one fake clock.
 type testBundle struct {
-	clock    *fakeClock
+	clock    *testenv.Clock // shared by the engine, the store and the authenticator
 	engine   *engine.Engine
 	store    *countingStore
 	handler  http.Handler
 	srv      *httptest.Server
 	live     *fakeLive
 	registry *prometheus.Registry
-	logs     *syncBuffer
+	logs     *testenv.SyncBuffer
 }
 
 type setupOpts struct {
@@ -99,31 +74,13 @@ type setupOpts struct {
 	logLevel    slog.Level
 }
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func setup(t testing.TB, opts ...setupOpts) *testBundle {
 	t.Helper()
 	var o setupOpts
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	clock := &fakeClock{t: t0}
+	clock := testenv.NewClock(t0)
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, &sqlite.Config{Path: filepath.Join(t.TempDir(), "eligo.db"), Now: clock.Now, Host: "test-host", Build: "test-build"})
 	require.NoError(t, err)
@@ -133,7 +90,7 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 	require.NoError(t, err)
 	a, err := auth.New(auth.Config{ServiceTokens: []string{serviceToken, otherService}, CustomerSecret: customerSecret, Now: clock.Now})
 	require.NoError(t, err)
-	b := &testBundle{clock: clock, engine: eng, store: store, registry: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	b := &testBundle{clock: clock, engine: eng, store: store, registry: prometheus.NewRegistry(), logs: &testenv.SyncBuffer{}}
 	deps := httpapi.Deps{Engine: eng, Auth: a, Registry: b.registry, MaxAge: o.maxAge, Ready: o.ready, BodyTimeout: o.bodyTimeout,
 		Logger: slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: o.logLevel}))}
 	if o.live {

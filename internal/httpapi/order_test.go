@@ -30,7 +30,7 @@ func TestCreateOrder(t *testing.T) {
 	}, resp.json(t))
 
 	t.Run("same body again is 200 with the same document", func(t *testing.T) {
-		b.clock.Add(time.Minute)
+		b.clock.Advance(time.Minute)
 		again := b.post(t, "/v1/orders", body)
 		require.Equal(t, http.StatusOK, again.StatusCode, "body: %s", again.body)
 		require.JSONEq(t, string(resp.body), string(again.body))

@@ -16,13 +16,14 @@ import (
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
+	"github.com/eligo/eligo/internal/testenv"
 )
 
 func TestVersions(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.createOrder(t, "ord-1", "cust-9", t0.Add(10*time.Minute))
-	b.clock.Add(time.Minute)
+	b.clock.Advance(time.Minute)
 	results(t, b.post(t, "/v1/events", event("e-1", "ord-1", "ASSIGNED")))
 
 	resp := b.get(t, "/v1/orders/ord-1/versions")
@@ -114,23 +115,7 @@ func TestMetricsByRoutePattern(t *testing.T) {
 // requests reads eligo_http_requests_total{route, code} from the registry.
 func requests(t *testing.T, b *testBundle, route, code string) float64 {
 	t.Helper()
-	mfs, err := b.registry.Gather()
-	require.NoError(t, err)
-	for _, mf := range mfs {
-		if mf.GetName() != "eligo_http_requests_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["route"] == route && labels["code"] == code {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return testenv.MetricValue(t, b.registry, "eligo_http_requests_total", "route", route, "code", code)
 }
 
 func TestInternalErrorsAreLoggedNotLeaked(t *testing.T) {

@@ -120,7 +120,7 @@ func TestWebhook(t *testing.T) {
 			require.Len(t, rows, 1, "the subscriber wants creates only")
 			require.Equal(t, rivertype.JobStateDiscarded, rows[0].State)
 			require.Equal(t, 2, rows[0].Attempt)
-			requireMetric(t, b, "eligo_job_attempts_total", map[string]string{"kind": "webhook", "result": "discarded"}, 1)
+			requireMetric(t, b, "eligo_job_attempts_total", []string{"kind", "webhook", "result", "discarded"}, 1)
 		})
 	})
 }

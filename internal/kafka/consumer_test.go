@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,10 +17,9 @@ import (
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/kafka"
-	"github.com/eligo/eligo/internal/postgres"
 	"github.com/eligo/eligo/internal/readmodel"
-	"github.com/eligo/eligo/internal/sqlite"
 	"github.com/eligo/eligo/internal/testenv"
+	"github.com/eligo/eligo/internal/testenv/stack"
 )
 
 const topic = "eligo.events"
@@ -37,36 +35,15 @@ type testBundle struct {
 	now      time.Time
 }
 
-// storeKind names a store to run the consumer against.
-type storeKind string
-
-const (
-	storeSQLite   storeKind = "sqlite"
-	storePostgres storeKind = "postgres"
-)
-
 // setup starts a kfake cluster whose topics have the given partition count
 // and an engine on a fresh store of the kind.
-func setup(t *testing.T, kind storeKind, partitions int32) *testBundle {
+func setup(t *testing.T, kind stack.Kind, partitions int32) *testBundle {
 	t.Helper()
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topic, topic+kafka.DeadLetterSuffix))
 	require.NoError(t, err)
 	t.Cleanup(cluster.Close)
 	b := &testBundle{brokers: cluster.ListenAddrs(), group: "eligo-test", now: time.Now().UTC().Truncate(time.Microsecond)}
-	switch kind {
-	case storeSQLite:
-		s, err := sqlite.Open(t.Context(), &sqlite.Config{Path: filepath.Join(t.TempDir(), "eligo.db")})
-		require.NoError(t, err)
-		b.store = s
-	case storePostgres:
-		connURL := testenv.PostgresSchemaURL(t)
-		s, err := postgres.Open(t.Context(), &postgres.Config{URL: connURL, MaxConns: 4})
-		require.NoError(t, err)
-		_, err = s.Migrate(t.Context())
-		require.NoError(t, err)
-		b.store = s
-	}
-	t.Cleanup(func() { b.store.Close() })
+	b.store = stack.OpenStore(t, kind)
 	b.engine, err = engine.New(engine.Config{Store: b.store, ReadModel: readmodel.NewMemory(), Policy: eligo.DefaultPolicy()})
 	require.NoError(t, err)
 	b.applier = &countingApplier{next: b.engine, outcomes: map[string]int{}}
@@ -187,7 +164,7 @@ func (b *testBundle) versionCount(t *testing.T, id string) int {
 
 func TestEventsAppliedAndDuplicatesHarmless(t *testing.T) {
 	t.Parallel()
-	b := setup(t, storeSQLite, 3)
+	b := setup(t, stack.SQLite, 3)
 	b.createOrders(t, 10)
 	listener := &changeLog{}
 	var err error
@@ -263,7 +240,7 @@ func (l *changeLog) len() int {
 func TestPoisonRecordsGoToDeadLetterTopic(t *testing.T) {
 	t.Parallel()
 	// One partition: the bad records sit between good ones in it.
-	b := setup(t, storeSQLite, 1)
+	b := setup(t, stack.SQLite, 1)
 	b.createOrders(t, 1)
 	good := driverRecord("ev-1", orderID(0), eligo.DriverAssigned)
 	bad := []struct {
@@ -346,18 +323,7 @@ func headers(r *kgo.Record) map[string]string {
 // counterSum returns the sum of a metric's samples in reg.
 func counterSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	var sum float64
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
-		}
-	}
-	return sum
+	return testenv.MetricValue(t, reg, name)
 }
 
 // Pins at-least-once delivery made exactly-once in effect: a consumer that
@@ -365,7 +331,7 @@ func counterSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
 // to the next one, which applies none of it twice.
 func TestCrashBeforeCommitAppliesNothingTwice(t *testing.T) {
 	t.Parallel()
-	for _, kind := range []storeKind{storeSQLite, storePostgres} {
+	for _, kind := range stack.Kinds {
 		t.Run(string(kind), func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, kind, 3)
@@ -407,7 +373,7 @@ func TestCrashBeforeCommitAppliesNothingTwice(t *testing.T) {
 
 func TestLagGauge(t *testing.T) {
 	t.Parallel()
-	b := setup(t, storeSQLite, 2)
+	b := setup(t, stack.SQLite, 2)
 	b.createOrders(t, 4)
 	reg := prometheus.NewRegistry()
 	c := b.consumer(t, reg, 50)

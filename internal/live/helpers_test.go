@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/coder/websocket"
@@ -18,6 +19,7 @@ import (
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
 	"github.com/eligo/eligo/internal/readmodel"
+	"github.com/eligo/eligo/internal/testenv"
 )
 
 // Test-only request headers that stand in for authentication: the
@@ -28,10 +30,16 @@ const (
 )
 
 type testBundle struct {
+	t   testing.TB
 	hub *Hub
 	rm  *readmodel.Memory
-	srv *httptest.Server
+	srv *httptest.Server // nil on a pipe network
 	reg *prometheus.Registry
+	// url is the server's, client the HTTP client for it, dial the
+	// dialer of raw connections to it.
+	url    string
+	client *http.Client
+	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 type setupOpts struct {
@@ -42,6 +50,21 @@ type setupOpts struct {
 	// lookup replaces the read-model lookup of the order handed to
 	// ServeLive, as httpapi's would be.
 	lookup func(id string) (eligo.Order, bool)
+	// pipe serves on an in-memory network (testenv.PipeListener) instead
+	// of loopback TCP, so that the test can run in a testing/synctest
+	// bubble (see inBubble); listener is then unused.
+	pipe bool
+}
+
+// inBubble runs f in a testing/synctest bubble on a pipe network: the
+// hub's timers, tickers and deadlines run on the bubble's fake clock,
+// which jumps to the next timer as soon as every goroutine waits, so a
+// test of what happens after a time asserts the exact instant and does not
+// depend on the machine's speed.
+func inBubble(t *testing.T, o setupOpts, f func(t *testing.T, b *testBundle)) {
+	t.Helper()
+	o.pipe = true
+	synctest.Test(t, func(t *testing.T) { f(t, setup(t, o)) })
 }
 
 // setup starts a hub (with Run) and an HTTP server whose only route,
@@ -49,7 +72,7 @@ type setupOpts struct {
 // answering a refusal with the status httpapi would give.
 func setup(t *testing.T, o setupOpts) *testBundle {
 	t.Helper()
-	b := &testBundle{rm: o.rm, reg: prometheus.NewRegistry()}
+	b := &testBundle{t: t, rm: o.rm, reg: prometheus.NewRegistry()}
 	if b.rm == nil {
 		b.rm = readmodel.NewMemory()
 	}
@@ -83,18 +106,34 @@ func setup(t *testing.T, o setupOpts) *testBundle {
 	if o.wrap != nil {
 		h = o.wrap(h)
 	}
-	b.srv = httptest.NewUnstartedServer(h)
-	if o.listener != nil {
-		b.srv.Listener = o.listener(b.srv.Listener)
+	closeServer := func() {}
+	if o.pipe {
+		pl := testenv.NewPipeListener()
+		server := &http.Server{Handler: h}
+		served := make(chan error, 1)
+		go func() { served <- server.Serve(pl) }()
+		b.url, b.client, b.dial = "http://"+testenv.PipeAddr, pl.Client(), pl.Dial
+		closeServer = func() {
+			require.NoError(t, server.Close())
+			require.ErrorIs(t, <-served, http.ErrServerClosed)
+			b.client.CloseIdleConnections()
+		}
+	} else {
+		b.srv = httptest.NewUnstartedServer(h)
+		if o.listener != nil {
+			b.srv.Listener = o.listener(b.srv.Listener)
+		}
+		b.srv.Start()
+		b.url, b.client, b.dial = b.srv.URL, http.DefaultClient, (&net.Dialer{}).DialContext
+		closeServer = b.srv.Close
 	}
-	b.srv.Start()
 	t.Cleanup(func() {
 		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer scancel()
 		require.NoError(t, b.hub.Shutdown(sctx))
 		cancel()
 		require.NoError(t, <-ran)
-		b.srv.Close()
+		closeServer()
 	})
 	return b
 }
@@ -153,8 +192,15 @@ func (b *testBundle) waitConns(t *testing.T, n int) {
 	require.Eventually(t, func() bool { return b.conns() == n }, 5*time.Second, 5*time.Millisecond, "want %d streams", n)
 }
 
+// metric reads a metric of the hub's registry (0 when absent).
+func (b *testBundle) metric(name string, labels ...string) float64 {
+	b.t.Helper()
+	return testenv.MetricValue(b.t, b.reg, name, labels...)
+}
+
 func (b *testBundle) closedBy(reason string) float64 {
-	return readCounter(b.hub.metrics.closed.WithLabelValues(reason))
+	b.t.Helper()
+	return b.metric("eligo_live_closed_total", "reason", reason)
 }
 
 // doc is the eligibility document as a client decodes it.
@@ -177,13 +223,13 @@ func decodeDoc(t *testing.T, data []byte) doc {
 }
 
 func wsURL(b *testBundle, id string) string {
-	return "ws" + strings.TrimPrefix(b.srv.URL, "http") + "/orders/" + id
+	return "ws" + strings.TrimPrefix(b.url, "http") + "/orders/" + id
 }
 
 // dialWS opens a WebSocket as a service, or as customer when not "".
 func dialWS(t *testing.T, b *testBundle, id string, h http.Header) *websocket.Conn {
 	t.Helper()
-	c, resp, err := websocket.Dial(context.Background(), wsURL(b, id), &websocket.DialOptions{HTTPHeader: h})
+	c, resp, err := websocket.Dial(context.Background(), wsURL(b, id), &websocket.DialOptions{HTTPHeader: h, HTTPClient: b.client})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
 	t.Cleanup(func() { _ = c.CloseNow() })
@@ -223,13 +269,13 @@ type sseEvent struct {
 
 func dialSSE(t *testing.T, b *testBundle, id string, h http.Header) *sseStream {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, b.srv.URL+"/orders/"+id, nil)
+	req, err := http.NewRequest(http.MethodGet, b.url+"/orders/"+id, nil)
 	require.NoError(t, err)
 	for k, v := range h {
 		req.Header[k] = v
 	}
 	req.Header.Set("Accept", "text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := b.client.Do(req)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = resp.Body.Close() })
 	require.Equal(t, http.StatusOK, resp.StatusCode)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/coder/websocket"
@@ -77,31 +78,31 @@ func TestPushOnArrival(t *testing.T) {
 }
 
 // The button appears at promised_at with no event at all: the hub's timer
-// pushes the document when its until falls due.
+// pushes the document when its until falls due, at that instant of the
+// bubble's clock, neither before nor after.
 func TestPushAtBoundaryWithoutEvent(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{})
-	promised := time.Now().Add(300 * time.Millisecond)
-	b.order(t, "ord-1", "cust-1", promised)
-	ws := dialWS(t, b, "ord-1", nil)
-	sse := dialSSE(t, b, "ord-1", nil)
+	inBubble(t, setupOpts{}, func(t *testing.T, b *testBundle) {
+		promised := time.Now().Add(300 * time.Millisecond)
+		b.order(t, "ord-1", "cust-1", promised)
+		ws := dialWS(t, b, "ord-1", nil)
+		sse := dialSSE(t, b, "ord-1", nil)
 
-	for name, first := range map[string]doc{"websocket": readWS(t, ws), "sse": sse.nextDoc(t)} {
-		c := first.Actions["cancel"]
-		require.False(t, c.Allowed, name)
-		require.Equal(t, eligo.ReasonOutsideWindow, c.Reason, name)
-		require.NotNil(t, c.Until, name)
-		require.True(t, c.Until.Equal(promised.UTC()), "%s: until %v, want %v", name, c.Until, promised)
-	}
-	for name, d := range map[string]doc{"websocket": readWS(t, ws), "sse": sse.nextDoc(t)} {
-		arrived := time.Now()
-		require.False(t, arrived.Before(promised), "%s: pushed before the boundary", name)
-		require.Less(t, arrived.Sub(promised), time.Second, name)
-		require.EqualValues(t, 1, d.Version, name)
-		require.True(t, d.Actions["cancel"].Allowed, name)
-		require.Equal(t, "sla_breached", d.Actions["cancel"].Reason, name)
-		require.False(t, d.AsOf.Before(promised.Truncate(time.Millisecond)), name)
-	}
+		for name, first := range map[string]doc{"websocket": readWS(t, ws), "sse": sse.nextDoc(t)} {
+			c := first.Actions["cancel"]
+			require.False(t, c.Allowed, name)
+			require.Equal(t, eligo.ReasonOutsideWindow, c.Reason, name)
+			require.NotNil(t, c.Until, name)
+			require.True(t, c.Until.Equal(promised.UTC()), "%s: until %v, want %v", name, c.Until, promised)
+		}
+		for name, d := range map[string]doc{"websocket": readWS(t, ws), "sse": sse.nextDoc(t)} {
+			require.Equal(t, promised, time.Now(), "%s: pushed at the boundary", name)
+			require.EqualValues(t, 1, d.Version, name)
+			require.True(t, d.Actions["cancel"].Allowed, name)
+			require.Equal(t, "sla_breached", d.Actions["cancel"].Reason, name)
+			require.False(t, d.AsOf.Before(promised.Truncate(time.Millisecond)), name)
+		}
+	})
 }
 
 // smallBuffers makes the server's socket buffers tiny, so a client that
@@ -158,20 +159,12 @@ func TestSlowReaderIsCoalescedToLatest(t *testing.T) {
 	}
 	t.Logf("%d changes while paused, %d documents read", changes, len(got))
 	require.Less(t, len(got), changes/2, "a paused reader must not be sent every stale document")
-	require.Positive(t, testutilCount(b, "coalesced"))
+	require.Positive(t, b.metric("eligo_live_coalesced_total"))
 
 	o.Version++
 	b.commit(t, o)
 	require.Equal(t, o.Version, readWS(t, ws).Version, "the connection survives being slow")
 	require.Equal(t, 1, b.conns())
-}
-
-func testutilCount(b *testBundle, what string) float64 {
-	switch what {
-	case "coalesced":
-		return readCounter(b.hub.metrics.coalesced)
-	}
-	panic(what)
 }
 
 // Concurrent writers report changes out of version order; a subscriber
@@ -245,8 +238,8 @@ func TestLimits(t *testing.T) {
 	// Per process: services are bounded by MaxConns only.
 	dialSSE(t, b, "ord-a", nil).nextDoc(t)
 	refused(t, "ord-a", nil, http.StatusTooManyRequests)
-	require.EqualValues(t, 1, readCounter(b.hub.metrics.refused.WithLabelValues("max_conns")))
-	require.EqualValues(t, 1, readCounter(b.hub.metrics.refused.WithLabelValues("max_conns_per_customer")))
+	require.EqualValues(t, 1, b.metric("eligo_live_refused_total", "reason", "max_conns"))
+	require.EqualValues(t, 1, b.metric("eligo_live_refused_total", "reason", "max_conns_per_customer"))
 
 	// Closing gives the slot back.
 	require.NoError(t, a1.Close(websocket.StatusNormalClosure, ""))
@@ -314,39 +307,49 @@ func TestShutdownSaysGoingAway(t *testing.T) {
 	require.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 }
 
-// A peer that does not answer the close is cut at the shutdown deadline.
+// A peer that does not answer the close is cut at the shutdown deadline
+// (on the bubble's clock: Shutdown returns exactly then).
 func TestShutdownDeadlineClosesTheRest(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{cfg: Config{WriteTimeout: time.Minute}})
-	b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
-	raw := dialRaw(t, b, "ord-1") // never answers anything
-	_ = raw
+	inBubble(t, setupOpts{cfg: Config{WriteTimeout: time.Minute}}, func(t *testing.T, b *testBundle) {
+		b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
+		raw := dialRaw(t, b, "ord-1") // never answers anything
+		_ = raw
+		b.waitConns(t, 1)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	err := b.hub.Shutdown(ctx)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	b.waitConns(t, 0)
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		err := b.hub.Shutdown(ctx)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.Equal(t, 200*time.Millisecond, time.Since(start), "Shutdown returns at its deadline")
+		synctest.Wait()
+		require.Zero(t, b.conns())
+	})
 }
 
+// A customer's streams close when the token expires, at that instant of
+// the bubble's clock.
 func TestTokenExpiryClosesPolicyViolation(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{})
-	b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
-	expires := time.Now().Add(300 * time.Millisecond)
-	ws := dialWS(t, b, "ord-1", customer("cust-1", expires))
-	readWS(t, ws)
-	sse := dialSSE(t, b, "ord-1", customer("cust-1", expires))
-	sse.nextDoc(t)
+	inBubble(t, setupOpts{}, func(t *testing.T, b *testBundle) {
+		b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
+		expires := time.Now().Add(300 * time.Millisecond)
+		ws := dialWS(t, b, "ord-1", customer("cust-1", expires))
+		readWS(t, ws)
+		sse := dialSSE(t, b, "ord-1", customer("cust-1", expires))
+		sse.nextDoc(t)
 
-	_, _, err := ws.Read(context.Background())
-	require.Equal(t, websocket.StatusPolicyViolation, websocket.CloseStatus(err), "err %v", err)
-	require.False(t, time.Now().Before(expires))
-	ev, err := sse.next()
-	require.NoError(t, err)
-	require.Equal(t, sseEvent{name: "close", data: `{"code":1008,"reason":"access token expired"}`}, ev)
-	b.waitConns(t, 0)
-	require.EqualValues(t, 2, b.closedBy(endTokenExpired))
+		_, _, err := ws.Read(context.Background())
+		require.Equal(t, websocket.StatusPolicyViolation, websocket.CloseStatus(err), "err %v", err)
+		require.Equal(t, expires, time.Now(), "closed at the expiry")
+		ev, err := sse.next()
+		require.NoError(t, err)
+		require.Equal(t, sseEvent{name: "close", data: `{"code":1008,"reason":"access token expired"}`}, ev)
+		synctest.Wait()
+		require.Zero(t, b.conns())
+		require.EqualValues(t, 2, b.closedBy(endTokenExpired))
+	})
 }
 
 // After a restart a client reconnects and its first message is the state

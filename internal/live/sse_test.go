@@ -7,15 +7,26 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// An SSE stream gets a heartbeat comment every ping interval (on the
+// bubble's clock: the hub checks every quarter interval).
 func TestSSEHeartbeats(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{cfg: Config{PingInterval: 50 * time.Millisecond}})
-	b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
-	s := dialSSE(t, b, "ord-1", nil)
-	s.nextDoc(t)
-	ev, err := s.next()
-	require.NoError(t, err)
-	require.Equal(t, sseEvent{comment: "ping"}, ev)
+	const interval = 2 * time.Second
+	inBubble(t, setupOpts{cfg: Config{PingInterval: interval}}, func(t *testing.T, b *testBundle) {
+		b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
+		s := dialSSE(t, b, "ord-1", nil)
+		s.nextDoc(t)
+		last := time.Now()
+		for range 3 {
+			ev, err := s.next()
+			require.NoError(t, err)
+			require.Equal(t, sseEvent{comment: "ping"}, ev)
+			gap := time.Since(last)
+			require.GreaterOrEqual(t, gap, interval)
+			require.LessOrEqual(t, gap, interval+interval/4)
+			last = time.Now()
+		}
+	})
 }
 
 func TestSSEClientGoneLeavesTheHub(t *testing.T) {

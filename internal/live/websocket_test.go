@@ -13,19 +13,8 @@ import (
 	"github.com/coder/websocket"
 	"github.com/gobwas/ws"
 	"github.com/gobwas/ws/wsutil"
-	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 )
-
-// readCounter returns the value of a counter.
-func readCounter(c prometheus.Counter) float64 {
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
-		panic(err)
-	}
-	return m.GetCounter().GetValue()
-}
 
 // rawClient is a WebSocket client that does only what a test tells it to:
 // it never answers pings by itself.
@@ -37,7 +26,7 @@ type rawClient struct {
 // dialRaw opens a WebSocket and reads nothing after the handshake.
 func dialRaw(t *testing.T, b *testBundle, id string) *rawClient {
 	t.Helper()
-	conn, br, _, err := ws.Dial(context.Background(), wsURL(b, id))
+	conn, br, _, err := ws.Dialer{NetDial: b.dial}.Dial(context.Background(), wsURL(b, id))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = conn.Close() })
 	c := &rawClient{conn: conn, r: conn}
@@ -56,36 +45,53 @@ func (c *rawClient) readFrame(t *testing.T) ws.Frame {
 	return f
 }
 
-// A peer that stops answering pings is closed after two ping intervals.
+// A peer that stops answering pings is pinged after an interval and closed
+// after two (on the bubble's clock: the hub checks pings every quarter
+// interval).
 func TestDeadPeerIsClosed(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{cfg: Config{PingInterval: 50 * time.Millisecond}})
-	b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
-	c := dialRaw(t, b, "ord-1")
-	require.Equal(t, ws.OpText, c.readFrame(t).Header.OpCode)
-	require.Equal(t, ws.OpPing, c.readFrame(t).Header.OpCode)
+	const interval = 2 * time.Second
+	inBubble(t, setupOpts{cfg: Config{PingInterval: interval}}, func(t *testing.T, b *testBundle) {
+		b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
+		start := time.Now()
+		c := dialRaw(t, b, "ord-1")
+		require.Equal(t, ws.OpText, c.readFrame(t).Header.OpCode)
+		require.Equal(t, ws.OpPing, c.readFrame(t).Header.OpCode)
+		pinged := time.Since(start)
+		require.GreaterOrEqual(t, pinged, interval, "no ping before the interval")
+		require.LessOrEqual(t, pinged, interval+interval/4)
 
-	b.waitConns(t, 0)
-	require.EqualValues(t, 1, b.closedBy(endDeadPeer))
+		for b.conns() > 0 {
+			time.Sleep(interval / 8)
+		}
+		closed := time.Since(start)
+		t.Logf("pinged after %v, closed after %v", pinged, closed)
+		require.Greater(t, closed, 2*interval-interval/4, "closed only after two intervals without an answer")
+		require.LessOrEqual(t, closed, 2*interval+interval/2)
+		require.EqualValues(t, 1, b.closedBy(endDeadPeer))
+	})
 }
 
 // A peer that answers pings stays connected well past two intervals.
 func TestLivePeerStays(t *testing.T) {
 	t.Parallel()
-	b := setup(t, setupOpts{cfg: Config{PingInterval: 50 * time.Millisecond}})
-	b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
-	c := dialWS(t, b, "ord-1", nil)
-	readWS(t, c)
-	read := make(chan error, 1)
-	go func() {
-		_, _, err := c.Read(context.Background()) // answers pings while it waits
-		read <- err
-	}()
-	time.Sleep(8 * 50 * time.Millisecond)
-	require.Equal(t, 1, b.conns())
-	require.Zero(t, b.closedBy(endDeadPeer))
-	_ = c.CloseNow()
-	<-read
+	const interval = 2 * time.Second
+	inBubble(t, setupOpts{cfg: Config{PingInterval: interval}}, func(t *testing.T, b *testBundle) {
+		b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
+		c := dialWS(t, b, "ord-1", nil)
+		readWS(t, c)
+		read := make(chan error, 1)
+		go func() {
+			_, _, err := c.Read(context.Background()) // answers pings while it waits
+			read <- err
+		}()
+		time.Sleep(8 * interval)
+		require.Equal(t, 1, b.conns())
+		require.Zero(t, b.closedBy(endDeadPeer))
+		require.Positive(t, b.metric("eligo_live_pushes_total"), "the stream is the same one")
+		_ = c.CloseNow()
+		<-read
+	})
 }
 
 func TestAnswersClientPing(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/readmodel/readmodeltest"
 	"github.com/eligo/eligo/internal/redis"
+	"github.com/eligo/eligo/internal/testenv"
 )
 
 func TestReadModelContract(t *testing.T) {
@@ -114,19 +115,5 @@ func TestReadModelPutAfterScriptFlush(t *testing.T) {
 
 func counter(t *testing.T, reg *prometheus.Registry, name, result string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	require.NoError(t, err)
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "result" && l.GetValue() == result {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
+	return testenv.MetricValue(t, reg, name, "result", result)
 }

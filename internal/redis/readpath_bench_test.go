@@ -9,9 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,11 +24,9 @@ import (
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
-	"github.com/eligo/eligo/internal/engine"
-	"github.com/eligo/eligo/internal/httpapi"
 	"github.com/eligo/eligo/internal/readmodel"
-	"github.com/eligo/eligo/internal/sqlite"
 	"github.com/eligo/eligo/internal/testenv"
+	"github.com/eligo/eligo/internal/testenv/stack"
 )
 
 // BenchmarkReadPath measures GET /v1/orders/{id}/eligibility over loopback
@@ -54,16 +50,8 @@ import (
 func BenchmarkReadPath(b *testing.B) {
 	addr := testenv.RedisAddr(b)
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, &sqlite.Config{Path: filepath.Join(b.TempDir(), "eligo.db")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { store.Close() })
-	secret := []byte("customer-secret-for-benchmarks-0123456789")
-	authn, err := auth.New(auth.Config{ServiceTokens: []string{"svc"}, CustomerSecret: secret})
-	if err != nil {
-		b.Fatal(err)
-	}
+	store := stack.OpenStore(b, stack.SQLite)
+	secret := stack.DefaultCustomerSecret
 
 	client, err := NewClient(ctx, ClientConfig{Addr: addr, Name: "eligo-bench"})
 	if err != nil {
@@ -90,15 +78,10 @@ func BenchmarkReadPath(b *testing.B) {
 	targets := seedReadPath(b, store, secret, rm, 1000)
 	hostPorts := make([]string, len(models))
 	for i, m := range models {
-		eng, err := engine.New(engine.Config{Store: store, ReadModel: m.model, ReadModelIsPartial: m.partial, Policy: eligo.DefaultPolicy()})
-		if err != nil {
+		srv := stack.New(b, stack.Config{Store: store, ReadModel: m.model, ReadModelIsPartial: m.partial, NoLive: true})
+		if _, err := srv.Engine.Rebuild(ctx); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := eng.Rebuild(ctx); err != nil {
-			b.Fatal(err)
-		}
-		srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Engine: eng, Auth: authn}))
-		b.Cleanup(srv.Close)
 		hostPorts[i] = strings.TrimPrefix(srv.URL, "http://")
 	}
 	// Short phases of the three modes in turn, each round starting with

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,8 +15,8 @@ import (
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/redis"
-	"github.com/eligo/eligo/internal/sqlite"
 	"github.com/eligo/eligo/internal/testenv"
+	"github.com/eligo/eligo/internal/testenv/stack"
 )
 
 // privateRedis is a redis-server of the test's own, which it may flush,
@@ -81,9 +80,7 @@ func TestRedisRestartAndFlushLoseNothing(t *testing.T) {
 	t.Parallel()
 	srv := startPrivateRedis(t)
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, &sqlite.Config{Path: filepath.Join(t.TempDir(), "eligo.db")})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, store.Close()) })
+	store := stack.OpenStore(t, stack.SQLite)
 	client := clientAt(t, srv.addr)
 	rm := newReadModel(t, client, redis.ReadModelConfig{})
 	fan := newFanout(t, client, redis.FanoutConfig{})

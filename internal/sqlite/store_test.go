@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/sqlite"
 	"github.com/eligo/eligo/internal/storetest"
+	"github.com/eligo/eligo/internal/testenv"
 )
 
 func TestStore(t *testing.T) {
@@ -39,7 +39,7 @@ func openTemp(t testing.TB, clock func() time.Time) *sqlite.Store {
 type testBundle struct {
 	path  string
 	now   time.Time // where the clock started
-	clock *testClock
+	clock *testenv.Clock
 	store *sqlite.Store
 }
 
@@ -48,7 +48,7 @@ type testBundle struct {
 func setup(t testing.TB) *testBundle {
 	t.Helper()
 	now := time.Date(2031, time.March, 4, 5, 6, 7, 123456789, time.UTC)
-	b := &testBundle{path: filepath.Join(t.TempDir(), "eligo.db"), now: now, clock: &testClock{now: now}}
+	b := &testBundle{path: filepath.Join(t.TempDir(), "eligo.db"), now: now, clock: testenv.NewClock(now)}
 	b.store = b.open(t)
 	return b
 }
@@ -62,26 +62,6 @@ func (b *testBundle) open(t testing.TB) *sqlite.Store {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, s.Close()) })
 	return s
-}
-
-// testClock is a stopped clock that tests move by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock by d and returns the new reading.
-func (c *testClock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	return c.now
 }
 
 func (b *testBundle) params(id string) *eligo.CreateOrderParams {

@@ -8,13 +8,13 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/testenv"
 )
 
 // NewStoreFunc returns a fresh, empty store whose clock is the given
@@ -44,14 +44,14 @@ type suite struct {
 // bundle is what one test works with.
 type bundle struct {
 	ctx   context.Context
-	clock *clock
+	clock *testenv.Clock
 	store eligo.OrderStore
 }
 
 // setup returns a fresh store on a clock stopped at epoch.
 func (s *suite) setup(t *testing.T) *bundle {
 	t.Helper()
-	c := &clock{now: epoch}
+	c := testenv.NewClock(epoch)
 	st := s.newStore(t, c.Now)
 	require.NotNil(t, st)
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
@@ -60,26 +60,6 @@ func (s *suite) setup(t *testing.T) *bundle {
 
 // epoch is where every test's clock starts: a whole number of microseconds.
 var epoch = time.Date(2031, time.March, 4, 5, 6, 7, 123456000, time.UTC)
-
-// clock is a stopped clock that tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// Now returns the clock's reading.
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // params returns valid params for a paid order placed a minute ago and
 // promised ten minutes from now.
