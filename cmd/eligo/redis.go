@@ -23,13 +23,16 @@ func (be *backends) openRedis(ctx context.Context, cfg serverConfig, reg prometh
 		return "", "", err
 	}
 	be.closers = append(be.closers, func() error { client.Close(); return nil })
-	rm := redis.NewReadModel(client, &redis.ReadModelConfig{Prefix: cfg.Backends.RedisPrefix, Registerer: reg})
+	// An unreachable Redis does not stop the start: the client connects
+	// by itself, and meanwhile reads go to the store (be.degraded).
+	rm := redis.NewReadModel(client, &redis.ReadModelConfig{Prefix: cfg.Backends.RedisPrefix, Registerer: reg, Logger: cfg.Logger})
 	be.closers = append(be.closers, rm.Close)
 	fan := redis.NewFanout(client, &redis.FanoutConfig{Prefix: cfg.Backends.RedisPrefix, Logger: cfg.Logger, Registerer: reg})
 	// Closed before the client: it publishes what is still queued.
 	be.closers = append(be.closers, fan.Close)
 	be.readModel, be.readModelIsPartial = rm, true
 	be.hubReadModel = rm.Fresh(be.store)
+	be.degraded = rm.Degraded
 	be.fanout = fan
 	be.publisher = fan
 	return "redis " + addr + " (client-side cache)", "redis " + addr + " (sharded pub/sub)", nil

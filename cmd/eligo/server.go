@@ -175,6 +175,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		Logger:   log,
 		Registry: reg,
 		Ready:    s.ready.Load,
+		Degraded: be.degraded,
 		Live:     hub,
 		MaxAge:   cfg.MaxAge,
 	})

@@ -96,7 +96,9 @@ func (e *Engine) Rebuild(ctx context.Context) (int, error) {
 func (e *Engine) Order(ctx context.Context, id string) (eligo.Order, error) {
 	o, ok, err := e.cfg.ReadModel.Get(ctx, id)
 	if err != nil {
-		e.cfg.Logger.WarnContext(ctx, "read model get failed; reading the store", "order_id", id, "err", err)
+		// Debug: the read model logs its own outages, once at their start
+		// and once at their end (the Redis one does), not once a call.
+		e.cfg.Logger.DebugContext(ctx, "read model get failed; reading the store", "order_id", id, "err", err)
 	}
 	if ok {
 		return o, nil
@@ -236,7 +238,8 @@ func repairs(r *eligo.UpdateResult) bool {
 // repairs.
 func (e *Engine) publish(ctx context.Context, o eligo.Order, changed bool) {
 	if _, err := e.cfg.ReadModel.Put(ctx, o); err != nil {
-		e.cfg.Logger.ErrorContext(ctx, "read model put failed", "order_id", o.ID, "version", o.Version, "err", err)
+		// Debug, as in Order: the read model logs its outages itself.
+		e.cfg.Logger.DebugContext(ctx, "read model put failed", "order_id", o.ID, "version", o.Version, "err", err)
 	}
 	if !changed {
 		return

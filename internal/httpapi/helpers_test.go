@@ -95,6 +95,7 @@ type setupOpts struct {
 	streamer httpapi.Streamer // replaces the fakeLive
 	maxAge   time.Duration
 	ready    func() bool
+	degraded func() string
 	logLevel slog.Level
 }
 
@@ -133,7 +134,7 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 	a, err := auth.New(auth.Config{ServiceTokens: []string{serviceToken, otherService}, CustomerSecret: customerSecret, Now: clock.Now})
 	require.NoError(t, err)
 	b := &testBundle{clock: clock, engine: eng, store: store, registry: prometheus.NewRegistry(), logs: &syncBuffer{}}
-	deps := httpapi.Deps{Engine: eng, Auth: a, Registry: b.registry, MaxAge: o.maxAge, Ready: o.ready,
+	deps := httpapi.Deps{Engine: eng, Auth: a, Registry: b.registry, MaxAge: o.maxAge, Ready: o.ready, Degraded: o.degraded,
 		Logger: slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: o.logLevel}))}
 	if o.live {
 		b.live = &fakeLive{}

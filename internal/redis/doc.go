@@ -24,6 +24,18 @@
 // FLUSHALL, eviction, key expiry (ReadModelConfig.KeyTTL) or a restart of
 // Redis lose no data, only round trips.
 //
+// # Outages
+//
+// Redis is not a start dependency: when it cannot be reached, NewClient
+// returns a client that fails its calls and connects by itself once Redis
+// answers. During an outage, at start or later, reads go to the store,
+// failed writes are retried (retry.go), the gauge eligo_redis_available is
+// 0 and ReadModel.Degraded says so (/readyz shows it in its body and stays
+// ready). The read model logs an outage twice: at ERROR on its first
+// failed call, and at WARN on the first call Redis answers again, with the
+// reads and writes that failed in between; the fan-out logs a lost
+// subscription and a failed publish once per outage too.
+//
 // # The fan-out
 //
 // Fanout carries "order X reached version N" between replicas over sharded
