@@ -8,6 +8,7 @@ type metrics struct {
 	ordersCreated prometheus.Counter
 	events        *prometheus.CounterVec
 	cancels       *prometheus.CounterVec
+	unknownReads  *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -24,11 +25,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "eligo_cancels_total",
 			Help: "Cancel commands, by result (cancelled, refused, already_cancelled).",
 		}, []string{"result"}),
+		unknownReads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eligo_unknown_order_reads_total",
+			Help: "Reads of order ids that do not exist, with a partial read model (Redis), by how they were answered: cached (the negative cache, no store read), store.",
+		}, []string{"result"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.ordersCreated, m.events, m.cancels} {
+	for _, c := range []prometheus.Collector{m.ordersCreated, m.events, m.cancels, m.unknownReads} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

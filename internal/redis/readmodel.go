@@ -113,10 +113,20 @@ func (m *ReadModel) key(id string) string { return OrderKey(m.prefix, id) }
 // holds the key (a local read) and from Redis otherwise, which then tracks
 // the key for this connection: any later change of the key, a FLUSHALL or
 // a lost connection invalidates the cached copy. ok is false when Redis
-// does not hold the order, which says nothing about whether it exists.
+// does not hold the order, which says nothing about whether it exists; a
+// miss is always Redis's own answer, never a cached one.
 func (m *ReadModel) Get(ctx context.Context, id string) (eligo.Order, bool, error) {
 	r := m.client.DoCache(ctx, m.client.B().Get().Key(m.key(id)).Cache(), m.cacheTTL)
 	v, err := r.ToString()
+	if rueidis.IsRedisNil(err) && r.IsCacheHit() {
+		// A cached miss can be older than an order another replica just
+		// created (its invalidation may still be on its way): ask Redis
+		// itself, so that a created order is found everywhere at once. An
+		// unknown id costs a Redis round trip, and with the engine's
+		// negative cache no store read.
+		r = m.client.Do(ctx, m.client.B().Get().Key(m.key(id)).Build())
+		v, err = r.ToString()
+	}
 	if rueidis.IsRedisNil(err) {
 		m.health.ok()
 		m.metrics.absent.Inc()
