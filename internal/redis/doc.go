@@ -36,6 +36,15 @@
 // reads and writes that failed in between; the fan-out logs a lost
 // subscription and a failed publish once per outage too.
 //
+// # Repair
+//
+// A writer killed between its commit and its Put leaves Redis at the older
+// version; every replica runs engine.Repair, which tails the store's
+// committed changes and puts what Redis missed, within about two seconds
+// at the defaults. RepairMark keeps, in "<prefix>:{repair}:mark", the
+// version id up to which every change has been checked, so that a restart
+// resumes there.
+//
 // # The fan-out
 //
 // Fanout carries "order X reached version N" between replicas over sharded
