@@ -45,6 +45,13 @@ type OrderStore interface {
 	// FindVersion returns one version record, or ENOTFOUND.
 	FindVersion(ctx context.Context, id int64) (Version, error)
 
+	// ListChanges returns up to limit committed changes with a version id
+	// above afterID, by version id: the store's outbox, from which every
+	// replica repairs a shared read model (engine.Repairer). Ids are
+	// assigned before commit, so a change can appear below an id listed
+	// before; a reader re-reads behind its high-water mark.
+	ListChanges(ctx context.Context, afterID int64, limit int) ([]CommittedChange, error)
+
 	// Close releases the store's resources.
 	Close() error
 }
@@ -72,6 +79,14 @@ type UpdateResult struct {
 	Order     Order  // the order after the update (zero when rejected for an unknown order)
 	VersionID int64  // the version written, when applied
 	Err       error  // why it was rejected
+}
+
+// CommittedChange is one committed change to an order, as
+// OrderStore.ListChanges lists it: the version row, without its contents.
+type CommittedChange struct {
+	VersionID    int64
+	OrderID      string
+	OrderVersion int64 // the order's version after the change
 }
 
 // ListOrdersParams page through all orders by id.

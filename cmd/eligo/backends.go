@@ -41,6 +41,11 @@ type backends struct {
 	hubReadModel eligo.ReadModel
 	fanout       live.Fanout
 	publisher    engine.Listener
+	// degraded says what is away (Redis), for /readyz; nil: nothing can be.
+	degraded func() string
+	// repairMark is where the read-model repair resumes (Redis); nil: no
+	// repair (the in-process model is rebuilt at start).
+	repairMark engine.RepairMark
 	// jobs builds River on the store's database (see jobsConfig.runtime).
 	jobs func(*jobs.RuntimeConfig) (*jobs.Runtime, error)
 	// parts run under Serve's errgroup until its context ends; startIngest

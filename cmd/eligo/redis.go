@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/redis"
 )
 
@@ -23,14 +24,31 @@ func (be *backends) openRedis(ctx context.Context, cfg serverConfig, reg prometh
 		return "", "", err
 	}
 	be.closers = append(be.closers, func() error { client.Close(); return nil })
-	rm := redis.NewReadModel(client, &redis.ReadModelConfig{Prefix: cfg.Backends.RedisPrefix, Registerer: reg})
+	// An unreachable Redis does not stop the start: the client connects
+	// by itself, and meanwhile reads go to the store (be.degraded).
+	rm := redis.NewReadModel(client, &redis.ReadModelConfig{Prefix: cfg.Backends.RedisPrefix, Registerer: reg, Logger: cfg.Logger})
 	be.closers = append(be.closers, rm.Close)
 	fan := redis.NewFanout(client, &redis.FanoutConfig{Prefix: cfg.Backends.RedisPrefix, Logger: cfg.Logger, Registerer: reg})
 	// Closed before the client: it publishes what is still queued.
 	be.closers = append(be.closers, fan.Close)
 	be.readModel, be.readModelIsPartial = rm, true
 	be.hubReadModel = rm.Fresh(be.store)
+	be.repairMark = redis.NewRepairMark(client, cfg.Backends.RedisPrefix)
+	be.degraded = rm.Degraded
 	be.fanout = fan
 	be.publisher = fan
 	return "redis " + addr + " (client-side cache)", "redis " + addr + " (sharded pub/sub)", nil
+}
+
+// startRepair adds the read-model repair to the long-running parts when
+// the model is Redis: it tails the store's committed changes and publishes
+// those a writer that died between its commit and its publish left out
+// (engine.Repair). The in-process model needs none: it is rebuilt at start.
+func (be *backends) startRepair(eng *engine.Engine) {
+	if be.repairMark == nil {
+		return
+	}
+	be.parts = append(be.parts, func(ctx context.Context) error {
+		return eng.Repair(ctx, engine.RepairConfig{Mark: be.repairMark})
+	})
 }

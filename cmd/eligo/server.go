@@ -142,6 +142,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		}
 		log.Info("read model rebuilt", "orders", n, "took", time.Since(start).Round(time.Millisecond))
 	}
+	be.startRepair(eng)
 	// Kafka ingest, when configured, runs as one more part of Serve.
 	if err := be.startIngest(eng, reg, log); err != nil {
 		be.Close()
@@ -194,6 +195,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		Logger:   log,
 		Registry: reg,
 		Ready:    s.ready.Load,
+		Degraded: be.degraded,
 		Live:     hub,
 		MaxAge:   cfg.MaxAge,
 

@@ -34,16 +34,25 @@ type Config struct {
 	// the in-process model that Rebuild fills and every write updates, a miss
 	// means the order does not exist and reads never touch the store.
 	ReadModelIsPartial bool
-	Now                func() time.Time
-	Listeners          []Listener
-	Logger             *slog.Logger
-	Registerer         prometheus.Registerer
+	// NegativeTTL is how long, with a partial read model, an order id that
+	// neither the model nor the store holds is answered "not found" without
+	// asking the store again (see negative.go). Zero means
+	// DefaultNegativeTTL; negative turns the cache off.
+	NegativeTTL time.Duration
+	// NegativeSize bounds the ids the negative cache holds. Zero means
+	// DefaultNegativeSize.
+	NegativeSize int
+	Now          func() time.Time
+	Listeners    []Listener
+	Logger       *slog.Logger
+	Registerer   prometheus.Registerer
 }
 
 // Engine applies changes and answers reads. It is safe for concurrent use.
 type Engine struct {
-	cfg     Config
-	metrics *metrics
+	cfg      Config
+	metrics  *metrics
+	negative *negativeCache
 }
 
 // New returns an engine. Call Rebuild before serving reads.
@@ -61,7 +70,11 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, metrics: m}, nil
+	e := &Engine{cfg: cfg, metrics: m}
+	if cfg.ReadModelIsPartial {
+		e.negative = newNegativeCache(cfg.NegativeTTL, cfg.NegativeSize)
+	}
+	return e, nil
 }
 
 // Policy returns the policy in force.
@@ -97,20 +110,38 @@ func (e *Engine) Rebuild(ctx context.Context) (int, error) {
 func (e *Engine) Order(ctx context.Context, id string) (eligo.Order, error) {
 	o, ok, err := e.cfg.ReadModel.Get(ctx, id)
 	if err != nil {
-		e.cfg.Logger.WarnContext(ctx, "read model get failed; reading the store", "order_id", id, "err", err)
+		// Debug: the read model logs its own outages, once at their start
+		// and once at their end (the Redis one does), not once a call.
+		e.cfg.Logger.DebugContext(ctx, "read model get failed; reading the store", "order_id", id, "err", err)
 	}
 	if ok {
 		return o, nil
 	}
 	if !e.cfg.ReadModelIsPartial && err == nil {
-		return eligo.Order{}, eligo.Errorf(eligo.ENOTFOUND, "order %q does not exist", id)
+		return eligo.Order{}, notFound(id)
+	}
+	// The model answered "absent" (not an error): an id the store did not
+	// hold a moment ago is answered from memory. A created order is in
+	// the model, which is asked first, so it is found at once everywhere.
+	rmAnswered := err == nil
+	if rmAnswered && e.negative.has(id, e.cfg.Now()) {
+		e.metrics.unknownReads.WithLabelValues("cached").Inc()
+		return eligo.Order{}, notFound(id)
 	}
 	o, err = e.cfg.Store.FindOrder(ctx, id)
 	if err != nil {
+		if rmAnswered && eligo.ErrorCode(err) == eligo.ENOTFOUND {
+			e.metrics.unknownReads.WithLabelValues("store").Inc()
+			e.negative.add(id, e.cfg.Now())
+		}
 		return eligo.Order{}, err
 	}
 	e.publish(ctx, o, false)
 	return o, nil
+}
+
+func notFound(id string) error {
+	return eligo.Errorf(eligo.ENOTFOUND, "order %q does not exist", id)
 }
 
 // CreateOrder creates an order, or returns the existing one when the same
@@ -236,8 +267,10 @@ func repairs(r *eligo.UpdateResult) bool {
 // committed, and the model is a projection that a later write or a rebuild
 // repairs.
 func (e *Engine) publish(ctx context.Context, o eligo.Order, changed bool) {
+	e.negative.forget(o.ID)
 	if _, err := e.cfg.ReadModel.Put(ctx, o); err != nil {
-		e.cfg.Logger.ErrorContext(ctx, "read model put failed", "order_id", o.ID, "version", o.Version, "err", err)
+		// Debug, as in Order: the read model logs its outages itself.
+		e.cfg.Logger.DebugContext(ctx, "read model put failed", "order_id", o.ID, "version", o.Version, "err", err)
 	}
 	if !changed {
 		return

@@ -8,6 +8,8 @@ type metrics struct {
 	ordersCreated prometheus.Counter
 	events        *prometheus.CounterVec
 	cancels       *prometheus.CounterVec
+	unknownReads  *prometheus.CounterVec
+	repairs       prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -24,11 +26,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "eligo_cancels_total",
 			Help: "Cancel commands, by result (cancelled, refused, already_cancelled).",
 		}, []string{"result"}),
+		unknownReads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eligo_unknown_order_reads_total",
+			Help: "Reads of order ids that do not exist, with a partial read model (Redis), by how they were answered: cached (the negative cache, no store read), store.",
+		}, []string{"result"}),
+		repairs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "eligo_read_model_repairs_total",
+			Help: "Orders the read model held at an older version than the store's committed changes (a writer died between commit and publish), published again by the repair.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.ordersCreated, m.events, m.cancels} {
+	for _, c := range []prometheus.Collector{m.ordersCreated, m.events, m.cancels, m.unknownReads, m.repairs} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 
 	"github.com/eligo/eligo"
@@ -18,6 +19,8 @@ func handleHealthz() http.Handler {
 
 // handleReadyz is readiness: 200 when Deps.Ready says so (or is nil), 503
 // otherwise, so a balancer sends traffic only once the read model is built.
+// While Deps.Degraded says something, the body is
+// {"status":"degraded","degraded":"..."} and the status still 200.
 func handleReadyz(deps Deps) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if deps.Ready != nil && !deps.Ready() {
@@ -25,6 +28,18 @@ func handleReadyz(deps Deps) http.Handler {
 			return
 		}
 		w.Header()["Content-Type"] = contentTypeJSON
+		if deps.Degraded != nil {
+			if d := deps.Degraded(); d != "" {
+				// Ready still: the store answers what the degraded part
+				// cannot.
+				body, _ := json.Marshal(struct {
+					Status   string `json:"status"`
+					Degraded string `json:"degraded"`
+				}{"degraded", d})
+				_, _ = w.Write(append(body, '\n'))
+				return
+			}
+		}
 		_, _ = w.Write(healthBody)
 	})
 }

@@ -71,6 +71,7 @@ type setupOpts struct {
 	maxAge      time.Duration
 	ready       func() bool
 	bodyTimeout time.Duration
+	degraded    func() string
 	logLevel    slog.Level
 }
 
@@ -91,7 +92,7 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 	a, err := auth.New(auth.Config{ServiceTokens: []string{serviceToken, otherService}, CustomerSecret: customerSecret, Now: clock.Now})
 	require.NoError(t, err)
 	b := &testBundle{clock: clock, engine: eng, store: store, registry: prometheus.NewRegistry(), logs: &testenv.SyncBuffer{}}
-	deps := httpapi.Deps{Engine: eng, Auth: a, Registry: b.registry, MaxAge: o.maxAge, Ready: o.ready, BodyTimeout: o.bodyTimeout,
+	deps := httpapi.Deps{Engine: eng, Auth: a, Registry: b.registry, MaxAge: o.maxAge, Ready: o.ready, BodyTimeout: o.bodyTimeout, Degraded: o.degraded,
 		Logger: slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: o.logLevel}))}
 	if o.live {
 		b.live = &fakeLive{}

@@ -39,6 +39,10 @@ type Deps struct {
 	// Ready reports whether the server may take traffic (/readyz). Nil
 	// means always ready. /healthz is liveness and always answers 200.
 	Ready func() bool
+	// Degraded, when set, returns "" while every dependency answers, and
+	// otherwise what does not (Redis away: reads go to the store); /readyz
+	// then says so in its body and stays ready.
+	Degraded func() string
 	// Live serves GET /v1/orders/{id}/live. When nil the route is absent.
 	Live Streamer
 	// MaxAge caps Cache-Control max-age on eligibility; zero means

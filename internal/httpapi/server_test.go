@@ -91,6 +91,23 @@ func TestHealthAndReadiness(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.do(t, req{method: http.MethodGet, path: "/readyz"}).StatusCode)
 }
 
+// A degraded dependency (Redis away) is said in /readyz's body, which stays
+// 200: the store answers meanwhile.
+func TestReadinessDegraded(t *testing.T) {
+	t.Parallel()
+	var degraded atomic.Value
+	degraded.Store("")
+	b := setup(t, setupOpts{degraded: func() string { return degraded.Load().(string) }})
+	body := func() string {
+		resp := b.do(t, req{method: http.MethodGet, path: "/readyz"})
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		return string(resp.body)
+	}
+	require.JSONEq(t, `{"status":"ok"}`, body())
+	degraded.Store("redis unavailable")
+	require.JSONEq(t, `{"status":"degraded","degraded":"redis unavailable"}`, body())
+}
+
 func TestMetricsByRoutePattern(t *testing.T) {
 	t.Parallel()
 	b := setup(t)

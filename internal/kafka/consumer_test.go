@@ -1,9 +1,13 @@
 package kafka_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -414,6 +419,115 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := kafka.New(tt.cfg)
 			require.Error(t, err)
+		})
+	}
+}
+
+// Pins issue 11: a record near the broker's limit whose error quotes its bad
+// field made a dead letter twice the limit, which failed forever and held
+// every later record back. Its dead letter is truncated now, and the good
+// records after it apply.
+func TestOversizedRecordDoesNotHaltIngest(t *testing.T) {
+	t.Parallel()
+	b := setup(t, stack.SQLite, 3) // kfake's default max.message.bytes: 1 MiB
+	b.createOrders(t, 6)
+	reg := prometheus.NewRegistry()
+	c := b.consumer(t, reg, 50)
+	run(t, c)
+
+	// 900 KB of driver status: the engine rejects it, quoting the status.
+	huge := strings.Repeat("X", 900<<10)
+	bad := &kgo.Record{Key: []byte(orderID(0)), Value: []byte(`{"event_id":"ev-huge","order_id":"order-000","type":"driver_status","status":"` + huge + `"}`),
+		Headers: []kgo.RecordHeader{{Key: "trace-id", Value: []byte("abc")}, {Key: "big", Value: []byte(huge[:50<<10])}}}
+	b.produce(t, bad)
+	require.Eventually(t, func() bool { return counterSum(t, reg, "eligo_kafka_dead_letters_total") == 1 },
+		20*time.Second, 10*time.Millisecond, "the bad record was polled and rejected")
+
+	// Good records after it, on its partition (order-000) and the others.
+	var good []*kgo.Record
+	for i := range 6 {
+		good = append(good, driverRecord(fmt.Sprintf("ev-good-%d", i), orderID(i), eligo.DriverAssigned))
+	}
+	t0 := time.Now()
+	b.produce(t, good...)
+	waitLagZero(t, c)
+	t.Logf("the good records after the bad one were applied and committed %v after they were produced", time.Since(t0))
+	require.Zero(t, counterSum(t, reg, "eligo_kafka_dead_letters_skipped_total"), "nothing was skipped")
+	for i := range 6 {
+		o, err := b.engine.Order(t.Context(), orderID(i))
+		require.NoError(t, err)
+		require.Equal(t, eligo.DriverAssigned, o.DriverStatus, "order %d: the good record after the bad one applied", i)
+	}
+
+	dead := consumeAll(t, b.brokers, topic+kafka.DeadLetterSuffix, 1)
+	require.Len(t, dead, 1)
+	d := dead[0]
+	require.Equal(t, bad.Key, d.Key, "the original key")
+	require.Equal(t, kafka.DeadLetterMaxValueBytes, len(d.Value), "the value is truncated")
+	require.True(t, bytes.Equal(bad.Value[:kafka.DeadLetterMaxValueBytes], d.Value), "to its start")
+	h := headers(d)
+	require.Equal(t, fmt.Sprintf("%s/%d/%d", topic, bad.Partition, bad.Offset), h[kafka.HeaderSource])
+	require.Equal(t, eligo.EINVALID, h[kafka.HeaderErrorCode])
+	require.Contains(t, h[kafka.HeaderError], "unknown driver status")
+	require.Equal(t, "abc", h["trace-id"])
+	require.NotEmpty(t, h[kafka.HeaderTruncated], "the truncation is said")
+	for _, kv := range d.Headers {
+		require.LessOrEqual(t, len(kv.Value), kafka.DeadLetterMaxHeaderBytes, "header %q is truncated", kv.Key)
+	}
+}
+
+// A dead-letter topic that refuses even the truncated dead letter (its
+// max.message.bytes is smaller) gets the minimal one; one that refuses that
+// too costs the record, logged and counted, and not the records after it.
+func TestDeadLetterRefusedFallsBackThenSkips(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		maxBytes string
+		minimal  bool // the minimal dead letter fits
+	}{
+		{"MinimalFits", "3000", true},
+		{"NothingFits", "60", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, stack.SQLite, 2)
+			b.createOrders(t, 2)
+			adm := kadm.NewClient(b.producer)
+			v := tt.maxBytes
+			_, err := adm.AlterTopicConfigs(t.Context(), []kadm.AlterConfig{{Name: "max.message.bytes", Value: &v}}, topic+kafka.DeadLetterSuffix)
+			require.NoError(t, err)
+			reg := prometheus.NewRegistry()
+			c := b.consumer(t, reg, 50)
+			run(t, c)
+
+			// Random hex: the producer's compression does not shrink it.
+			status := make([]byte, 5<<10)
+			_, _ = rand.Read(status)
+			bad := &kgo.Record{Key: []byte(orderID(0)), Value: []byte(`{"event_id":"ev-bad","order_id":"order-000","type":"driver_status","status":"` + hex.EncodeToString(status) + `"}`)}
+			b.produce(t, bad)
+			require.Eventually(t, func() bool { return counterSum(t, reg, "eligo_kafka_dead_letters_total") == 1 },
+				20*time.Second, 10*time.Millisecond, "the bad record was polled and rejected")
+			b.produce(t, driverRecord("ev-g0", orderID(0), eligo.DriverAssigned), driverRecord("ev-g1", orderID(1), eligo.DriverAssigned))
+			waitLagZero(t, c)
+			for i := range 2 {
+				o, err := b.engine.Order(t.Context(), orderID(i))
+				require.NoError(t, err)
+				require.Equal(t, eligo.DriverAssigned, o.DriverStatus)
+			}
+			if !tt.minimal {
+				require.Equal(t, 1.0, counterSum(t, reg, "eligo_kafka_dead_letters_skipped_total"))
+				return
+			}
+			require.Zero(t, counterSum(t, reg, "eligo_kafka_dead_letters_skipped_total"))
+			dead := consumeAll(t, b.brokers, topic+kafka.DeadLetterSuffix, 1)
+			require.Len(t, dead, 1)
+			require.Zero(t, len(dead[0].Value), "the minimal dead letter has no value")
+			require.Equal(t, bad.Key, dead[0].Key)
+			h := headers(dead[0])
+			require.Equal(t, fmt.Sprintf("%s/%d/%d", topic, bad.Partition, bad.Offset), h[kafka.HeaderSource])
+			require.Contains(t, h[kafka.HeaderTruncated], "minimal")
 		})
 	}
 }

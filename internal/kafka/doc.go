@@ -10,8 +10,9 @@
 // transaction, after whose commit the read model and the live subscribers
 // move forward. Records that cannot be decoded, and events the engine
 // rejects (an invalid event, an unknown order), are produced to the
-// dead-letter topic with their original key, value and headers and the
-// reason in the "eligo-error" header, and flushed. Only then are the
+// dead-letter topic with their original key, value and headers (cut to
+// the bounds below) and the reason in the "eligo-error" header, and
+// flushed. Only then are the
 // batch's offsets committed.
 //
 // # Delivery
@@ -23,10 +24,20 @@
 // redelivered one is dead-lettered again: dead letters are at least once.
 //
 // A bad record never blocks its partition: it is dead-lettered and the
-// offset moves past it. A failing dependency does block it, on purpose: when
-// the store or the dead-letter topic cannot be written, the consumer
+// offset moves past it. A dead letter is bounded whatever the record: the
+// original key, the first DeadLetterMaxValueBytes (256 KiB) of the value,
+// each header cut to DeadLetterMaxHeaderBytes (1 KiB), and HeaderTruncated
+// saying what was cut; so a record near the broker's limit, whose error
+// quotes its bad field, still fits. When the dead-letter topic refuses it
+// (MESSAGE_TOO_LARGE, or 5 failed attempts), a minimal dead letter
+// follows: key, error and source, no value. When that fails 5 times too,
+// the record is skipped, logged at ERROR with its topic, partition and
+// offset, and counted in eligo_kafka_dead_letters_skipped_total: one bad
+// record costs at most about a minute of its batch, never the partition.
+//
+// A failing store does block the partitions, on purpose: the consumer
 // retries the same batch with backoff and commits nothing, so nothing is
-// skipped while PostgreSQL or Kafka is away.
+// skipped while PostgreSQL is away.
 //
 // # Lag
 //

@@ -9,13 +9,14 @@ import (
 )
 
 type metrics struct {
-	records          prometheus.Counter
-	batchSeconds     prometheus.Histogram
-	deadLetters      *prometheus.CounterVec
-	deadLetterErrors prometheus.Counter
-	applyErrors      prometheus.Counter
-	commitErrors     prometheus.Counter
-	lag              *prometheus.GaugeVec
+	records            prometheus.Counter
+	batchSeconds       prometheus.Histogram
+	deadLetters        *prometheus.CounterVec
+	deadLetterErrors   prometheus.Counter
+	deadLettersSkipped prometheus.Counter
+	applyErrors        prometheus.Counter
+	commitErrors       prometheus.Counter
+	lag                *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -35,7 +36,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"reason"}),
 		deadLetterErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "eligo_kafka_dead_letter_errors_total",
-			Help: "Failed attempts to produce dead letters (the batch is retried, its offsets stay uncommitted).",
+			Help: "Failed attempts to produce dead letters (they are retried, in a minimal form after a few, and skipped after a bound: see eligo_kafka_dead_letters_skipped_total).",
+		}),
+		deadLettersSkipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "eligo_kafka_dead_letters_skipped_total",
+			Help: "Bad records skipped because not even a minimal dead letter (no value) could be produced after bounded attempts; each is logged at ERROR with its topic, partition and offset.",
 		}),
 		applyErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "eligo_kafka_apply_errors_total",
@@ -53,7 +58,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.records, m.batchSeconds, m.deadLetters, m.deadLetterErrors, m.applyErrors, m.commitErrors, m.lag} {
+	for _, c := range []prometheus.Collector{m.records, m.batchSeconds, m.deadLetters, m.deadLetterErrors, m.deadLettersSkipped, m.applyErrors, m.commitErrors, m.lag} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

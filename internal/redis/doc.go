@@ -24,6 +24,27 @@
 // FLUSHALL, eviction, key expiry (ReadModelConfig.KeyTTL) or a restart of
 // Redis lose no data, only round trips.
 //
+// # Outages
+//
+// Redis is not a start dependency: when it cannot be reached, NewClient
+// returns a client that fails its calls and connects by itself once Redis
+// answers. During an outage, at start or later, reads go to the store,
+// failed writes are retried (retry.go), the gauge eligo_redis_available is
+// 0 and ReadModel.Degraded says so (/readyz shows it in its body and stays
+// ready). The read model logs an outage twice: at ERROR on its first
+// failed call, and at WARN on the first call Redis answers again, with the
+// reads and writes that failed in between; the fan-out logs a lost
+// subscription and a failed publish once per outage too.
+//
+// # Repair
+//
+// A writer killed between its commit and its Put leaves Redis at the older
+// version; every replica runs engine.Repair, which tails the store's
+// committed changes and puts what Redis missed, within about two seconds
+// at the defaults. RepairMark keeps, in "<prefix>:{repair}:mark", the
+// version id up to which every change has been checked, so that a restart
+// resumes there.
+//
 // # The fan-out
 //
 // Fanout carries "order X reached version N" between replicas over sharded

@@ -59,10 +59,13 @@ type Fanout struct {
 	log     *slog.Logger
 	metrics *fanoutMetrics
 
-	out  *queue
-	stop chan struct{}
-	done chan struct{}
-	once sync.Once
+	out *queue
+	// publishFailures and publishDropped count the failed attempts and
+	// dropped notices of an outage; publishLoop's alone.
+	publishFailures, publishDropped int
+	stop                            chan struct{}
+	done                            chan struct{}
+	once                            sync.Once
 }
 
 // NewFanout returns a fan-out on client and starts its publisher, which
@@ -179,10 +182,19 @@ func (f *Fanout) publish(ctx context.Context, b batch) bool {
 		}
 	}
 	if failed != nil {
-		f.log.Warn("redis fan-out: publish failed; the other replicas will resync", "notices", len(b.notices), "err", failed)
+		// Logged once per outage, not once per attempt.
+		if f.publishFailures == 0 {
+			f.log.Warn("redis fan-out: publish failed; notices are dropped until Redis is back, then the other replicas resync", "notices", len(b.notices), "err", failed)
+		}
+		f.publishFailures++
+		f.publishDropped += len(b.notices)
 		f.metrics.dropped.Add(float64(len(b.notices)))
 		f.out.setResync()
 		return false
+	}
+	if f.publishFailures > 0 {
+		f.log.Info("redis fan-out: publishing again", "failed_attempts", f.publishFailures, "dropped_notices", f.publishDropped)
+		f.publishFailures, f.publishDropped = 0, 0
 	}
 	f.metrics.published.Add(float64(len(b.notices)))
 	if b.resync {
@@ -233,6 +245,7 @@ func (f *Fanout) ListenResync(ctx context.Context, deliver func(orderID string, 
 // done.
 func (f *Fanout) subscribe(ctx context.Context, in *queue) {
 	backoff := 50 * time.Millisecond
+	failures := 0
 	for ctx.Err() == nil {
 		start := time.Now()
 		err := f.subscribeOnce(ctx, in)
@@ -240,9 +253,15 @@ func (f *Fanout) subscribe(ctx context.Context, in *queue) {
 			return
 		}
 		if time.Since(start) > 10*time.Second {
-			backoff = 50 * time.Millisecond
+			backoff, failures = 50*time.Millisecond, 0
 		}
-		f.log.Warn("redis fan-out: subscription lost; subscribing again", "channel", f.channel, "in", backoff, "err", err)
+		// Logged once per outage; the attempts after it at debug level.
+		level := slog.LevelWarn
+		if failures > 0 {
+			level = slog.LevelDebug
+		}
+		failures++
+		f.log.Log(ctx, level, "redis fan-out: subscription lost; subscribing again", "channel", f.channel, "in", backoff, "attempt", failures, "err", err)
 		select {
 		case <-ctx.Done():
 			return

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -38,6 +39,9 @@ type ReadModelConfig struct {
 	KeyTTL time.Duration
 	// Registerer gets the read model's metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
+	// Logger gets the start and the end of each Redis outage (see
+	// Degraded); nil discards.
+	Logger *slog.Logger
 }
 
 // ReadModel is an eligo.ReadModel in Redis: one key per order holding its
@@ -53,6 +57,7 @@ type ReadModel struct {
 	keyTTL   string // milliseconds, as the Put script takes it
 	metrics  *readMetrics
 	retries  *retries
+	health   *health
 }
 
 // NewReadModel returns a read model on client, which NewClient made, and
@@ -72,9 +77,22 @@ func NewReadModel(client rueidis.Client, cfg *ReadModelConfig) *ReadModel {
 	}
 	m.keyTTL = strconv.FormatInt(keyTTL.Milliseconds(), 10)
 	m.metrics = newReadMetrics(cfg.Registerer)
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m.health = newHealth(log, cfg.Registerer)
+	if lc, ok := client.(*lazyClient); ok && !lc.connected() {
+		m.health.failed(opConnect, fmt.Errorf("redis: not connected yet"))
+		lc.notify(m.health.ok)
+	}
 	m.retries = newRetries(m)
 	return m
 }
+
+// Degraded returns "" while Redis answers, and otherwise says since when it
+// does not: reads then go to the store, and the replica stays ready.
+func (m *ReadModel) Degraded() string { return m.health.degraded() }
 
 // Close stops retrying failed Puts. The client stays open.
 func (m *ReadModel) Close() error {
@@ -95,18 +113,31 @@ func (m *ReadModel) key(id string) string { return OrderKey(m.prefix, id) }
 // holds the key (a local read) and from Redis otherwise, which then tracks
 // the key for this connection: any later change of the key, a FLUSHALL or
 // a lost connection invalidates the cached copy. ok is false when Redis
-// does not hold the order, which says nothing about whether it exists.
+// does not hold the order, which says nothing about whether it exists; a
+// miss is always Redis's own answer, never a cached one.
 func (m *ReadModel) Get(ctx context.Context, id string) (eligo.Order, bool, error) {
 	r := m.client.DoCache(ctx, m.client.B().Get().Key(m.key(id)).Cache(), m.cacheTTL)
 	v, err := r.ToString()
+	if rueidis.IsRedisNil(err) && r.IsCacheHit() {
+		// A cached miss can be older than an order another replica just
+		// created (its invalidation may still be on its way): ask Redis
+		// itself, so that a created order is found everywhere at once. An
+		// unknown id costs a Redis round trip, and with the engine's
+		// negative cache no store read.
+		r = m.client.Do(ctx, m.client.B().Get().Key(m.key(id)).Build())
+		v, err = r.ToString()
+	}
 	if rueidis.IsRedisNil(err) {
+		m.health.ok()
 		m.metrics.absent.Inc()
 		return eligo.Order{}, false, nil
 	}
 	if err != nil {
+		m.health.failed(opRead, err)
 		m.metrics.getErrors.Inc()
 		return eligo.Order{}, false, fmt.Errorf("redis: reading order %q: %w", id, err)
 	}
+	m.health.ok()
 	if r.IsCacheHit() {
 		m.metrics.cacheHits.Inc()
 	} else {
@@ -200,9 +231,11 @@ func (m *ReadModel) put(ctx context.Context, o *eligo.Order) (bool, error) {
 		}
 	}
 	if err != nil {
+		m.health.failed(opWrite, err)
 		m.metrics.putErrors.Inc()
 		return false, fmt.Errorf("redis: storing order %q version %d: %w", o.ID, o.Version, err)
 	}
+	m.health.ok()
 	if stored == 1 {
 		m.metrics.stored.Inc()
 		return true, nil

@@ -34,6 +34,7 @@ func Exercise(t *testing.T, newStore NewStoreFunc) {
 	t.Run("UpdateOrders", s.testUpdateOrders)
 	t.Run("Cancel", s.testCancel)
 	t.Run("Read", s.testRead)
+	t.Run("ListChanges", s.testListChanges)
 	t.Run("Concurrency", s.testConcurrency)
 }
 
