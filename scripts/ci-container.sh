@@ -2,7 +2,8 @@
 # CI check of the container image recipe, without a container engine.
 #
 # It builds eligo with the Dockerfile's own `go build` line (read from the
-# Dockerfile, so the two cannot drift), checks that the result is a static
+# Dockerfile, so the two cannot drift) in a copy of the build context that
+# .dockerignore leaves (so a file the build needs cannot be ignored), checks that the result is a static
 # binary, puts it alone in an empty root directory with an empty /data, and
 # runs `eligo serve` there under chroot as uid 65532 with an empty
 # environment plus the Dockerfile's ENV. It then checks that the server
@@ -53,8 +54,50 @@ build=${build/ -o \/out\/eligo / -o $tmp/eligo }
 VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo ci)}
 export VERSION
 echo "$build   (VERSION=$VERSION)"
-# The golang image sets no GOFLAGS; neither does this build.
-(cd "$repo" && env -u GOFLAGS bash -euc "$build") || fail "the Dockerfile's go build failed"
+
+# The build context: the files of the tree (tracked, and untracked but not
+# ignored by git) less those .dockerignore excludes. This reader knows the
+# forms .dockerignore uses (NAME, DIR, **/PATTERN); a "!" exception, or a
+# line it does not know, fails here rather than being misread.
+context="$tmp/context"
+mkdir -p "$context"
+patterns=()
+while IFS= read -r line || [ -n "$line" ]; do
+  line=${line%%#*}; line=${line%"${line##*[![:space:]]}"}
+  [ -n "$line" ] || continue
+  case "$line" in
+    '!'* | /* | *'['* | *'?'*) fail ".dockerignore: '$line' is a form this script does not read; extend it" ;;
+  esac
+  patterns+=("$line")
+done <.dockerignore
+excluded() {
+  local f=$1 p
+  for p in "${patterns[@]}"; do
+    if [[ $p == '**/'* ]]; then
+      p=${p#'**/'}
+      # shellcheck disable=SC2053 # glob match intended
+      [[ $f == $p || $f == */$p || $f == $p/* || $f == */$p/* ]] && return 0
+    else
+      # shellcheck disable=SC2053
+      [[ $f == "$p" || $f == "$p"/* || ($p == *'*'* && $f != */* && $f == $p) ]] && return 0
+    fi
+  done
+  return 1
+}
+n=0
+while IFS= read -r -d '' f; do
+  [ -e "$f" ] || continue # deleted in the work tree
+  excluded "$f" && continue
+  mkdir -p "$context/$(dirname "$f")"
+  cp -p "$f" "$context/$f"
+  n=$((n + 1))
+done < <(git ls-files -z --cached --others --exclude-standard)
+[ -f "$context/go.mod" ] && [ -d "$context/cmd/eligo" ] || fail ".dockerignore leaves go.mod or cmd/eligo out of the build context"
+[ ! -e "$context/.git" ] && [ ! -e "$context/deploy" ] || fail ".dockerignore lets .git or deploy/ into the build context"
+echo "build context: $n files (git's, less .dockerignore's)"
+# The golang image sets no GOFLAGS; neither does this build. It runs in the
+# context, as the Dockerfile's WORKDIR holds it.
+(cd "$context" && env -u GOFLAGS bash -euc "$build") || fail "the Dockerfile's go build failed in the build context"
 
 step "the binary is static"
 go version -m "$tmp/eligo" | grep -qE '^\s+build\s+CGO_ENABLED=0$' || fail "the binary was not built with CGO_ENABLED=0"
