@@ -16,7 +16,6 @@
 # Needs root (chroot), go, curl and readelf. Usage: scripts/ci-container.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$(pwd)
 start=$SECONDS
 
 fail() { echo "ci-container: FAIL: $*" >&2; exit 1; }
@@ -92,8 +91,8 @@ while IFS= read -r -d '' f; do
   cp -p "$f" "$context/$f"
   n=$((n + 1))
 done < <(git ls-files -z --cached --others --exclude-standard)
-[ -f "$context/go.mod" ] && [ -d "$context/cmd/eligo" ] || fail ".dockerignore leaves go.mod or cmd/eligo out of the build context"
-[ ! -e "$context/.git" ] && [ ! -e "$context/deploy" ] || fail ".dockerignore lets .git or deploy/ into the build context"
+{ [ -f "$context/go.mod" ] && [ -d "$context/cmd/eligo" ]; } || fail ".dockerignore leaves go.mod or cmd/eligo out of the build context"
+{ [ ! -e "$context/.git" ] && [ ! -e "$context/deploy" ]; } || fail ".dockerignore lets .git or deploy/ into the build context"
 echo "build context: $n files (git's, less .dockerignore's)"
 # The golang image sets no GOFLAGS; neither does this build. It runs in the
 # context, as the Dockerfile's WORKDIR holds it.
