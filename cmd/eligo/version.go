@@ -1,20 +1,35 @@
 package main
 
-import "github.com/eligo/eligo"
+import "runtime/debug"
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3".
 var version = ""
 
-// buildVersion names the running binary: the version set at build time,
-// else the VCS revision or module version from its build info, else "dev".
+// buildVersion names the running binary, for `eligo version` and the Build
+// of every version record it writes (see versionOf).
 func buildVersion() string {
-	if version != "" {
-		return version
+	info, _ := debug.ReadBuildInfo()
+	return versionOf(version, info)
+}
+
+// versionOf is the version set at build time, else the main module's
+// version from the build info: the tag of `go install ...@v1.2.3`, or what
+// the go command stamps from a checkout (its tag, or a pseudo-version after
+// one, with +dirty for local changes); else the VCS revision; else "dev".
+func versionOf(set string, info *debug.BuildInfo) string {
+	if set != "" {
+		return set
 	}
-	switch v := eligo.BuildVersion(); v {
-	case "unknown", "(devel)":
+	if info == nil {
 		return "dev"
-	default:
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
 		return v
 	}
+	for _, kv := range info.Settings {
+		if kv.Key == "vcs.revision" && kv.Value != "" {
+			return kv.Value
+		}
+	}
+	return "dev"
 }
