@@ -31,9 +31,8 @@ import (
 // consumer). The embedded default is SQLite, an in-process map and HTTP
 // ingest only; each production engine is used when it is configured.
 type backends struct {
-	store              eligo.OrderStore
-	readModel          eligo.ReadModel
-	readModelIsPartial bool
+	store     eligo.OrderStore
+	readModel eligo.ReadModel
 	// hubReadModel is what the live hub reads snapshots from (readModel
 	// when nil); fanout carries changes between replicas (nil: this
 	// process only); publisher tells the other replicas about the changes

@@ -109,20 +109,19 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	}
 	hub := newHub(cfg.Live, be.hubReadModel, be.fanout, policy, reg, log)
 	eng, err := engine.New(engine.Config{
-		Listeners:          []engine.Listener{hub},
-		Store:              be.store,
-		ReadModel:          be.readModel,
-		ReadModelIsPartial: be.readModelIsPartial,
-		Policy:             policy,
-		Logger:             log,
-		Registerer:         reg,
+		Listeners:  []engine.Listener{hub},
+		Store:      be.store,
+		ReadModel:  be.readModel,
+		Policy:     policy,
+		Logger:     log,
+		Registerer: reg,
 	})
 	if err != nil {
 		be.Close()
 		return nil, err
 	}
 	start := time.Now()
-	if be.readModelIsPartial {
+	if be.readModel.Partial() {
 		// A shared model (Redis) outlives this process and fills on demand:
 		// every replica writing every order at start would only cost time.
 		log.Info("read model not rebuilt: it is shared, and a miss is read from the store")

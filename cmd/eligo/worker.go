@@ -102,13 +102,12 @@ func startWorker(ctx context.Context, cfg serverConfig) (*worker, error) {
 		listeners = append(listeners, be.publisher)
 	}
 	eng, err := engine.New(engine.Config{
-		Listeners:          listeners,
-		Store:              be.store,
-		ReadModel:          be.readModel,
-		ReadModelIsPartial: true,
-		Policy:             policy,
-		Logger:             log,
-		Registerer:         reg,
+		Listeners:  listeners,
+		Store:      be.store,
+		ReadModel:  be.readModel,
+		Policy:     policy,
+		Logger:     log,
+		Registerer: reg,
 	})
 	if err != nil {
 		be.Close()

@@ -25,18 +25,18 @@ type Listener interface {
 
 // Config holds the engine's dependencies.
 type Config struct {
-	Store     eligo.OrderStore
+	Store eligo.OrderStore
+	// ReadModel serves reads. What a miss means is the model's to say
+	// (eligo.ReadModel.Partial): a partial model's miss is read from the
+	// store and put back; a complete model's is "no such order".
 	ReadModel eligo.ReadModel
 	Policy    *eligo.Policy
-	// ReadModelIsPartial makes a read-model miss fall back to the store and
-	// repopulate the model (a shared cache such as Redis). When false, as for
-	// the in-process model that Rebuild fills and every write updates, a miss
-	// means the order does not exist and reads never touch the store.
-	ReadModelIsPartial bool
-	Now                func() time.Time
-	Listeners          []Listener
-	Logger             *slog.Logger
-	Registerer         prometheus.Registerer
+	Now       func() time.Time
+	Listeners []Listener
+	// Logger gets read-model failures; nil discards.
+	Logger *slog.Logger
+	// Registerer gets the engine's metrics; nil keeps them unregistered.
+	Registerer prometheus.Registerer
 }
 
 // Engine applies changes and answers reads. It is safe for concurrent use.
@@ -101,7 +101,7 @@ func (e *Engine) Order(ctx context.Context, id string) (eligo.Order, error) {
 	if ok {
 		return o, nil
 	}
-	if !e.cfg.ReadModelIsPartial && err == nil {
+	if err == nil && !e.cfg.ReadModel.Partial() {
 		return eligo.Order{}, eligo.Errorf(eligo.ENOTFOUND, "order %q does not exist", id)
 	}
 	o, err = e.cfg.Store.FindOrder(ctx, id)
