@@ -4,12 +4,10 @@ import (
 	"context"
 	"flag"
 	"log/slog"
-	"net/http"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/eligo/eligo/internal/auth"
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/jobs"
 )
@@ -138,38 +136,4 @@ func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h minLevel) WithGroup(name string) slog.Handler {
 	return minLevel{h.Handler.WithGroup(name), h.min}
-}
-
-// riverUIPrefix is where River UI is mounted.
-const riverUIPrefix = "/riverui"
-
-// withRiverUI serves River UI under /riverui to holders of a service token
-// and everything else with api. A browser is asked for the token with HTTP
-// Basic authentication (any user name, the token as the password); API
-// clients may send it as a Bearer token.
-func withRiverUI(api, ui http.Handler, a *auth.Authenticator) http.Handler {
-	guarded := requireServiceToken(a, ui)
-	mux := http.NewServeMux()
-	mux.Handle(riverUIPrefix+"/", guarded)
-	mux.Handle(riverUIPrefix, http.RedirectHandler(riverUIPrefix+"/", http.StatusMovedPermanently))
-	mux.Handle("/", api)
-	return mux
-}
-
-// requireServiceToken lets through requests that carry a service token;
-// River UI can cancel, retry and delete jobs, so customers may not.
-func requireServiceToken(a *auth.Authenticator, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ar := r
-		if _, pass, ok := r.BasicAuth(); ok {
-			ar = r.Clone(r.Context())
-			ar.Header.Set("Authorization", "Bearer "+pass)
-		}
-		if p, err := a.Authenticate(ar, false); err != nil || !p.Service {
-			w.Header().Set("WWW-Authenticate", `Basic realm="eligo River UI (password: a service token)", charset="UTF-8"`)
-			http.Error(w, "River UI needs a service token: give it as the password (any user name) or as \"Authorization: Bearer <token>\"", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }

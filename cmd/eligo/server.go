@@ -143,7 +143,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		be.Close()
 		return nil, err
 	}
-	ui, err := rt.UI(ctx, log, riverUIPrefix)
+	ui, err := rt.UI(ctx, log, httpapi.RiverUIPrefix)
 	if err != nil {
 		closeJobs()
 		be.Close()
@@ -176,10 +176,11 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		Ready:    s.ready.Load,
 		Live:     hub,
 		MaxAge:   cfg.MaxAge,
+		RiverUI:  ui,
+		DemoPage: demoPage(cfg, be.store, sec.CustomerSecret),
 	})
-	handler = withDemoPage(handler, cfg, be.store, sec.CustomerSecret)
 	s.http = &http.Server{
-		Handler:           withRiverUI(handler, ui, authn),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

@@ -6,12 +6,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// Where the handlers that httpapi routes but does not implement are served.
+const (
+	RiverUIPrefix = "/riverui" // Deps.RiverUI
+	DemoPrefix    = "/demo"    // Deps.DemoPage
+)
+
 // routes returns the whole API: every route, the access rule of each, and
 // the middleware around them all.
 //
 // Access rules: service routes take a service token only (a customer token
 // is 403); order routes take a service token or the token of the customer
-// who owns the order, and hand the handler the order they checked.
+// who owns the order, and hand the handler the order they checked; River UI
+// takes a service token, which a browser gives as the Basic password; the
+// probes, /metrics and the demo page take none.
 func routes(deps Deps) http.Handler {
 	service := requireService(deps, false)
 	serviceOrSession := requireService(deps, true) // X-Session-Token accepted too
@@ -33,6 +41,16 @@ func routes(deps Deps) http.Handler {
 	if deps.Registry != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{}))
 	}
+
+	if deps.RiverUI != nil { // operators: jobs can be cancelled, retried, deleted
+		mux.Handle(RiverUIPrefix+"/", requireServiceBasic(deps, deps.RiverUI))
+		mux.Handle(RiverUIPrefix, http.RedirectHandler(RiverUIPrefix+"/", http.StatusMovedPermanently))
+	}
+	if deps.DemoPage != nil { // anyone: it hands out customer tokens
+		mux.Handle(DemoPrefix+"/", deps.DemoPage)
+		mux.Handle(DemoPrefix, deps.DemoPage)
+	}
+
 	mux.Handle("/", handleMiss(deps, mux)) // 404 and 405 as problem+json
 
 	var h http.Handler = mux

@@ -41,6 +41,13 @@ type Deps struct {
 	// MaxAge caps Cache-Control max-age on eligibility; zero means
 	// DefaultMaxAge.
 	MaxAge time.Duration
+	// RiverUI is served under /riverui/ to service tokens only (River UI
+	// can cancel, retry and delete jobs). Nil: not routed.
+	RiverUI http.Handler
+	// DemoPage is served at /demo and under /demo/ to anyone, without
+	// credentials: it hands customer tokens to whoever asks, so it is set
+	// only by `eligo demo` and `eligo serve --demo-page`. Nil: not routed.
+	DemoPage http.Handler
 }
 
 // Streamer serves a live stream of an order's eligibility (WebSocket or
