@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -67,26 +66,23 @@ type backendConfig struct {
 	RedisPrefix string
 }
 
-// backendFlags declares the flags of the production backends: the store
-// always, Kafka ingest when withIngest (serve).
-func backendFlags(fs *flag.FlagSet, getenv func(string) string, withIngest bool) *backendConfig {
-	c := &backendConfig{}
-	fs.StringVar(&c.PostgresURL, "postgres-url", getenv("ELIGO_POSTGRES_URL"), "PostgreSQL as the system of record, e.g. postgres://eligo@db:5432/eligo; empty means the embedded SQLite file (env ELIGO_POSTGRES_URL)")
-	fs.StringVar(&c.RedisAddr, "redis-addr", getenv("ELIGO_REDIS_ADDR"), "Redis (host:port, or comma-separated Redis Cluster seeds) as the shared read model and the fan-out between replicas; empty means both in-process, for one replica (env ELIGO_REDIS_ADDR)")
-	fs.StringVar(&c.RedisPrefix, "redis-prefix", envOr(getenv, "ELIGO_REDIS_PREFIX", redis.DefaultPrefix), "prefix of every Redis key and channel; deployments sharing one Redis need different ones (env ELIGO_REDIS_PREFIX)")
-	fs.BoolVar(&c.Migrate, "migrate", true, "apply pending PostgreSQL migrations at start; with false, start only if `eligo migrate` has applied them (env ELIGO_MIGRATE)")
-	if withIngest {
-		fs.StringVar(&c.KafkaBrokers, "kafka-brokers", getenv("ELIGO_KAFKA_BROKERS"), "Kafka seed brokers, comma-separated, to consume fulfillment events from (and publish outbound events to); empty means events arrive over HTTP only (env ELIGO_KAFKA_BROKERS)")
-		fs.StringVar(&c.KafkaTopic, "kafka-topic", envOr(getenv, "ELIGO_KAFKA_TOPIC", kafka.DefaultTopic), "Kafka topic of fulfillment events; dead letters go to TOPIC"+kafka.DeadLetterSuffix+" (env ELIGO_KAFKA_TOPIC)")
-		fs.StringVar(&c.KafkaGroup, "kafka-group", envOr(getenv, "ELIGO_KAFKA_GROUP", kafka.DefaultGroup), "Kafka consumer group; replicas share one (env ELIGO_KAFKA_GROUP)")
-		fs.DurationVar(&c.KafkaSessionTimeout, "kafka-session-timeout", 45*time.Second, "how long the consumer group waits for a replica that stopped (crashed) before its partitions move to the others; the broker bounds it (env ELIGO_KAFKA_SESSION_TIMEOUT)")
+// flags declares the flags of the production backends into c: the store,
+// the read model and Kafka's brokers always, the ingest's topic and group
+// when withIngest (serve).
+func (c *backendConfig) flags(f *flagSet, withIngest bool) {
+	f.String(&c.PostgresURL, "postgres-url", "", "PostgreSQL as the system of record, e.g. postgres://eligo@db:5432/eligo; empty means the embedded SQLite file")
+	f.Bool(&c.Migrate, "migrate", true, "apply pending PostgreSQL migrations at start; with false, start only if \"eligo migrate\" has applied them")
+	f.String(&c.RedisAddr, "redis-addr", "", "Redis (host:port, or comma-separated Redis Cluster seeds) as the shared read model and the fan-out between replicas; empty means both in-process, for one replica")
+	f.String(&c.RedisPrefix, "redis-prefix", redis.DefaultPrefix, "prefix of every Redis key and channel; deployments sharing one Redis need different ones")
+	if !withIngest {
+		f.String(&c.KafkaBrokers, "kafka-brokers", "", "Kafka seed brokers, comma-separated, to publish outbound events to; empty means none")
+		return
 	}
-	return c
+	f.String(&c.KafkaBrokers, "kafka-brokers", "", "Kafka seed brokers, comma-separated, to consume fulfillment events from (and publish outbound events to); empty means events arrive over HTTP only")
+	f.String(&c.KafkaTopic, "kafka-topic", kafka.DefaultTopic, "Kafka topic of fulfillment events; dead letters go to TOPIC"+kafka.DeadLetterSuffix)
+	f.String(&c.KafkaGroup, "kafka-group", kafka.DefaultGroup, "Kafka consumer group; replicas share one")
+	f.Duration(&c.KafkaSessionTimeout, "kafka-session-timeout", 45*time.Second, time.Second, "how long the consumer group waits for a replica that stopped (crashed) before its partitions move to the others; the broker bounds it")
 }
-
-// backendEnvFlags are the flags of backendFlags that flagsFromEnv sets from
-// the environment.
-var backendEnvFlags = map[string]string{"migrate": "ELIGO_MIGRATE", "kafka-session-timeout": "ELIGO_KAFKA_SESSION_TIMEOUT"}
 
 // brokers returns the Kafka seed brokers.
 func (c *backendConfig) brokers() []string { return splitList(c.KafkaBrokers) }

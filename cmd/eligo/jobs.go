@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"log/slog"
 	"strings"
 
@@ -19,35 +18,25 @@ type jobsConfig struct {
 	PaymentStatusURL   string
 	WebhooksPath       string
 	WebhookMaxAttempts int
-	KafkaBrokers       string // comma-separated; empty means no outbound events
+	KafkaBrokers       string // the backends' --kafka-brokers; empty means no outbound events
 	OutboundTopic      string
 	MaxWorkers         int
 
 	subscribers []jobs.Subscriber // loaded from WebhooksPath
 }
 
-// jobsFlags declares the flags of deferred work. withWorkersFlag adds
+// flags declares the flags of deferred work into c. withWorkersFlag adds
 // --workers (serve); `eligo worker` always works jobs.
-func jobsFlags(fs *flag.FlagSet, getenv func(string) string, withWorkersFlag bool) *jobsConfig {
-	c := &jobsConfig{Workers: true}
+func (c *jobsConfig) flags(f *flagSet, withWorkersFlag bool) {
+	c.Workers = true
 	if withWorkersFlag {
-		fs.BoolVar(&c.Workers, "workers", true, "run River workers in this process; false serves the API only, for workers run apart with `eligo worker` (env ELIGO_WORKERS)")
+		f.Bool(&c.Workers, "workers", true, "run River workers in this process; false serves the API only, for workers run apart with \"eligo worker\"")
 	}
-	fs.StringVar(&c.PaymentStatusURL, "payment-status-url", getenv("ELIGO_PAYMENT_STATUS_URL"), "payment provider: GET {url}/{order_id} answers {\"status\":\"PAID\"|\"PENDING\"|\"FAILED\"}; empty expires unpaid orders at their timeout without asking (env ELIGO_PAYMENT_STATUS_URL)")
-	fs.StringVar(&c.WebhooksPath, "webhooks", getenv("ELIGO_WEBHOOKS"), "webhook subscribers, a JSON file: [{\"url\",\"secret\",\"events\":[\"create\",\"update\"]}] (env ELIGO_WEBHOOKS)")
-	fs.IntVar(&c.WebhookMaxAttempts, "webhook-max-attempts", jobs.DefaultWebhookMaxAttempts, "tries of a webhook before it is discarded (env ELIGO_WEBHOOK_MAX_ATTEMPTS)")
-	fs.StringVar(&c.OutboundTopic, "kafka-outbound-topic", envOr(getenv, "ELIGO_KAFKA_OUTBOUND_TOPIC", jobs.DefaultOutboundTopic), "Kafka topic of outbound version events (env ELIGO_KAFKA_OUTBOUND_TOPIC)")
-	fs.IntVar(&c.MaxWorkers, "job-workers", jobs.DefaultMaxWorkers, "jobs run at once per queue (env ELIGO_JOB_WORKERS)")
-	c.KafkaBrokers = getenv("ELIGO_KAFKA_BROKERS")
-	return c
-}
-
-// jobsEnvFlags are the flags of jobsFlags that flagsFromEnv sets from the
-// environment.
-var jobsEnvFlags = map[string]string{
-	"workers":              "ELIGO_WORKERS",
-	"webhook-max-attempts": "ELIGO_WEBHOOK_MAX_ATTEMPTS",
-	"job-workers":          "ELIGO_JOB_WORKERS",
+	f.String(&c.PaymentStatusURL, "payment-status-url", "", "payment provider: GET {url}/{order_id} answers {\"status\":\"PAID\"|\"PENDING\"|\"FAILED\"}; empty expires unpaid orders at their timeout without asking")
+	f.String(&c.WebhooksPath, "webhooks", "", "webhook subscribers, a JSON file: [{\"url\",\"secret\",\"events\":[\"create\",\"update\"]}]; empty means none")
+	f.Count(&c.WebhookMaxAttempts, "webhook-max-attempts", jobs.DefaultWebhookMaxAttempts, 1, "tries of a webhook before it is discarded")
+	f.String(&c.OutboundTopic, "kafka-outbound-topic", jobs.DefaultOutboundTopic, "Kafka topic of outbound version events (with --kafka-brokers)")
+	f.Count(&c.MaxWorkers, "job-workers", jobs.DefaultMaxWorkers, 1, "jobs run at once per queue")
 }
 
 // load reads the webhooks file, if any.

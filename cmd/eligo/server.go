@@ -32,8 +32,9 @@ type serverConfig struct {
 	PolicyPath      string
 	MaxAge          time.Duration
 	ShutdownTimeout time.Duration
-	Logger          *slog.Logger
-	DemoPage        bool // serve internal/webdemo at /demo/: it hands out customer tokens, never on a real deployment
+	LogLevel        string       // one of logLevels
+	Logger          *slog.Logger // built from LogLevel after the flags are read
+	DemoPage        bool         // serve internal/webdemo at /demo/: it hands out customer tokens, never on a real deployment
 	// Jobs is the deferred work (River): what writes enqueue and whether
 	// this process works jobs. The zero value enqueues payment re-checks
 	// only and works nothing.
@@ -98,6 +99,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
+	cfg.Jobs.KafkaBrokers = cfg.Backends.KafkaBrokers // outbound events go to the cluster ingest reads
 	if err := cfg.Jobs.load(); err != nil {
 		return nil, err
 	}

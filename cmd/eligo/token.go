@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -16,16 +15,13 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 		return errors.New(`token: expected "eligo token customer --customer ID [--ttl 1h]" or "eligo token service"`)
 	}
 	kind := args[0]
-	fs := flag.NewFlagSet("token "+kind, flag.ContinueOnError)
-	dataDir := fs.String("data-dir", envOr(getenv, "ELIGO_DATA_DIR", defaultDataDir), "data directory holding generated secrets (env ELIGO_DATA_DIR)")
-	customer := fs.String("customer", "", "customer id, the token's subject (customer tokens)")
-	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid (customer tokens)")
-	if err := parseFlags(fs, args[1:], stderr); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
+	var tc tokenConfig
+	f := newFlagSet("token " + kind)
+	tc.flags(f)
+	if err := f.parse(args[1:], getenv, stdout, tokenAbout); err != nil {
 		return err
 	}
+	dataDir, customer, ttl := &tc.DataDir, &tc.Customer, &tc.TTL
 	s, err := loadSecrets(getenv, *dataDir)
 	if err != nil {
 		return err
@@ -37,13 +33,30 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	if *customer == "" {
 		return errors.New("token customer: --customer is required")
 	}
-	if *ttl <= 0 {
-		return errors.New("token customer: --ttl must be positive")
-	}
 	tok, err := auth.MintCustomerToken([]byte(s.CustomerSecret), *customer, *ttl, time.Now())
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, tok)
 	return nil
+}
+
+// tokenAbout is the help of `eligo token`.
+const tokenAbout = `Mint credentials from the configured secrets (ELIGO_SERVICE_TOKENS,
+ELIGO_CUSTOMER_TOKEN_SECRET, else the data directory's secrets.json):
+"eligo token customer --customer ID [--ttl 1h]" or "eligo token service".`
+
+// tokenConfig is the configuration of `eligo token`.
+type tokenConfig struct {
+	DataDir  string
+	Customer string
+	TTL      time.Duration
+}
+
+// flags declares the flags of `eligo token` into c.
+func (c *tokenConfig) flags(f *flagSet) {
+	f.String(&c.DataDir, "data-dir", defaultDataDir, "data directory holding generated secrets")
+	t := f.scoped("ELIGO_TOKEN_")
+	t.String(&c.Customer, "customer", "", "customer id, the token's subject (customer tokens)")
+	t.Duration(&c.TTL, "ttl", time.Hour, time.Second, "how long the token is valid (customer tokens)")
 }

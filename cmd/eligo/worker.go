@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,35 +20,23 @@ import (
 	"github.com/eligo/eligo/internal/readmodel"
 )
 
+// workerAbout is the help of `eligo worker`.
+const workerAbout = `Run the job workers only (payment re-checks, outbound events, webhooks), apart
+from the API ("eligo serve --workers=false"), on the same store. It serves
+/metrics and /healthz on --addr.`
+
 // runWorker runs River workers only, apart from the API (`eligo serve
 // --workers=false`), until ctx ends. It serves /metrics and /healthz on its
 // own address.
 func runWorker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	cfg, logLevel := serverFlags(fs, getenv, ":9091")
-	jobsCfg := jobsFlags(fs, getenv, false)
-	beCfg := backendFlags(fs, getenv, false)
-	if err := parseFlags(fs, args, stderr); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
+	var cfg serverConfig
+	f := newFlagSet("worker")
+	cfg.workerFlags(f)
+	if err := f.parse(args, getenv, stdout, workerAbout); err != nil {
 		return err
 	}
-	if err := flagsFromEnv(fs, getenv, jobsEnvFlags); err != nil {
-		return err
-	}
-	if err := flagsFromEnv(fs, getenv, backendEnvFlags); err != nil {
-		return err
-	}
-	cfg.Backends = *beCfg
-	addrSet := false
-	fs.Visit(func(f *flag.Flag) { addrSet = addrSet || f.Name == "addr" })
-	if !addrSet { // ELIGO_ADDR is the API's
-		cfg.Addr = envOr(getenv, "ELIGO_WORKER_ADDR", ":9091")
-	}
-	cfg.Logger = newLogger(stderr, *logLevel)
-	cfg.Jobs = *jobsCfg
-	w, err := startWorker(ctx, *cfg)
+	cfg.Logger = newLogger(stderr, cfg.LogLevel)
+	w, err := startWorker(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -78,6 +65,7 @@ func startWorker(ctx context.Context, cfg serverConfig) (*worker, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
+	cfg.Jobs.KafkaBrokers = cfg.Backends.KafkaBrokers
 	if err := cfg.Jobs.load(); err != nil {
 		return nil, err
 	}
