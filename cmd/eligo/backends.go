@@ -33,9 +33,9 @@ type backends struct {
 	store     eligo.OrderStore
 	readModel eligo.ReadModel
 	// hubReadModel is what the live hub reads snapshots from (readModel
-	// when nil); fanout carries changes between replicas (nil: this
-	// process only); publisher tells the other replicas about the changes
-	// of a process without a hub (eligo worker). Set by openRedis.
+	// when nil); fanout brings the hub the other replicas' changes (nil:
+	// this process only); publisher, an engine listener, tells the other
+	// replicas about this process's changes. Set by openRedis.
 	hubReadModel eligo.ReadModel
 	fanout       live.Fanout
 	publisher    engine.Listener
@@ -98,8 +98,9 @@ func splitList(s string) []string {
 }
 
 // openBackends opens what the configuration names and logs which backend
-// serves what.
-func openBackends(ctx context.Context, cfg serverConfig, reg prometheus.Registerer) (*backends, error) {
+// serves what. servesReads is false in a process without the API (a
+// worker): its read model is then the shared one, or readmodel.None.
+func openBackends(ctx context.Context, cfg serverConfig, reg prometheus.Registerer, servesReads bool) (*backends, error) {
 	be := &backends{cfg: cfg.Backends}
 	enq, err := cfg.Jobs.enqueuer()
 	if err != nil {
@@ -121,8 +122,10 @@ func openBackends(ctx context.Context, cfg serverConfig, reg prometheus.Register
 			be.Close()
 			return nil, err
 		}
-	} else {
+	} else if servesReads {
 		be.readModel = readmodel.NewMemory()
+	} else {
+		be.readModel, readModelName = readmodel.None{}, "none (this process serves no reads)"
 	}
 	if be.hubReadModel == nil {
 		be.hubReadModel = be.readModel

@@ -11,16 +11,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/httpapi"
-	"github.com/eligo/eligo/internal/jobs"
-	"github.com/eligo/eligo/internal/live"
 )
 
 const defaultDataDir = "eligo-data"
@@ -52,15 +48,12 @@ type server struct {
 	Secrets secrets
 	Engine  *engine.Engine
 
-	cfg       serverConfig
-	be        *backends
-	jobs      *jobs.Runtime
-	closeJobs func()
-	http      *http.Server
-	ln        net.Listener
-	hub       *live.Hub
-	ready     atomic.Bool
-	started   time.Time
+	cfg     serverConfig
+	deps    *deps
+	http    *http.Server
+	ln      net.Listener
+	ready   atomic.Bool
+	started time.Time
 }
 
 // loadPolicy reads the policy file, or returns the built-in policy when path
@@ -84,10 +77,6 @@ func loadPolicy(path string) (*eligo.Policy, error) {
 // Serve must be called to serve requests until ctx ends.
 func startServer(ctx context.Context, cfg serverConfig, getenv func(string) string) (*server, error) {
 	log := cfg.Logger
-	policy, err := loadPolicy(cfg.PolicyPath)
-	if err != nil {
-		return nil, err
-	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
@@ -99,29 +88,11 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
-	cfg.Jobs.KafkaBrokers = cfg.Backends.KafkaBrokers // outbound events go to the cluster ingest reads
-	if err := cfg.Jobs.load(); err != nil {
-		return nil, err
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	be, err := openBackends(ctx, cfg, reg)
+	d, err := openDeps(ctx, cfg, true)
 	if err != nil {
 		return nil, err
 	}
-	hub := newHub(cfg.Live, be.hubReadModel, be.fanout, policy, reg, log)
-	eng, err := engine.New(engine.Config{
-		Listeners:  []engine.Listener{hub},
-		Store:      be.store,
-		ReadModel:  be.readModel,
-		Policy:     policy,
-		Logger:     log,
-		Registerer: reg,
-	})
-	if err != nil {
-		be.Close()
-		return nil, err
-	}
+	be, eng, reg, policy := d.be, d.engine, d.reg, d.policy
 	start := time.Now()
 	if be.readModel.Partial() {
 		// A shared model (Redis) outlives this process and fills on demand:
@@ -130,45 +101,35 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	} else {
 		n, err := eng.Rebuild(ctx)
 		if err != nil {
-			be.Close()
+			d.Close()
 			return nil, fmt.Errorf("rebuilding the read model: %w", err)
 		}
 		log.Info("read model rebuilt", "orders", n, "took", time.Since(start).Round(time.Millisecond))
 	}
 	// Kafka ingest, when configured, runs as one more part of Serve.
 	if err := be.startIngest(eng, reg, log); err != nil {
-		be.Close()
+		d.Close()
 		return nil, err
 	}
-	rt, closeJobs, err := cfg.Jobs.runtime(be, eng, reg, log)
+	ui, err := d.jobs.UI(ctx, log, httpapi.RiverUIPrefix)
 	if err != nil {
-		be.Close()
-		return nil, err
-	}
-	ui, err := rt.UI(ctx, log, httpapi.RiverUIPrefix)
-	if err != nil {
-		closeJobs()
-		be.Close()
+		d.Close()
 		return nil, fmt.Errorf("river ui: %w", err)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		closeJobs()
-		be.Close()
+		d.Close()
 		return nil, err
 	}
 	s := &server{
-		URL:       "http://" + displayAddr(ln.Addr()),
-		Secrets:   sec,
-		Engine:    eng,
-		cfg:       cfg,
-		be:        be,
-		jobs:      rt,
-		closeJobs: closeJobs,
-		ln:        ln,
-		hub:       hub,
-		started:   start,
+		URL:     "http://" + displayAddr(ln.Addr()),
+		Secrets: sec,
+		Engine:  eng,
+		cfg:     cfg,
+		deps:    d,
+		ln:      ln,
+		started: start,
 	}
 	handler := httpapi.NewServer(httpapi.Deps{
 		Engine:   eng,
@@ -176,7 +137,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		Logger:   log,
 		Registry: reg,
 		Ready:    s.ready.Load,
-		Live:     hub,
+		Live:     d.hub,
 		MaxAge:   cfg.MaxAge,
 		RiverUI:  ui,
 		DemoPage: demoPage(cfg, be.store, sec.CustomerSecret),
@@ -202,11 +163,11 @@ func (s *server) Serve(ctx context.Context) error {
 		}
 		return nil
 	})
-	g.Go(func() error { return s.jobs.Run(gctx) })
-	for _, part := range s.be.parts { // the Kafka consumer, when configured
+	g.Go(func() error { return s.deps.jobs.Run(gctx) })
+	for _, part := range s.deps.be.parts { // the Kafka consumer, when configured
 		g.Go(func() error { return part(gctx) })
 	}
-	g.Go(func() error { return s.hub.Run(gctx) })
+	g.Go(func() error { return s.deps.hub.Run(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		s.ready.Store(false)
@@ -215,11 +176,10 @@ func (s *server) Serve(ctx context.Context) error {
 		s.cfg.Logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
 		// HTTP first: http.Server.Shutdown does not close the streams the
 		// hub took over, so the hub tells them and drains after it.
-		return errors.Join(s.http.Shutdown(shutdownCtx), s.hub.Shutdown(shutdownCtx))
+		return errors.Join(s.http.Shutdown(shutdownCtx), s.deps.hub.Shutdown(shutdownCtx))
 	})
 	err := g.Wait()
-	s.closeJobs()
-	if cerr := s.be.Close(); err == nil {
+	if cerr := s.deps.Close(); err == nil {
 		err = cerr
 	}
 	return err

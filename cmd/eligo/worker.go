@@ -8,15 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/readmodel"
 )
 
@@ -48,7 +44,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 type worker struct {
 	url  string
 	cfg  serverConfig
-	be   *backends
+	deps *deps
 	run  func(ctx context.Context) error
 	http *http.Server
 	ln   net.Listener
@@ -58,74 +54,36 @@ type worker struct {
 // metrics.
 func startWorker(ctx context.Context, cfg serverConfig) (*worker, error) {
 	log := cfg.Logger
-	policy, err := loadPolicy(cfg.PolicyPath)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating data directory: %w", err)
-	}
-	cfg.Jobs.KafkaBrokers = cfg.Backends.KafkaBrokers
-	if err := cfg.Jobs.load(); err != nil {
-		return nil, err
-	}
 	cfg.Jobs.Workers = true
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	be, err := openBackends(ctx, cfg, reg)
+	d, err := openDeps(ctx, cfg, false)
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := be.readModel.(*readmodel.Memory); ok {
+	if _, ok := d.be.readModel.(readmodel.None); ok {
 		log.Warn("the read model is in-process: API processes see this worker's changes (expiries) in their " +
 			"answers only after a restart or their next write of the order; answers stay right meanwhile, " +
 			"since Decide treats an unpaid order past its timeout as payment_expired. Share a read model " +
 			"(Redis) to run workers apart, or run `eligo serve` with workers in-process")
 	}
-	// The engine writes through the store and publishes to the read model
-	// (and, on Redis, to the other replicas' hubs); it is not rebuilt,
-	// since workers read the store.
-	var listeners []engine.Listener
-	if be.publisher != nil {
-		listeners = append(listeners, be.publisher)
-	}
-	eng, err := engine.New(engine.Config{
-		Listeners:  listeners,
-		Store:      be.store,
-		ReadModel:  be.readModel,
-		Policy:     policy,
-		Logger:     log,
-		Registerer: reg,
-	})
-	if err != nil {
-		be.Close()
-		return nil, err
-	}
-	rt, closeJobs, err := cfg.Jobs.runtime(be, eng, reg, log)
-	if err != nil {
-		be.Close()
-		return nil, err
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		closeJobs()
-		be.Close()
+		d.Close()
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	w := &worker{
-		url: "http://" + displayAddr(ln.Addr()),
-		cfg: cfg,
-		be:  be,
-		ln:  ln,
+		url:  "http://" + displayAddr(ln.Addr()),
+		cfg:  cfg,
+		deps: d,
+		ln:   ln,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
 	}
 	w.run = func(ctx context.Context) error {
 		g, gctx := errgroup.WithContext(ctx)
-		g.Go(func() error { return rt.Run(gctx) })
+		g.Go(func() error { return d.jobs.Run(gctx) })
 		g.Go(func() error {
 			if err := w.http.Serve(w.ln); !errors.Is(err, http.ErrServerClosed) {
 				return err
@@ -139,8 +97,7 @@ func startWorker(ctx context.Context, cfg serverConfig) (*worker, error) {
 			return w.http.Shutdown(shutdownCtx)
 		})
 		err := g.Wait()
-		closeJobs()
-		if cerr := be.Close(); err == nil {
+		if cerr := d.Close(); err == nil {
 			err = cerr
 		}
 		return err

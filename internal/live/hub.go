@@ -51,7 +51,7 @@ type Config struct {
 	Logger       *slog.Logger
 	// Registerer gets the hub's metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
-	// Fanout carries changes between replicas; nil means Local.
+	// Fanout brings the changes of other replicas; nil means Local.
 	Fanout Fanout
 }
 
@@ -122,12 +122,11 @@ func New(cfg Config) *Hub {
 	}
 }
 
-// OrderChanged implements engine.Listener: it announces the change to the
-// other replicas and, if someone here watches the order and o is newer than
-// what the hub has, pushes the new document. It never waits on I/O: writes
-// that would block move to a goroutine.
+// OrderChanged implements engine.Listener: if someone here watches the
+// order and o is newer than what the hub has, it pushes the new document.
+// It never waits on I/O: writes that would block move to a goroutine. The
+// other replicas hear of the change from the fan-out's own listener.
 func (h *Hub) OrderChanged(o eligo.Order) {
-	h.cfg.Fanout.Publish(o.ID, o.Version)
 	h.advance(o, time.Now())
 }
 
