@@ -60,7 +60,10 @@ func openDeps(ctx context.Context, cfg serverConfig, withAPI bool) (*deps, error
 	d := &deps{policy: policy, reg: reg, be: be, closeJobs: func() {}}
 	var listeners []engine.Listener
 	if withAPI {
-		d.hub = newHub(cfg.Live, be.hubReadModel, be.fanout, policy, reg, cfg.Logger)
+		if d.hub, err = newHub(cfg.Live, be.hubReadModel, be.fanout, policy, reg, cfg.Logger); err != nil {
+			be.Close()
+			return nil, err
+		}
 		listeners = append(listeners, d.hub)
 	}
 	if be.publisher != nil {

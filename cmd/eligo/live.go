@@ -21,9 +21,9 @@ func (c *liveConfig) flags(f *flagSet) {
 	f.Count(&c.MaxConnsPerCustomer, "live-max-conns-per-customer", live.DefaultMaxConnsPerCustomer, 1, "most live streams one customer token may hold")
 }
 
-// newHub builds the live hub over the read model. fanout carries changes
-// between replicas; nil means this process is the only one.
-func newHub(c liveConfig, readModel eligo.ReadModel, fanout live.Fanout, policy *eligo.Policy, reg prometheus.Registerer, log *slog.Logger) *live.Hub {
+// newHub builds the live hub over the read model. fanout brings the other
+// replicas' changes; nil means this process is the only one.
+func newHub(c liveConfig, readModel eligo.ReadModel, fanout live.Fanout, policy *eligo.Policy, reg prometheus.Registerer, log *slog.Logger) (*live.Hub, error) {
 	return live.New(live.Config{
 		ReadModel:           readModel,
 		Policy:              policy,

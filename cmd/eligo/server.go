@@ -131,17 +131,23 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		ln:      ln,
 		started: start,
 	}
-	handler := httpapi.NewServer(httpapi.Deps{
-		Engine:   eng,
-		Auth:     authn,
-		Logger:   log,
-		Registry: reg,
-		Ready:    s.ready.Load,
-		Live:     d.hub,
-		MaxAge:   cfg.MaxAge,
-		RiverUI:  ui,
-		DemoPage: demoPage(cfg, be.store, sec.CustomerSecret),
+	handler, err := httpapi.NewServer(httpapi.Deps{
+		Engine:     eng,
+		Auth:       authn,
+		Logger:     log,
+		Registerer: reg,
+		Gatherer:   reg,
+		Ready:      s.ready.Load,
+		Live:       d.hub,
+		MaxAge:     cfg.MaxAge,
+		RiverUI:    ui,
+		DemoPage:   demoPage(cfg, be.store, sec.CustomerSecret),
 	})
+	if err != nil {
+		ln.Close()
+		d.Close()
+		return nil, err
+	}
 	s.http = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -36,7 +36,8 @@ func TestRiverUIAndDemoPageRoutes(t *testing.T) {
 	named := func(name string) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, name+" "+r.URL.Path) })
 	}
-	h := httpapi.NewServer(httpapi.Deps{Engine: eng, Auth: a, RiverUI: named("riverui"), DemoPage: named("demo")})
+	h, err := httpapi.NewServer(httpapi.Deps{Engine: eng, Auth: a, RiverUI: named("riverui"), DemoPage: named("demo")})
+	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -79,7 +80,8 @@ func TestRiverUIAndDemoPageRoutes(t *testing.T) {
 	require.Equal(t, "demo /demo", body)
 
 	// Without them, the paths are misses like any other.
-	h = httpapi.NewServer(httpapi.Deps{Engine: eng, Auth: a})
+	h, err = httpapi.NewServer(httpapi.Deps{Engine: eng, Auth: a})
+	require.NoError(t, err)
 	for _, path := range []string{"/riverui/", "/demo/"} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))

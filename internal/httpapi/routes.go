@@ -20,7 +20,7 @@ const (
 // who owns the order, and hand the handler the order they checked; River UI
 // takes a service token, which a browser gives as the Basic password; the
 // probes, /metrics and the demo page take none.
-func routes(deps Deps) http.Handler {
+func routes(deps Deps, m *metrics) http.Handler {
 	service := requireService(deps, false)
 	serviceOrSession := requireService(deps, true) // X-Session-Token accepted too
 
@@ -38,8 +38,8 @@ func routes(deps Deps) http.Handler {
 
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(deps))
-	if deps.Registry != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{}))
+	if deps.Gatherer != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{}))
 	}
 
 	if deps.RiverUI != nil { // operators: jobs can be cancelled, retried, deleted
@@ -56,6 +56,6 @@ func routes(deps Deps) http.Handler {
 	var h http.Handler = mux
 	h = logRequests(deps.Logger)(h)
 	h = recoverPanics(deps.Logger)(h)
-	h = measure(newMetrics(deps.Registry))(h)
+	h = measure(m)(h)
 	return h
 }

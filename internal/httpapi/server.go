@@ -9,6 +9,7 @@
 package httpapi
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -30,9 +31,11 @@ type Deps struct {
 	// Logger gets internal errors and panics at error level and every
 	// request at debug level. Nil discards.
 	Logger *slog.Logger
-	// Registry gets the HTTP metrics and is served at /metrics. When nil,
-	// the metrics are kept but /metrics is not routed.
-	Registry *prometheus.Registry
+	// Registerer gets the HTTP metrics; nil keeps them unregistered. A
+	// second server on the same Registerer shares the first one's.
+	Registerer prometheus.Registerer
+	// Gatherer is served at /metrics; nil: /metrics is not routed.
+	Gatherer prometheus.Gatherer
 	// Ready reports whether the server may take traffic (/readyz). Nil
 	// means always ready. /healthz is liveness and always answers 200.
 	Ready func() bool
@@ -63,10 +66,11 @@ type Streamer interface {
 }
 
 // NewServer returns the HTTP handler of the API. Deps.Engine and Deps.Auth
-// are required.
-func NewServer(deps Deps) http.Handler {
+// are required; it fails without them or when the metrics cannot be
+// registered.
+func NewServer(deps Deps) (http.Handler, error) {
 	if deps.Engine == nil || deps.Auth == nil {
-		panic("httpapi: NewServer needs Deps.Engine and Deps.Auth")
+		return nil, errors.New("httpapi: NewServer needs Deps.Engine and Deps.Auth")
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
@@ -74,5 +78,9 @@ func NewServer(deps Deps) http.Handler {
 	if deps.MaxAge <= 0 {
 		deps.MaxAge = DefaultMaxAge
 	}
-	return routes(deps)
+	m, err := newMetrics(deps.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return routes(deps, m), nil
 }

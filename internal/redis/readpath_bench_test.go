@@ -96,7 +96,11 @@ func BenchmarkReadPath(b *testing.B) {
 		if _, err := eng.Rebuild(ctx); err != nil {
 			b.Fatal(err)
 		}
-		srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{Engine: eng, Auth: authn}))
+		api, err := httpapi.NewServer(httpapi.Deps{Engine: eng, Auth: authn})
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv := httptest.NewServer(api)
 		b.Cleanup(srv.Close)
 		hostPorts[i] = strings.TrimPrefix(srv.URL, "http://")
 	}

@@ -64,7 +64,8 @@ func newStack(t *testing.T, withLive bool) *stack {
 	store, err := sqlite.Open(ctx, &sqlite.Config{Path: filepath.Join(t.TempDir(), "eligo.db")})
 	require.NoError(t, err)
 	rm, policy := readmodel.NewMemory(), eligo.DefaultPolicy()
-	hub := live.New(live.Config{ReadModel: rm, Policy: policy})
+	hub, err := live.New(live.Config{ReadModel: rm, Policy: policy})
+	require.NoError(t, err)
 	eng, err := engine.New(engine.Config{Store: store, ReadModel: rm, Policy: policy, Listeners: []engine.Listener{hub}})
 	require.NoError(t, err)
 	authn, err := auth.New(auth.Config{ServiceTokens: []string{serviceToken}, CustomerSecret: testSecret})
@@ -77,7 +78,8 @@ func newStack(t *testing.T, withLive bool) *stack {
 	if withLive {
 		deps.Live = hub
 	}
-	api := httpapi.NewServer(deps)
+	api, err := httpapi.NewServer(deps)
+	require.NoError(t, err)
 	demo := webdemo.New(webdemo.Config{Orders: store, CustomerSecret: testSecret})
 	srv := httptest.NewServer(s.instrument(webdemo.Mount(api, demo)))
 	s.url = srv.URL
