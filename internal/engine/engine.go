@@ -1,7 +1,8 @@
 // Package engine is the eligibility engine: it applies commands and events to
 // the system of record, one transaction each, and after every commit moves
-// the read model forward and tells the listeners (the live hub). Reads are
-// served from the read model only.
+// the read model forward and tells the listeners (the live hub, and the
+// fan-out to the other replicas). Reads are served from the read model, and
+// from the store on a miss when the model is partial (eligo.ReadModel).
 package engine
 
 import (

@@ -1,6 +1,7 @@
 // Package httpapi is eligo's HTTP API (v1): NewServer returns the handler,
-// routes.go lists every route, and each handler lives beside its request and
-// response types. Errors are answered as RFC 9457 problem+json; the one
+// routes.go lists every route with its access rule (River UI and the demo
+// page, which other packages implement, included), and each handler lives
+// beside its request and response types. Errors are answered as RFC 9457 problem+json; the one
 // mapping from eligo error codes to HTTP statuses is statusOf in problem.go.
 //
 // The eligibility read is the hot path: it is served from the read model,
