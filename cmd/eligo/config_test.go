@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -135,4 +137,16 @@ func TestConfigEveryFlagHasADocumentedVariable(t *testing.T) {
 		f.fs.VisitAll(func(*flag.Flag) { n++ })
 		require.Equal(t, n, len(f.env), f.cmd)
 	}
+}
+
+// A command line that names no command, or a wrong one, is a usage error.
+func TestConfigUsageErrorsExit2(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"launch"}, {"token"}, {"token", "customer"}, {"dev", "nothing"}} {
+		err := run(context.Background(), append([]string{"eligo"}, args...), testEnv(nil), io.Discard, io.Discard)
+		require.Error(t, err, "%v", args)
+		require.Equal(t, 2, exitStatus(err, io.Discard), "%v: %v", args, err)
+	}
+	require.Equal(t, 1, exitStatus(errors.New("the store is down"), io.Discard))
+	require.Equal(t, 0, exitStatus(nil, io.Discard))
 }

@@ -23,7 +23,7 @@ Usage:
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, devUsage)
-		return errors.New("no dev tool given")
+		return &usageError{err: errors.New("no dev tool given")}
 	}
 	switch args[0] {
 	case "kafka":
@@ -33,7 +33,7 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return nil
 	}
 	fmt.Fprint(stderr, devUsage)
-	return fmt.Errorf("unknown dev tool %q", args[0])
+	return &usageError{err: fmt.Errorf("unknown dev tool %q", args[0])}
 }
 
 // runDevKafka runs a one-broker kfake cluster until ctx ends, with the

@@ -12,7 +12,7 @@ import (
 // runToken mints credentials from the configured secrets.
 func runToken(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "customer" && args[0] != "service") {
-		return errors.New(`token: expected "eligo token customer --customer ID [--ttl 1h]" or "eligo token service"`)
+		return &usageError{"token customer", errors.New(`token: expected "eligo token customer --customer ID [--ttl 1h]" or "eligo token service"`)}
 	}
 	kind := args[0]
 	var tc tokenConfig
@@ -31,7 +31,7 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 		return nil
 	}
 	if *customer == "" {
-		return errors.New("token customer: --customer is required")
+		return &usageError{"token customer", errors.New("token customer: --customer is required")}
 	}
 	tok, err := auth.MintCustomerToken([]byte(s.CustomerSecret), *customer, *ttl, time.Now())
 	if err != nil {
