@@ -105,4 +105,10 @@ type ReadModel interface {
 	// Put stores o unless the model already holds the same or a later
 	// version of it; it reports whether o was stored.
 	Put(ctx context.Context, o Order) (bool, error)
+	// Partial says what a miss means. A partial model (a shared cache such
+	// as Redis, filled on demand) may miss an order that exists: the
+	// reader asks the OrderStore and puts the answer back. A complete model
+	// (the in-process one, filled by a rebuild and by every write) misses
+	// only orders that do not exist, and reads never touch the store.
+	Partial() bool
 }

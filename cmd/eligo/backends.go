@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -31,13 +30,12 @@ import (
 // consumer). The embedded default is SQLite, an in-process map and HTTP
 // ingest only; each production engine is used when it is configured.
 type backends struct {
-	store              eligo.OrderStore
-	readModel          eligo.ReadModel
-	readModelIsPartial bool
+	store     eligo.OrderStore
+	readModel eligo.ReadModel
 	// hubReadModel is what the live hub reads snapshots from (readModel
-	// when nil); fanout carries changes between replicas (nil: this
-	// process only); publisher tells the other replicas about the changes
-	// of a process without a hub (eligo worker). Set by openRedis.
+	// when nil); fanout brings the hub the other replicas' changes (nil:
+	// this process only); publisher, an engine listener, tells the other
+	// replicas about this process's changes. Set by openRedis.
 	hubReadModel eligo.ReadModel
 	fanout       live.Fanout
 	publisher    engine.Listener
@@ -73,26 +71,23 @@ type backendConfig struct {
 	RedisPrefix string
 }
 
-// backendFlags declares the flags of the production backends: the store
-// always, Kafka ingest when withIngest (serve).
-func backendFlags(fs *flag.FlagSet, getenv func(string) string, withIngest bool) *backendConfig {
-	c := &backendConfig{}
-	fs.StringVar(&c.PostgresURL, "postgres-url", getenv("ELIGO_POSTGRES_URL"), "PostgreSQL as the system of record, e.g. postgres://eligo@db:5432/eligo; empty means the embedded SQLite file (env ELIGO_POSTGRES_URL)")
-	fs.StringVar(&c.RedisAddr, "redis-addr", getenv("ELIGO_REDIS_ADDR"), "Redis (host:port, or comma-separated Redis Cluster seeds) as the shared read model and the fan-out between replicas; empty means both in-process, for one replica (env ELIGO_REDIS_ADDR)")
-	fs.StringVar(&c.RedisPrefix, "redis-prefix", envOr(getenv, "ELIGO_REDIS_PREFIX", redis.DefaultPrefix), "prefix of every Redis key and channel; deployments sharing one Redis need different ones (env ELIGO_REDIS_PREFIX)")
-	fs.BoolVar(&c.Migrate, "migrate", true, "apply pending PostgreSQL migrations at start; with false, start only if `eligo migrate` has applied them (env ELIGO_MIGRATE)")
-	if withIngest {
-		fs.StringVar(&c.KafkaBrokers, "kafka-brokers", getenv("ELIGO_KAFKA_BROKERS"), "Kafka seed brokers, comma-separated, to consume fulfillment events from (and publish outbound events to); empty means events arrive over HTTP only (env ELIGO_KAFKA_BROKERS)")
-		fs.StringVar(&c.KafkaTopic, "kafka-topic", envOr(getenv, "ELIGO_KAFKA_TOPIC", kafka.DefaultTopic), "Kafka topic of fulfillment events; dead letters go to TOPIC"+kafka.DeadLetterSuffix+" (env ELIGO_KAFKA_TOPIC)")
-		fs.StringVar(&c.KafkaGroup, "kafka-group", envOr(getenv, "ELIGO_KAFKA_GROUP", kafka.DefaultGroup), "Kafka consumer group; replicas share one (env ELIGO_KAFKA_GROUP)")
-		fs.DurationVar(&c.KafkaSessionTimeout, "kafka-session-timeout", 45*time.Second, "how long the consumer group waits for a replica that stopped (crashed) before its partitions move to the others; the broker bounds it (env ELIGO_KAFKA_SESSION_TIMEOUT)")
+// flags declares the flags of the production backends into c: the store,
+// the read model and Kafka's brokers always, the ingest's topic and group
+// when withIngest (serve).
+func (c *backendConfig) flags(f *flagSet, withIngest bool) {
+	f.String(&c.PostgresURL, "postgres-url", "", "PostgreSQL as the system of record, e.g. postgres://eligo@db:5432/eligo; empty means the embedded SQLite file")
+	f.Bool(&c.Migrate, "migrate", true, "apply pending PostgreSQL migrations at start; with false, start only if \"eligo migrate\" has applied them")
+	f.String(&c.RedisAddr, "redis-addr", "", "Redis (host:port, or comma-separated Redis Cluster seeds) as the shared read model and the fan-out between replicas; empty means both in-process, for one replica")
+	f.String(&c.RedisPrefix, "redis-prefix", redis.DefaultPrefix, "prefix of every Redis key and channel; deployments sharing one Redis need different ones")
+	if !withIngest {
+		f.String(&c.KafkaBrokers, "kafka-brokers", "", "Kafka seed brokers, comma-separated, to publish outbound events to; empty means none")
+		return
 	}
-	return c
+	f.String(&c.KafkaBrokers, "kafka-brokers", "", "Kafka seed brokers, comma-separated, to consume fulfillment events from (and publish outbound events to); empty means events arrive over HTTP only")
+	f.String(&c.KafkaTopic, "kafka-topic", kafka.DefaultTopic, "Kafka topic of fulfillment events; dead letters go to TOPIC"+kafka.DeadLetterSuffix)
+	f.String(&c.KafkaGroup, "kafka-group", kafka.DefaultGroup, "Kafka consumer group; replicas share one")
+	f.Duration(&c.KafkaSessionTimeout, "kafka-session-timeout", 45*time.Second, time.Second, "how long the consumer group waits for a replica that stopped (crashed) before its partitions move to the others; the broker bounds it")
 }
-
-// backendEnvFlags are the flags of backendFlags that flagsFromEnv sets from
-// the environment.
-var backendEnvFlags = map[string]string{"migrate": "ELIGO_MIGRATE", "kafka-session-timeout": "ELIGO_KAFKA_SESSION_TIMEOUT"}
 
 // brokers returns the Kafka seed brokers.
 func (c *backendConfig) brokers() []string { return splitList(c.KafkaBrokers) }
@@ -108,8 +103,9 @@ func splitList(s string) []string {
 }
 
 // openBackends opens what the configuration names and logs which backend
-// serves what.
-func openBackends(ctx context.Context, cfg serverConfig, reg prometheus.Registerer) (*backends, error) {
+// serves what. servesReads is false in a process without the API (a
+// worker): its read model is then the shared one, or readmodel.None.
+func openBackends(ctx context.Context, cfg serverConfig, reg prometheus.Registerer, servesReads bool) (*backends, error) {
 	be := &backends{cfg: cfg.Backends}
 	enq, err := cfg.Jobs.enqueuer()
 	if err != nil {
@@ -131,8 +127,10 @@ func openBackends(ctx context.Context, cfg serverConfig, reg prometheus.Register
 			be.Close()
 			return nil, err
 		}
-	} else {
+	} else if servesReads {
 		be.readModel = readmodel.NewMemory()
+	} else {
+		be.readModel, readModelName = readmodel.None{}, "none (this process serves no reads)"
 	}
 	if be.hubReadModel == nil {
 		be.hubReadModel = be.readModel

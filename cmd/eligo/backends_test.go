@@ -115,6 +115,6 @@ func TestDevKafka(t *testing.T) {
 	require.NoError(t, <-done)
 
 	var help strings.Builder
-	require.NoError(t, run(context.Background(), []string{"eligo", "dev", "kafka", "-h"}, testEnv(nil), io.Discard, &help))
+	require.NoError(t, run(context.Background(), []string{"eligo", "dev", "kafka", "-h"}, testEnv(nil), &help, io.Discard))
 	require.Contains(t, help.String(), "DEVELOPMENT TOOL")
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,8 +11,10 @@ import (
 	"github.com/eligo/eligo/internal/loadgen"
 )
 
-// demoConfig shapes the simulated fulfillment.
+// demoConfig is the configuration of `eligo demo`: the server and the
+// simulated fulfillment.
 type demoConfig struct {
+	Server   serverConfig
 	Orders   int
 	Promise  time.Duration // the compressed "ten minutes"
 	Ramp     time.Duration // orders are placed evenly over this span
@@ -27,27 +27,14 @@ type demoConfig struct {
 // (the load generator's engine, at a demo's scale), printing a live
 // summary. It fails if any answer was wrong.
 func runDemo(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
-	cfg, logLevel := serverFlags(fs, getenv, "127.0.0.1:8080")
 	var dc demoConfig
-	fs.IntVar(&dc.Orders, "orders", 300, "orders to simulate")
-	fs.DurationVar(&dc.Promise, "promise", 20*time.Second, "delivery promise (the article's 10 minutes, compressed)")
-	fs.DurationVar(&dc.Ramp, "ramp", 10*time.Second, "orders are placed evenly over this span")
-	fs.DurationVar(&dc.Poll, "poll", time.Second, "how often a map page polls eligibility (the article's 30 s, compressed)")
-	fs.DurationVar(&dc.Duration, "duration", 0, "stop by itself after this long (0: keep serving until Ctrl-C)")
-	fs.Uint64Var(&dc.Seed, "seed", uint64(time.Now().UnixNano()), "random seed of the simulation")
-	fs.Lookup("data-dir").DefValue = "a new temporary directory"
-	cfg.DataDir = ""
-	cfg.DemoPage = true // the web page at /demo/ (cmd/eligo/webdemo.go)
-	if err := parseFlags(fs, args, stderr); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
+	f := newFlagSet("demo")
+	dc.flags(f)
+	if err := f.parse(args, getenv, stdout, demoAbout); err != nil {
 		return err
 	}
-	if dc.Orders < 1 || dc.Promise <= 0 || dc.Poll <= 0 || dc.Ramp < 0 {
-		return errors.New("demo: --orders, --promise and --poll must be positive, --ramp not negative")
-	}
+	cfg := &dc.Server
+	cfg.DemoPage = true // the web page at /demo/ (cmd/eligo/webdemo.go)
 	if cfg.DataDir == "" {
 		dir, err := os.MkdirTemp("", "eligo-demo-")
 		if err != nil {
@@ -56,8 +43,8 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		defer os.RemoveAll(dir)
 		cfg.DataDir = dir
 	}
-	cfg.Logger = newLogger(stderr, *logLevel)
-	if *logLevel == "info" {
+	cfg.Logger = newLogger(stderr, cfg.LogLevel)
+	if cfg.LogLevel == "info" {
 		cfg.Logger = newLogger(stderr, "warn") // the summary is the demo's output
 	}
 	if dc.Duration > 0 {
@@ -95,6 +82,27 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("demo: %d wrong answers", report.Wrong)
 	}
 	return nil
+}
+
+// demoAbout is the help of `eligo demo`.
+const demoAbout = `Run the API on a new embedded store and a simulated fulfillment against it on
+a compressed clock, printing a live summary; watch an order at /demo/. It
+fails if any answer was wrong.`
+
+// flags declares the flags of `eligo demo` into c.
+func (c *demoConfig) flags(f *flagSet) {
+	c.Server.processFlags(f, "127.0.0.1:8080", "listen address of the API")
+	c.Server.DataDir = ""
+	f.setDefaultText("data-dir", "a new temporary directory")
+	c.Server.apiFlags(f)
+	d := f.scoped("ELIGO_DEMO_")
+	d.Count(&c.Orders, "orders", 300, 1, "orders to simulate")
+	d.Duration(&c.Promise, "promise", 20*time.Second, time.Millisecond, "delivery promise (the article's 10 minutes, compressed)")
+	d.Duration(&c.Ramp, "ramp", 10*time.Second, 0, "orders are placed evenly over this span")
+	d.Duration(&c.Poll, "poll", time.Second, time.Millisecond, "how often a map page polls eligibility (the article's 30 s, compressed)")
+	d.Duration(&c.Duration, "duration", 0, 0, "stop by itself after this long (0: keep serving until Ctrl-C)")
+	d.Seed(&c.Seed, "seed", uint64(time.Now().UnixNano()), "random seed of the simulation")
+	f.setDefaultText("seed", "random")
 }
 
 // demoLoad is the load generator's script at the demo's scale: a third of

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -24,7 +23,7 @@ Usage:
 func runDev(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, devUsage)
-		return errors.New("no dev tool given")
+		return &usageError{err: errors.New("no dev tool given")}
 	}
 	switch args[0] {
 	case "kafka":
@@ -34,28 +33,20 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 		return nil
 	}
 	fmt.Fprint(stderr, devUsage)
-	return fmt.Errorf("unknown dev tool %q", args[0])
+	return &usageError{err: fmt.Errorf("unknown dev tool %q", args[0])}
 }
 
 // runDevKafka runs a one-broker kfake cluster until ctx ends, with the
 // events topic and its dead-letter topic created. It keeps everything in
 // memory: the records are gone when it stops.
 func runDevKafka(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("dev kafka", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "eligo dev kafka: DEVELOPMENT TOOL. An in-memory, single-broker Kafka (franz-go's kfake)\n"+
-			"for local runs: no durability, no replication, no security. Never point production at it.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	addr := fs.String("addr", "127.0.0.1:9092", "address to listen on (host:port)")
-	topic := fs.String("topic", envOr(getenv, "ELIGO_KAFKA_TOPIC", kafka.DefaultTopic), "events topic to create, with TOPIC"+kafka.DeadLetterSuffix+" (env ELIGO_KAFKA_TOPIC)")
-	partitions := fs.Int("partitions", 6, "partitions of each topic")
-	if err := parseFlags(fs, args, stderr); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
+	var dc devKafkaConfig
+	f := newFlagSet("dev kafka")
+	dc.flags(f)
+	if err := f.parse(args, getenv, stdout, devKafkaAbout); err != nil {
 		return err
 	}
+	addr, topic, partitions := &dc.Addr, &dc.Topic, &dc.Partitions
 	host, portText, err := net.SplitHostPort(*addr)
 	if err != nil {
 		return fmt.Errorf("--addr %q: expected host:port", *addr)
@@ -63,9 +54,6 @@ func runDevKafka(ctx context.Context, args []string, getenv func(string) string,
 	port, err := strconv.Atoi(portText)
 	if err != nil || port < 0 || port > 65535 {
 		return fmt.Errorf("--addr %q: the port must be a number from 0 to 65535", *addr)
-	}
-	if *partitions < 1 {
-		return errors.New("--partitions must be at least 1")
 	}
 	cluster, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
@@ -88,4 +76,25 @@ func runDevKafka(ctx context.Context, args []string, getenv func(string) string,
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "DEVELOPMENT TOOL: in-memory Kafka stopped.")
 	return nil
+}
+
+// devKafkaAbout is the help of `eligo dev kafka`.
+const devKafkaAbout = `DEVELOPMENT TOOL. An in-memory, single-broker Kafka (franz-go's kfake) for
+local runs: no durability, no replication, no security. Never point
+production at it.`
+
+// devKafkaConfig is the configuration of `eligo dev kafka`.
+type devKafkaConfig struct {
+	Addr       string
+	Topic      string
+	Partitions int
+}
+
+// flags declares the flags of `eligo dev kafka` into c.
+func (c *devKafkaConfig) flags(f *flagSet) {
+	d := f.scoped("ELIGO_DEV_KAFKA_")
+	d.String(&c.Addr, "addr", "127.0.0.1:9092", "address to listen on (host:port)")
+	f.String(&c.Topic, "topic", kafka.DefaultTopic, "events topic to create, with TOPIC"+kafka.DeadLetterSuffix)
+	f.envName("topic", "ELIGO_KAFKA_TOPIC")
+	d.Count(&c.Partitions, "partitions", 6, 1, "partitions of each topic")
 }

@@ -2,15 +2,11 @@ package main
 
 import (
 	"context"
-	"flag"
 	"log/slog"
-	"mime"
-	"net/http"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/eligo/eligo/internal/auth"
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/jobs"
 )
@@ -22,35 +18,25 @@ type jobsConfig struct {
 	PaymentStatusURL   string
 	WebhooksPath       string
 	WebhookMaxAttempts int
-	KafkaBrokers       string // comma-separated; empty means no outbound events
+	KafkaBrokers       string // the backends' --kafka-brokers; empty means no outbound events
 	OutboundTopic      string
 	MaxWorkers         int
 
 	subscribers []jobs.Subscriber // loaded from WebhooksPath
 }
 
-// jobsFlags declares the flags of deferred work. withWorkersFlag adds
+// flags declares the flags of deferred work into c. withWorkersFlag adds
 // --workers (serve); `eligo worker` always works jobs.
-func jobsFlags(fs *flag.FlagSet, getenv func(string) string, withWorkersFlag bool) *jobsConfig {
-	c := &jobsConfig{Workers: true}
+func (c *jobsConfig) flags(f *flagSet, withWorkersFlag bool) {
+	c.Workers = true
 	if withWorkersFlag {
-		fs.BoolVar(&c.Workers, "workers", true, "run River workers in this process; false serves the API only, for workers run apart with `eligo worker` (env ELIGO_WORKERS)")
+		f.Bool(&c.Workers, "workers", true, "run River workers in this process; false serves the API only, for workers run apart with \"eligo worker\"")
 	}
-	fs.StringVar(&c.PaymentStatusURL, "payment-status-url", getenv("ELIGO_PAYMENT_STATUS_URL"), "payment provider: GET {url}/{order_id} answers {\"status\":\"PAID\"|\"PENDING\"|\"FAILED\"}; empty expires unpaid orders at their timeout without asking (env ELIGO_PAYMENT_STATUS_URL)")
-	fs.StringVar(&c.WebhooksPath, "webhooks", getenv("ELIGO_WEBHOOKS"), "webhook subscribers, a JSON file: [{\"url\",\"secret\",\"events\":[\"create\",\"update\"]}] (env ELIGO_WEBHOOKS)")
-	fs.IntVar(&c.WebhookMaxAttempts, "webhook-max-attempts", jobs.DefaultWebhookMaxAttempts, "tries of a webhook before it is discarded (env ELIGO_WEBHOOK_MAX_ATTEMPTS)")
-	fs.StringVar(&c.OutboundTopic, "kafka-outbound-topic", envOr(getenv, "ELIGO_KAFKA_OUTBOUND_TOPIC", jobs.DefaultOutboundTopic), "Kafka topic of outbound version events (env ELIGO_KAFKA_OUTBOUND_TOPIC)")
-	fs.IntVar(&c.MaxWorkers, "job-workers", jobs.DefaultMaxWorkers, "jobs run at once per queue (env ELIGO_JOB_WORKERS)")
-	c.KafkaBrokers = getenv("ELIGO_KAFKA_BROKERS")
-	return c
-}
-
-// jobsEnvFlags are the flags of jobsFlags that flagsFromEnv sets from the
-// environment.
-var jobsEnvFlags = map[string]string{
-	"workers":              "ELIGO_WORKERS",
-	"webhook-max-attempts": "ELIGO_WEBHOOK_MAX_ATTEMPTS",
-	"job-workers":          "ELIGO_JOB_WORKERS",
+	f.String(&c.PaymentStatusURL, "payment-status-url", "", "payment provider: GET {url}/{order_id} answers {\"status\":\"PAID\"|\"PENDING\"|\"FAILED\"}; empty expires unpaid orders at their timeout without asking")
+	f.String(&c.WebhooksPath, "webhooks", "", "webhook subscribers, a JSON file: [{\"url\",\"secret\",\"events\":[\"create\",\"update\"]}]; empty means none")
+	f.Count(&c.WebhookMaxAttempts, "webhook-max-attempts", jobs.DefaultWebhookMaxAttempts, 1, "tries of a webhook before it is discarded")
+	f.String(&c.OutboundTopic, "kafka-outbound-topic", jobs.DefaultOutboundTopic, "Kafka topic of outbound version events (with --kafka-brokers)")
+	f.Count(&c.MaxWorkers, "job-workers", jobs.DefaultMaxWorkers, 1, "jobs run at once per queue")
 }
 
 // load reads the webhooks file, if any.
@@ -139,90 +125,4 @@ func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h minLevel) WithGroup(name string) slog.Handler {
 	return minLevel{h.Handler.WithGroup(name), h.min}
-}
-
-// riverUIPrefix is where River UI is mounted.
-const riverUIPrefix = "/riverui"
-
-// withRiverUI serves River UI under /riverui to holders of a service token
-// and everything else with api. A browser is asked for the token with HTTP
-// Basic authentication (any user name, the token as the password); API
-// clients may send it as a Bearer token. Since a browser sends the Basic
-// credentials it holds with any request to the site, state-changing
-// requests are also checked for their origin (refuseCrossSite).
-func withRiverUI(api, ui http.Handler, a *auth.Authenticator) http.Handler {
-	guarded := refuseCrossSite(requireServiceToken(a, ui))
-	mux := http.NewServeMux()
-	mux.Handle(riverUIPrefix+"/", guarded)
-	mux.Handle(riverUIPrefix, http.RedirectHandler(riverUIPrefix+"/", http.StatusMovedPermanently))
-	mux.Handle("/", api)
-	return mux
-}
-
-// requireServiceToken lets through requests that carry a service token;
-// River UI can cancel, retry and delete jobs, so customers may not.
-func requireServiceToken(a *auth.Authenticator, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ar := r
-		if _, pass, ok := r.BasicAuth(); ok {
-			ar = r.Clone(r.Context())
-			ar.Header.Set("Authorization", "Bearer "+pass)
-		}
-		if p, err := a.Authenticate(ar, 0); err != nil || !p.Service {
-			w.Header().Set("WWW-Authenticate", `Basic realm="eligo River UI (password: a service token)", charset="UTF-8"`)
-			http.Error(w, "River UI needs a service token: give it as the password (any user name) or as \"Authorization: Bearer <token>\"", http.StatusUnauthorized)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// refuseCrossSite protects River UI from cross-site request forgery: it
-// can cancel, retry and delete jobs, and a browser that holds its Basic
-// credentials sends them with requests that other sites make.
-//
-// Safe methods (GET, HEAD, OPTIONS) pass. Any other request:
-//   - made by a browser for another origin (Sec-Fetch-Site other than
-//     same-origin or none, or an Origin whose host is not the request's)
-//     is 403, by net/http's CrossOriginProtection;
-//   - that a browser says is same-origin (Sec-Fetch-Site: same-origin, or
-//     its own Origin) passes: River UI's page sends its writes so, as
-//     text/plain or without a body;
-//   - with no such evidence (curl, scripts, browsers from before 2020)
-//     must be JSON, else 415: a cross-site form or no-cors fetch can only
-//     send form or text/plain bodies.
-func refuseCrossSite(next http.Handler) http.Handler {
-	cop := http.NewCrossOriginProtection()
-	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "River UI refuses state-changing requests from other sites", http.StatusForbidden)
-	}))
-	return cop.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !safeMethod(r.Method) && !sameOrigin(r) && !isJSON(r.Header.Get("Content-Type")) {
-			http.Error(w, "River UI takes state-changing requests as application/json, or from its own page", http.StatusUnsupportedMediaType)
-			return
-		}
-		next.ServeHTTP(w, r)
-	}))
-}
-
-func safeMethod(m string) bool {
-	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
-}
-
-// sameOrigin reports whether a browser says r comes from the server's own
-// origin. It is called once CrossOriginProtection let r through, so an
-// Origin that is present is the server's.
-func sameOrigin(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "same-origin":
-		return true
-	case "":
-		return r.Header.Get("Origin") != ""
-	}
-	return false
-}
-
-func isJSON(contentType string) bool {
-	mt, _, err := mime.ParseMediaType(contentType)
-	return err == nil && mt == "application/json"
 }

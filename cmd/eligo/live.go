@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,21 +15,15 @@ type liveConfig struct {
 	MaxConnsPerCustomer int
 }
 
-// liveEnvFlags maps the live flags to their environment variables.
-var liveEnvFlags = map[string]string{
-	"live-max-conns":              "ELIGO_LIVE_MAX_CONNS",
-	"live-max-conns-per-customer": "ELIGO_LIVE_MAX_CONNS_PER_CUSTOMER",
+// flags declares the live-stream flags into c.
+func (c *liveConfig) flags(f *flagSet) {
+	f.Count(&c.MaxConns, "live-max-conns", live.DefaultMaxConns, 1, "most live streams this process holds; keep it below the open-file limit")
+	f.Count(&c.MaxConnsPerCustomer, "live-max-conns-per-customer", live.DefaultMaxConnsPerCustomer, 1, "most live streams one customer token may hold")
 }
 
-// liveFlags declares the live-stream flags on fs, into c.
-func liveFlags(fs *flag.FlagSet, c *liveConfig) {
-	fs.IntVar(&c.MaxConns, "live-max-conns", live.DefaultMaxConns, "most live streams this process holds; keep it below the open-file limit (env ELIGO_LIVE_MAX_CONNS)")
-	fs.IntVar(&c.MaxConnsPerCustomer, "live-max-conns-per-customer", live.DefaultMaxConnsPerCustomer, "most live streams one customer token may hold (env ELIGO_LIVE_MAX_CONNS_PER_CUSTOMER)")
-}
-
-// newHub builds the live hub over the read model. fanout carries changes
-// between replicas; nil means this process is the only one.
-func newHub(c liveConfig, readModel eligo.ReadModel, fanout live.Fanout, policy *eligo.Policy, reg prometheus.Registerer, log *slog.Logger) *live.Hub {
+// newHub builds the live hub over the read model. fanout brings the other
+// replicas' changes; nil means this process is the only one.
+func newHub(c liveConfig, readModel eligo.ReadModel, fanout live.Fanout, policy *eligo.Policy, reg prometheus.Registerer, log *slog.Logger) (*live.Hub, error) {
 	return live.New(live.Config{
 		ReadModel:           readModel,
 		Policy:              policy,

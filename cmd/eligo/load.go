@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -22,48 +21,17 @@ import (
 // measures the read path against /healthz instead. It fails when any answer
 // was wrong.
 func runLoad(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("load", flag.ContinueOnError)
-	url := fs.String("url", envOr(getenv, "ELIGO_URL", "http://127.0.0.1:8080"), "the server (env ELIGO_URL)")
-	token := fs.String("token", envOr(getenv, "ELIGO_SERVICE_TOKEN", firstToken(getenv("ELIGO_SERVICE_TOKENS"))), "service token (env ELIGO_SERVICE_TOKEN, or the first of ELIGO_SERVICE_TOKENS)")
-	secret := fs.String("customer-secret", getenv("ELIGO_CUSTOMER_TOKEN_SECRET"), "secret that signs customer tokens (env ELIGO_CUSTOMER_TOKEN_SECRET)")
-	dataDir := fs.String("data-dir", getenv("ELIGO_DATA_DIR"), "the server's data directory: what --token and --customer-secret leave unset is read from its secrets.json (env ELIGO_DATA_DIR)")
-	duration := fs.Duration("duration", 60*time.Second, "how long the run may last; the script is fitted into it")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pid := fs.Int("server-pid", 0, "the server's process id, to report its resident memory and CPU time from /proc (with --ratio: its CPU time per request)")
-	var c loadgen.Config
-	fs.IntVar(&c.Orders, "orders", 60000, "orders to place")
-	fs.DurationVar(&c.Promise, "promise", 0, "delivery promise, the article's 10 minutes compressed (0: 30% of --duration)")
-	fs.DurationVar(&c.Ramp, "ramp", 0, "orders are placed evenly over this span (0: 30% of --duration)")
-	fs.DurationVar(&c.Poll, "poll", 0, "how often a map page reads eligibility, the article's 30 s compressed (0: the promise / 20)")
-	fs.Float64Var(&c.ChatShare, "chat-share", 0.1, "share of customers on the chat page, watching the live stream")
-	fs.Float64Var(&c.CancelShare, "cancel-share", 1.0/3, "share of customers who press Cancel")
-	fs.Float64Var(&c.PayLaterShare, "pay-later-share", 0.2, "share of orders paid after they are placed, before a payment timeout")
-	fs.Float64Var(&c.UnpaidShare, "unpaid-share", 0.02, "share of orders never paid")
-	fs.IntVar(&c.Conns, "conns", 64, "map-page reads at once")
-	fs.IntVar(&c.WriteConns, "write-conns", 32, "creates at once, and cancels at once")
-	fs.IntVar(&c.Partitions, "partitions", 4, "event streams, each posting one batch at a time")
-	fs.IntVar(&c.BatchMax, "batch", 500, "most events in one POST /v1/events")
-	fs.IntVar(&c.MaxLive, "max-live", 10000, "most live streams open at once")
-	fs.DurationVar(&c.Timeout, "timeout", time.Minute, "limit of each request")
-	fs.DurationVar(&c.ClockTolerance, "clock-tolerance", 50*time.Millisecond, "how far the server's clock may be from this one")
-	fs.DurationVar(&c.ReadsYield, "reads-yield", 50*time.Millisecond, "map pages wait while a write is this late against the script, so the writes keep to it on a small machine (0: never)")
-	fs.DurationVar(&c.PushTimeout, "push-timeout", 5*time.Second, "how long a chat page waits for the last version on the stream before it counts as lost")
-	fs.Uint64Var(&c.Seed, "seed", uint64(time.Now().UnixNano()), "random seed of the script")
-	prefix := fs.String("id-prefix", "", "prefix of the order ids (default: load- and a random run id)")
-	var rc loadgen.RatioConfig
-	ratio := fs.Bool("ratio", false, "measure the read path instead: eligibility against /healthz, interleaved rounds, same client")
-	fs.StringVar(&rc.Tool, "ratio-tool", "go", "client of the ratio benchmark: go (this process) or wrk (github.com/wg/wrk, on PATH)")
-	fs.IntVar(&rc.Rounds, "ratio-rounds", 10, "rounds of the ratio benchmark; each measures both endpoints")
-	fs.DurationVar(&rc.Round, "ratio-phase", 2*time.Second, "how long each endpoint is measured in a round")
-	fs.IntVar(&rc.Orders, "ratio-orders", 1000, "orders created for the ratio benchmark's eligibility reads")
-	fs.IntVar(&rc.Conns, "ratio-conns", 32, "connections of the ratio benchmark's client")
-	fs.BoolVar(&rc.ServiceAuth, "ratio-service-token", false, "read eligibility with the service token instead of each order's customer token")
-	if err := parseFlags(fs, args, stderr); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
+	var lc loadConfig
+	f := newFlagSet("load")
+	lc.flags(f)
+	if err := f.parse(args, getenv, stdout, loadAbout); err != nil {
 		return err
 	}
+	if lc.Token == "" {
+		lc.Token = firstToken(getenv("ELIGO_SERVICE_TOKENS"))
+	}
+	c, rc := lc.Script, lc.Ratio
+	url, token, secret, dataDir, duration, asJSON, pid, prefix, ratio := &lc.URL, &lc.Token, &lc.Secret, &lc.DataDir, &lc.Duration, &lc.JSON, &lc.ServerPID, &lc.IDPrefix, &lc.RatioMode
 	if *dataDir != "" && (*token == "" || *secret == "") {
 		sec, err := readSecretsFile(*dataDir)
 		if err != nil {
@@ -124,6 +92,65 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 		return fmt.Errorf("load: %d wrong answers", rep.Wrong)
 	}
 	return nil
+}
+
+// loadAbout is the help of `eligo load`.
+const loadAbout = `Play the article's traffic against a running eligo and check every answer;
+with --ratio, measure the read path against /healthz instead. It fails when
+any answer was wrong.`
+
+// loadConfig is the configuration of `eligo load`.
+type loadConfig struct {
+	URL, Token, Secret, DataDir string
+	Duration                    time.Duration
+	JSON                        bool
+	ServerPID                   int
+	IDPrefix                    string
+	Script                      loadgen.Config
+	RatioMode                   bool
+	Ratio                       loadgen.RatioConfig
+}
+
+// flags declares the flags of `eligo load` into lc.
+func (lc *loadConfig) flags(f *flagSet) {
+	c, rc := &lc.Script, &lc.Ratio
+	f.String(&lc.URL, "url", "http://127.0.0.1:8080", "the server")
+	f.String(&lc.Token, "token", "", "service token; empty means the first of ELIGO_SERVICE_TOKENS")
+	f.envName("token", "ELIGO_SERVICE_TOKEN")
+	f.String(&lc.Secret, "customer-secret", "", "secret that signs customer tokens")
+	f.envName("customer-secret", "ELIGO_CUSTOMER_TOKEN_SECRET")
+	f.String(&lc.DataDir, "data-dir", "", "the server's data directory: what --token and --customer-secret leave unset is read from its secrets.json")
+	l := f.scoped("ELIGO_LOAD_")
+	l.Duration(&lc.Duration, "duration", 60*time.Second, time.Millisecond, "how long the run may last; the script is fitted into it")
+	l.Bool(&lc.JSON, "json", false, "print the report as JSON")
+	l.Count(&lc.ServerPID, "server-pid", 0, 0, "the server's process id, to report its resident memory and CPU time from /proc (with --ratio: its CPU time per request)")
+	l.Count(&c.Orders, "orders", 60000, 1, "orders to place")
+	l.Duration(&c.Promise, "promise", 0, 0, "delivery promise, the article's 10 minutes compressed (0: 30% of --duration)")
+	l.Duration(&c.Ramp, "ramp", 0, 0, "orders are placed evenly over this span (0: 30% of --duration)")
+	l.Duration(&c.Poll, "poll", 0, 0, "how often a map page reads eligibility, the article's 30 s compressed (0: the promise / 20)")
+	l.Share(&c.ChatShare, "chat-share", 0.1, "share of customers on the chat page, watching the live stream")
+	l.Share(&c.CancelShare, "cancel-share", 1.0/3, "share of customers who press Cancel")
+	l.Share(&c.PayLaterShare, "pay-later-share", 0.2, "share of orders paid after they are placed, before a payment timeout")
+	l.Share(&c.UnpaidShare, "unpaid-share", 0.02, "share of orders never paid")
+	l.Count(&c.Conns, "conns", 64, 1, "map-page reads at once")
+	l.Count(&c.WriteConns, "write-conns", 32, 1, "creates at once, and cancels at once")
+	l.Count(&c.Partitions, "partitions", 4, 1, "event streams, each posting one batch at a time")
+	l.Count(&c.BatchMax, "batch", 500, 1, "most events in one POST /v1/events")
+	l.Count(&c.MaxLive, "max-live", 10000, 0, "most live streams open at once")
+	l.Duration(&c.Timeout, "timeout", time.Minute, time.Millisecond, "limit of each request")
+	l.Duration(&c.ClockTolerance, "clock-tolerance", 50*time.Millisecond, 0, "how far the server's clock may be from this one")
+	l.Duration(&c.ReadsYield, "reads-yield", 50*time.Millisecond, 0, "map pages wait while a write is this late against the script, so the writes keep to it on a small machine (0: never)")
+	l.Duration(&c.PushTimeout, "push-timeout", 5*time.Second, time.Millisecond, "how long a chat page waits for the last version on the stream before it counts as lost")
+	l.Seed(&c.Seed, "seed", uint64(time.Now().UnixNano()), "random seed of the script")
+	f.setDefaultText("seed", "random")
+	l.String(&lc.IDPrefix, "id-prefix", "", "prefix of the order ids (default: load- and a random run id)")
+	l.Bool(&lc.RatioMode, "ratio", false, "measure the read path instead: eligibility against /healthz, interleaved rounds, same client")
+	l.String(&rc.Tool, "ratio-tool", "go", "client of the ratio benchmark: go (this process) or wrk (github.com/wg/wrk, on PATH)")
+	l.Count(&rc.Rounds, "ratio-rounds", 10, 1, "rounds of the ratio benchmark; each measures both endpoints")
+	l.Duration(&rc.Round, "ratio-phase", 2*time.Second, time.Millisecond, "how long each endpoint is measured in a round")
+	l.Count(&rc.Orders, "ratio-orders", 1000, 1, "orders created for the ratio benchmark's eligibility reads")
+	l.Count(&rc.Conns, "ratio-conns", 32, 1, "connections of the ratio benchmark's client")
+	l.Bool(&rc.ServiceAuth, "ratio-service-token", false, "read eligibility with the service token instead of each order's customer token")
 }
 
 // fitScript fills in the script's timing from the run's duration: orders

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,17 +23,13 @@ import (
 // `eligo serve --migrate=false` expects to have run; replicas may run it at
 // once (migrations are applied under an advisory lock, once each).
 func runMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	dataDir := fs.String("data-dir", envOr(getenv, "ELIGO_DATA_DIR", defaultDataDir), "directory of the SQLite database, when no PostgreSQL URL is given (env ELIGO_DATA_DIR)")
-	postgresURL := fs.String("postgres-url", getenv("ELIGO_POSTGRES_URL"), "PostgreSQL to migrate; empty means the embedded SQLite file (env ELIGO_POSTGRES_URL)")
-	pendingOnly := fs.Bool("pending", false, "list the pending migrations and apply nothing")
-	logLevel := fs.String("log-level", envOr(getenv, "ELIGO_LOG_LEVEL", "info"), "debug, info, warn or error (env ELIGO_LOG_LEVEL)")
-	if err := parseFlags(fs, args, stderr); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
+	var mc migrateConfig
+	f := newFlagSet("migrate")
+	mc.flags(f)
+	if err := f.parse(args, getenv, stdout, migrateAbout); err != nil {
 		return err
 	}
+	dataDir, postgresURL, pendingOnly, logLevel := &mc.DataDir, &mc.PostgresURL, &mc.Pending, &mc.LogLevel
 	log := newLogger(stderr, *logLevel)
 	if *postgresURL == "" {
 		// The embedded store applies its migrations (and River's) on open.
@@ -78,6 +73,28 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprintf(stdout, "%s: schema up to date (%d applied)\n", where, len(applied))
 	return nil
+}
+
+// migrateAbout is the help of `eligo migrate`.
+const migrateAbout = `Apply the schema migrations of the configured store, eligo's and River's, and
+say which it applied; with --pending, list them and apply nothing. On
+PostgreSQL this is the release step that "eligo serve --migrate=false"
+expects to have run.`
+
+// migrateConfig is the configuration of `eligo migrate`.
+type migrateConfig struct {
+	DataDir     string
+	PostgresURL string
+	Pending     bool
+	LogLevel    string
+}
+
+// flags declares the flags of `eligo migrate` into c.
+func (c *migrateConfig) flags(f *flagSet) {
+	f.String(&c.DataDir, "data-dir", defaultDataDir, "directory of the SQLite database, when no PostgreSQL URL is given")
+	f.String(&c.PostgresURL, "postgres-url", "", "PostgreSQL to migrate; empty means the embedded SQLite file")
+	f.scoped("ELIGO_MIGRATE_").Bool(&c.Pending, "pending", false, "list the pending migrations and apply nothing")
+	f.Enum(&c.LogLevel, "log-level", "info", logLevels, "least level logged: debug, info, warn or error")
 }
 
 // migratePostgres applies eligo's migrations, then River's, each under the

@@ -12,7 +12,7 @@ import (
 
 // openRedis makes Redis the read model and the fan-out between replicas:
 // reads through the client-side cache, a miss answered by the store and
-// put back (readModelIsPartial), and change notices published to, and
+// put back (the model is Partial), and change notices published to, and
 // received from, every replica on the same Redis. The hub reads snapshots
 // through the model's Fresh view, which never serves a notice an older
 // cached copy. It returns the names the startup log gives the two.
@@ -31,7 +31,7 @@ func (be *backends) openRedis(ctx context.Context, cfg serverConfig, reg prometh
 	fan := redis.NewFanout(client, &redis.FanoutConfig{Prefix: cfg.Backends.RedisPrefix, Logger: cfg.Logger, Registerer: reg})
 	// Closed before the client: it publishes what is still queued.
 	be.closers = append(be.closers, fan.Close)
-	be.readModel, be.readModelIsPartial = rm, true
+	be.readModel = rm
 	be.hubReadModel = rm.Fresh(be.store)
 	be.repairMark = redis.NewRepairMark(client, cfg.Backends.RedisPrefix)
 	be.degraded = rm.Degraded

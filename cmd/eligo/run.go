@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 )
@@ -25,10 +24,21 @@ Run "eligo <command> -h" for a command's flags.
 
 // run is the whole program behind main: signals, flags and environment are
 // read here, so tests drive the real binary path.
+//
+// -h prints a command's help and returns nil; a mistake in the command
+// line or the environment is a *usageError (exitStatus: 2).
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, getenv, stdout, stderr)
+	if errors.Is(err, errHelp) {
+		return nil
+	}
+	return err
+}
+
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) < 2 {
 		fmt.Fprint(stderr, usage)
-		return errors.New("no command given")
+		return &usageError{err: errors.New("no command given")}
 	}
 	cmd, rest := args[1], args[2:]
 	switch cmd {
@@ -53,29 +63,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown command %q", cmd)
-}
-
-// parseFlags parses a subcommand's flags, treating -h as success.
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
-	fs.SetOutput(stderr)
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return errHelp
-	}
-	if err == nil && fs.NArg() > 0 {
-		return fmt.Errorf("%s: unexpected arguments %q", fs.Name(), fs.Args())
-	}
-	return err
-}
-
-var errHelp = errors.New("help requested")
-
-// envOr returns getenv(key), or def when it is empty.
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
-		return v
-	}
-	return def
+	return &usageError{err: fmt.Errorf("unknown command %q", cmd)}
 }

@@ -2,50 +2,29 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/eligo/eligo/internal/auth"
 )
+
+// serveAbout is the help of `eligo serve`.
+const serveAbout = `Run the API, the live streams and the job workers. With no flags it runs on
+the embedded SQLite store in --data-dir; --postgres-url, --redis-addr and
+--kafka-brokers turn on the production engines (docs/production.md).`
 
 // runServe runs the API until ctx ends.
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	cfg, logLevel := serverFlags(fs, getenv, ":8080")
-	metricsAddrFlag(fs, getenv, &cfg.MetricsAddr)
-	fs.BoolVar(&cfg.DemoPage, "demo-page", false, "serve the demo page at /demo/; it hands customer tokens to anyone: never on a real deployment")
-	jobsCfg := jobsFlags(fs, getenv, true)
-	beCfg := backendFlags(fs, getenv, true)
-	if err := parseFlags(fs, args, stderr); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
+	var cfg serverConfig
+	f := newFlagSet("serve")
+	cfg.serveFlags(f)
+	if err := f.parse(args, getenv, stdout, serveAbout); err != nil {
 		return err
 	}
-	if err := flagsFromEnv(fs, getenv, map[string]string{"max-age": "ELIGO_MAX_AGE", "max-conns": "ELIGO_MAX_CONNS", "body-timeout": "ELIGO_BODY_TIMEOUT"}); err != nil {
-		return err
-	}
-	if err := flagsFromEnv(fs, getenv, jobsEnvFlags); err != nil {
-		return err
-	}
-	if err := flagsFromEnv(fs, getenv, backendEnvFlags); err != nil {
-		return err
-	}
-	if err := flagsFromEnv(fs, getenv, liveEnvFlags); err != nil {
-		return err
-	}
-	if err := flagsFromEnv(fs, getenv, customerTokenEnvFlags); err != nil {
-		return err
-	}
-	cfg.Jobs = *jobsCfg
-	cfg.Backends = *beCfg
-	if cfg.Jobs.KafkaBrokers == "" { // outbound events go to the cluster ingest reads
-		cfg.Jobs.KafkaBrokers = beCfg.KafkaBrokers
-	}
-	cfg.Logger = newLogger(stderr, *logLevel)
-	s, err := startServer(ctx, *cfg, getenv)
+	cfg.Logger = newLogger(stderr, cfg.LogLevel)
+	s, err := startServer(ctx, cfg, getenv)
 	if err != nil {
 		return err
 	}
@@ -60,36 +39,41 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	return s.Serve(ctx)
 }
 
-// serverFlags declares the flags shared by serve and demo.
-func serverFlags(fs *flag.FlagSet, getenv func(string) string, defaultAddr string) (*serverConfig, *string) {
-	cfg := &serverConfig{}
-	fs.StringVar(&cfg.Addr, "addr", envOr(getenv, "ELIGO_ADDR", defaultAddr), "listen address (env ELIGO_ADDR)")
-	fs.StringVar(&cfg.DataDir, "data-dir", envOr(getenv, "ELIGO_DATA_DIR", defaultDataDir), "directory of the SQLite database and generated secrets (env ELIGO_DATA_DIR)")
-	fs.StringVar(&cfg.PolicyPath, "policy", getenv("ELIGO_POLICY"), "policy file (JSON); empty means the built-in cancel rule (env ELIGO_POLICY)")
-	fs.DurationVar(&cfg.MaxAge, "max-age", 5*time.Second, "longest Cache-Control max-age on eligibility answers (env ELIGO_MAX_AGE)")
-	fs.IntVar(&cfg.MaxConns, "max-conns", 10000, "the most HTTP connections open at once, live streams included; keep it under the open-file limit; 0 is no limit (env ELIGO_MAX_CONNS)")
-	fs.DurationVar(&cfg.BodyTimeout, "body-timeout", 10*time.Second, "how long a request body may take to arrive after its headers (env ELIGO_BODY_TIMEOUT)")
-	liveFlags(fs, &cfg.Live)
-	customerTokenMaxTTLFlag(fs, &cfg.CustomerTokenMaxTTL)
-	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a graceful shutdown may take")
-	logLevel := fs.String("log-level", envOr(getenv, "ELIGO_LOG_LEVEL", "info"), "debug, info, warn or error (env ELIGO_LOG_LEVEL)")
-	return cfg, logLevel
+// serveFlags declares the flags of `eligo serve` into c.
+func (c *serverConfig) serveFlags(f *flagSet) {
+	c.processFlags(f, ":8080", "listen address of the API")
+	c.apiFlags(f)
+	f.Bool(&c.DemoPage, "demo-page", false, "serve the demo page at /demo/; it hands customer tokens to anyone: never on a real deployment")
+	f.String(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this address only, not on --addr; the production setting, for example 127.0.0.1:9090 or an internal interface")
+	c.Jobs.flags(f, true)
+	c.Backends.flags(f, true)
 }
 
-// flagsFromEnv sets every flag that the command line left unset from its
-// ELIGO_* variable in envFlags, so a bad value in the environment is
-// reported like a bad flag.
-func flagsFromEnv(fs *flag.FlagSet, getenv func(string) string, envFlags map[string]string) error {
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for name, key := range envFlags {
-		if v := getenv(key); v != "" && !set[name] && fs.Lookup(name) != nil {
-			if err := fs.Set(name, v); err != nil {
-				return fmt.Errorf("%s=%q: %v", key, v, err)
-			}
-		}
-	}
-	return nil
+// workerFlags declares the flags of `eligo worker` into c: the store, the
+// shared read model and the jobs; no API, no ingest.
+func (c *serverConfig) workerFlags(f *flagSet) {
+	c.processFlags(f, ":9091", "listen address of /metrics and /healthz")
+	f.envName("addr", "ELIGO_WORKER_ADDR") // ELIGO_ADDR is the API's
+	c.Jobs.flags(f, false)
+	c.Backends.flags(f, false)
+}
+
+// processFlags declares the flags of every long-running command.
+func (c *serverConfig) processFlags(f *flagSet, addr, addrUsage string) {
+	f.String(&c.Addr, "addr", addr, addrUsage)
+	f.String(&c.DataDir, "data-dir", defaultDataDir, "directory of the SQLite database and generated secrets")
+	f.String(&c.PolicyPath, "policy", "", "policy file (JSON), validated at start; empty means the built-in cancel rule")
+	f.Duration(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, time.Millisecond, "how long a graceful shutdown may take")
+	f.Enum(&c.LogLevel, "log-level", "info", logLevels, "least level logged: debug, info, warn or error")
+}
+
+// apiFlags declares the flags of the API (serve and demo).
+func (c *serverConfig) apiFlags(f *flagSet) {
+	f.Duration(&c.MaxAge, "max-age", 5*time.Second, 0, "longest Cache-Control max-age on eligibility answers")
+	f.Count(&c.MaxConns, "max-conns", 10000, 0, "the most HTTP connections open at once, live streams included; keep it under the open-file limit; 0 is no limit")
+	f.Duration(&c.BodyTimeout, "body-timeout", 10*time.Second, time.Millisecond, "how long a request body may take to arrive after its headers")
+	f.Duration(&c.CustomerTokenMaxTTL, "customer-token-max-ttl", auth.DefaultMaxCustomerTokenTTL, time.Second, "longest customer token lifetime accepted (exp - iat, or exp - now without iat); longer-lived tokens are refused")
+	c.Live.flags(f)
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

@@ -11,16 +11,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/httpapi"
-	"github.com/eligo/eligo/internal/jobs"
-	"github.com/eligo/eligo/internal/live"
 )
 
 const defaultDataDir = "eligo-data"
@@ -34,8 +30,9 @@ type serverConfig struct {
 	MaxConns        int           // the most HTTP connections open at once; 0: no limit
 	BodyTimeout     time.Duration // how long a request body may take to arrive
 	ShutdownTimeout time.Duration
-	Logger          *slog.Logger
-	DemoPage        bool // serve internal/webdemo at /demo/: it hands out customer tokens, never on a real deployment
+	LogLevel        string       // one of logLevels
+	Logger          *slog.Logger // built from LogLevel after the flags are read
+	DemoPage        bool         // serve internal/webdemo at /demo/: it hands out customer tokens, never on a real deployment
 	// Jobs is the deferred work (River): what writes enqueue and whether
 	// this process works jobs. The zero value enqueues payment re-checks
 	// only and works nothing.
@@ -58,16 +55,13 @@ type server struct {
 	Secrets secrets
 	Engine  *engine.Engine
 
-	cfg       serverConfig
-	be        *backends
-	jobs      *jobs.Runtime
-	closeJobs func()
-	http      *http.Server
-	ln        net.Listener
-	hub       *live.Hub
-	metrics   *metricsServer // nil: /metrics is on the API's listener
-	ready     atomic.Bool
-	started   time.Time
+	cfg     serverConfig
+	deps    *deps
+	http    *http.Server
+	ln      net.Listener
+	metrics *metricsServer // nil: /metrics is on the API's listener
+	ready   atomic.Bool
+	started time.Time
 }
 
 // loadPolicy reads the policy file, or returns the built-in policy when path
@@ -91,10 +85,6 @@ func loadPolicy(path string) (*eligo.Policy, error) {
 // Serve must be called to serve requests until ctx ends.
 func startServer(ctx context.Context, cfg serverConfig, getenv func(string) string) (*server, error) {
 	log := cfg.Logger
-	policy, err := loadPolicy(cfg.PolicyPath)
-	if err != nil {
-		return nil, err
-	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
@@ -106,38 +96,20 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
-	if err := cfg.Jobs.load(); err != nil {
-		return nil, err
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	be, err := openBackends(ctx, cfg, reg)
+	d, err := openDeps(ctx, cfg, true)
 	if err != nil {
 		return nil, err
 	}
-	hub := newHub(cfg.Live, be.hubReadModel, be.fanout, policy, reg, log)
-	eng, err := engine.New(engine.Config{
-		Listeners:          []engine.Listener{hub},
-		Store:              be.store,
-		ReadModel:          be.readModel,
-		ReadModelIsPartial: be.readModelIsPartial,
-		Policy:             policy,
-		Logger:             log,
-		Registerer:         reg,
-	})
-	if err != nil {
-		be.Close()
-		return nil, err
-	}
+	be, eng, reg, policy := d.be, d.engine, d.reg, d.policy
 	start := time.Now()
-	if be.readModelIsPartial {
+	if be.readModel.Partial() {
 		// A shared model (Redis) outlives this process and fills on demand:
 		// every replica writing every order at start would only cost time.
 		log.Info("read model not rebuilt: it is shared, and a miss is read from the store")
 	} else {
 		n, err := eng.Rebuild(ctx)
 		if err != nil {
-			be.Close()
+			d.Close()
 			return nil, fmt.Errorf("rebuilding the read model: %w", err)
 		}
 		log.Info("read model rebuilt", "orders", n, "took", time.Since(start).Round(time.Millisecond))
@@ -145,66 +117,68 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	be.startRepair(eng)
 	// Kafka ingest, when configured, runs as one more part of Serve.
 	if err := be.startIngest(eng, reg, log); err != nil {
-		be.Close()
+		d.Close()
 		return nil, err
 	}
-	rt, closeJobs, err := cfg.Jobs.runtime(be, eng, reg, log)
+	ui, err := d.jobs.UI(ctx, log, httpapi.RiverUIPrefix)
 	if err != nil {
-		be.Close()
-		return nil, err
-	}
-	ui, err := rt.UI(ctx, log, riverUIPrefix)
-	if err != nil {
-		closeJobs()
-		be.Close()
+		d.Close()
 		return nil, fmt.Errorf("river ui: %w", err)
 	}
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		closeJobs()
-		be.Close()
+		d.Close()
 		return nil, err
 	}
-	ln = httpapi.LimitListener(ln, cfg.MaxConns, reg)
+	if ln, err = httpapi.LimitListener(ln, cfg.MaxConns, reg); err != nil {
+		d.Close()
+		return nil, err
+	}
 	var metrics *metricsServer
 	if cfg.MetricsAddr != "" {
 		if metrics, err = listenMetrics(cfg.MetricsAddr, reg, log); err != nil {
 			ln.Close()
-			closeJobs()
-			be.Close()
+			d.Close()
 			return nil, fmt.Errorf("metrics: %w", err)
 		}
 	}
 	s := &server{
-		metrics:   metrics,
-		URL:       "http://" + displayAddr(ln.Addr()),
-		Secrets:   sec,
-		Engine:    eng,
-		cfg:       cfg,
-		be:        be,
-		jobs:      rt,
-		closeJobs: closeJobs,
-		ln:        ln,
-		hub:       hub,
-		started:   start,
+		URL:     "http://" + displayAddr(ln.Addr()),
+		Secrets: sec,
+		Engine:  eng,
+		cfg:     cfg,
+		deps:    d,
+		ln:      ln,
+		started: start,
+		metrics: metrics,
 	}
-	handler := httpapi.NewServer(httpapi.Deps{
-		Engine:   eng,
-		Auth:     authn,
-		Logger:   log,
-		Registry: reg,
-		Ready:    s.ready.Load,
-		Degraded: be.degraded,
-		Live:     hub,
-		MaxAge:   cfg.MaxAge,
+	handler, err := httpapi.NewServer(httpapi.Deps{
+		Engine:     eng,
+		Auth:       authn,
+		Logger:     log,
+		Registerer: reg,
+		Gatherer:   reg,
+		Ready:      s.ready.Load,
+		Live:       d.hub,
+		MaxAge:     cfg.MaxAge,
+		RiverUI:    ui,
+		DemoPage:   demoPage(cfg, be.store, sec.CustomerSecret),
+		Degraded:   be.degraded,
 
 		NoMetricsRoute: metrics != nil, // --metrics-addr: on that listener only
 		BodyTimeout:    cfg.BodyTimeout,
 	})
-	handler = withDemoPage(handler, cfg, be.store, sec.CustomerSecret)
+	if err != nil {
+		ln.Close()
+		if metrics != nil {
+			metrics.Shutdown(ctx)
+		}
+		d.Close()
+		return nil, err
+	}
 	s.http = &http.Server{
-		Handler:           httpapi.Harden(withRiverUI(handler, ui, authn), cfg.BodyTimeout),
+		Handler:           httpapi.Harden(handler, cfg.BodyTimeout),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -227,11 +201,11 @@ func (s *server) Serve(ctx context.Context) error {
 	if s.metrics != nil {
 		g.Go(s.metrics.Serve)
 	}
-	g.Go(func() error { return s.jobs.Run(gctx) })
-	for _, part := range s.be.parts { // the Kafka consumer, when configured
+	g.Go(func() error { return s.deps.jobs.Run(gctx) })
+	for _, part := range s.deps.be.parts { // the Kafka consumer, when configured
 		g.Go(func() error { return part(gctx) })
 	}
-	g.Go(func() error { return s.hub.Run(gctx) })
+	g.Go(func() error { return s.deps.hub.Run(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		s.ready.Store(false)
@@ -240,15 +214,14 @@ func (s *server) Serve(ctx context.Context) error {
 		s.cfg.Logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
 		// HTTP first: http.Server.Shutdown does not close the streams the
 		// hub took over, so the hub tells them and drains after it.
-		err := errors.Join(s.http.Shutdown(shutdownCtx), s.hub.Shutdown(shutdownCtx))
+		err := errors.Join(s.http.Shutdown(shutdownCtx), s.deps.hub.Shutdown(shutdownCtx))
 		if s.metrics != nil {
 			err = errors.Join(err, s.metrics.Shutdown(shutdownCtx))
 		}
 		return err
 	})
 	err := g.Wait()
-	s.closeJobs()
-	if cerr := s.be.Close(); err == nil {
+	if cerr := s.deps.Close(); err == nil {
 		err = cerr
 	}
 	return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -11,37 +10,19 @@ import (
 	"github.com/eligo/eligo/internal/auth"
 )
 
-// customerTokenMaxTTLFlag declares --customer-token-max-ttl, the longest
-// customer token lifetime that serve accepts and that token customer mints.
-func customerTokenMaxTTLFlag(fs *flag.FlagSet, p *time.Duration) {
-	fs.DurationVar(p, "customer-token-max-ttl", auth.DefaultMaxCustomerTokenTTL, "longest customer token lifetime accepted (exp - iat, or exp - now without iat); longer-lived tokens are refused (env ELIGO_CUSTOMER_TOKEN_MAX_TTL)")
-}
-
-// customerTokenEnvFlags is customerTokenMaxTTLFlag's variable, for
-// flagsFromEnv.
-var customerTokenEnvFlags = map[string]string{"customer-token-max-ttl": "ELIGO_CUSTOMER_TOKEN_MAX_TTL"}
-
 // runToken mints credentials from the configured secrets.
 func runToken(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "customer" && args[0] != "service") {
-		return errors.New(`token: expected "eligo token customer --customer ID [--ttl 1h]" or "eligo token service"`)
+		return &usageError{"token customer", errors.New(`token: expected "eligo token customer --customer ID [--ttl 1h]" or "eligo token service"`)}
 	}
 	kind := args[0]
-	fs := flag.NewFlagSet("token "+kind, flag.ContinueOnError)
-	dataDir := fs.String("data-dir", envOr(getenv, "ELIGO_DATA_DIR", defaultDataDir), "data directory holding generated secrets (env ELIGO_DATA_DIR)")
-	customer := fs.String("customer", "", "customer id, the token's subject (customer tokens)")
-	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid (customer tokens)")
-	var maxTTL time.Duration
-	customerTokenMaxTTLFlag(fs, &maxTTL)
-	if err := parseFlags(fs, args[1:], stderr); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
+	var tc tokenConfig
+	f := newFlagSet("token " + kind)
+	tc.flags(f)
+	if err := f.parse(args[1:], getenv, stdout, tokenAbout); err != nil {
 		return err
 	}
-	if err := flagsFromEnv(fs, getenv, customerTokenEnvFlags); err != nil {
-		return err
-	}
+	dataDir, customer, ttl := &tc.DataDir, &tc.Customer, &tc.TTL
 	s, err := loadSecrets(getenv, *dataDir)
 	if err != nil {
 		return err
@@ -51,9 +32,9 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 		return nil
 	}
 	if *customer == "" {
-		return errors.New("token customer: --customer is required")
+		return &usageError{"token customer", errors.New("token customer: --customer is required")}
 	}
-	if err := auth.CheckLifetime(*ttl, maxTTL); err != nil {
+	if err := auth.CheckLifetime(*ttl, tc.MaxTTL); err != nil {
 		return fmt.Errorf("token customer: --ttl: %s", eligo.ErrorMessage(err))
 	}
 	tok, err := auth.MintCustomerToken([]byte(s.CustomerSecret), *customer, *ttl, time.Now())
@@ -62,4 +43,26 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	}
 	fmt.Fprintln(stdout, tok)
 	return nil
+}
+
+// tokenAbout is the help of `eligo token`.
+const tokenAbout = `Mint credentials from the configured secrets (ELIGO_SERVICE_TOKENS,
+ELIGO_CUSTOMER_TOKEN_SECRET, else the data directory's secrets.json):
+"eligo token customer --customer ID [--ttl 1h]" or "eligo token service".`
+
+// tokenConfig is the configuration of `eligo token`.
+type tokenConfig struct {
+	DataDir  string
+	Customer string
+	TTL      time.Duration
+	MaxTTL   time.Duration // the longest lifetime serve accepts
+}
+
+// flags declares the flags of `eligo token` into c.
+func (c *tokenConfig) flags(f *flagSet) {
+	f.String(&c.DataDir, "data-dir", defaultDataDir, "data directory holding generated secrets")
+	f.Duration(&c.MaxTTL, "customer-token-max-ttl", auth.DefaultMaxCustomerTokenTTL, time.Second, "longest customer token lifetime serve accepts; a longer --ttl is refused")
+	t := f.scoped("ELIGO_TOKEN_")
+	t.String(&c.Customer, "customer", "", "customer id, the token's subject (customer tokens)")
+	t.Duration(&c.TTL, "ttl", time.Hour, time.Second, "how long the token is valid (customer tokens)")
 }

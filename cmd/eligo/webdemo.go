@@ -9,23 +9,22 @@ import (
 	"github.com/eligo/eligo/internal/webdemo"
 )
 
-// withDemoPage serves the demo page (internal/webdemo) under /demo/ and
-// every other request with api when cfg.DemoPage is set; otherwise it
-// returns api as it is.
+// demoPage returns the demo page (internal/webdemo), which the API routes
+// under /demo/, when cfg.DemoPage is set; otherwise nil.
 //
 // The page's endpoint hands a customer token for any order to anyone who
 // asks. `eligo demo` turns it on; `eligo serve` only with --demo-page, which
 // must never be set on a deployment that holds real customers' orders.
-func withDemoPage(api http.Handler, cfg serverConfig, orders eligo.OrderStore, customerSecret string) http.Handler {
+func demoPage(cfg serverConfig, orders eligo.OrderStore, customerSecret string) http.Handler {
 	if !cfg.DemoPage {
-		return api
+		return nil
 	}
 	cfg.Logger.Warn("the demo page is on at " + webdemo.Prefix + ": it hands customer tokens to anyone; never enable it on a real deployment")
-	return webdemo.Mount(api, webdemo.New(webdemo.Config{
+	return webdemo.New(webdemo.Config{
 		Orders:         orders,
 		CustomerSecret: []byte(customerSecret),
 		Logger:         cfg.Logger,
-	}))
+	})
 }
 
 // printDemoPage tells the person running `eligo demo` where to watch it.

@@ -3,53 +3,36 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/readmodel"
 )
+
+// workerAbout is the help of `eligo worker`.
+const workerAbout = `Run the job workers only (payment re-checks, outbound events, webhooks), apart
+from the API ("eligo serve --workers=false"), on the same store. It serves
+/metrics and /healthz on --addr.`
 
 // runWorker runs River workers only, apart from the API (`eligo serve
 // --workers=false`), until ctx ends. It serves /metrics and /healthz on its
 // own address.
 func runWorker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
-	cfg, logLevel := serverFlags(fs, getenv, ":9091")
-	jobsCfg := jobsFlags(fs, getenv, false)
-	beCfg := backendFlags(fs, getenv, false)
-	if err := parseFlags(fs, args, stderr); err != nil {
-		if errors.Is(err, errHelp) {
-			return nil
-		}
+	var cfg serverConfig
+	f := newFlagSet("worker")
+	cfg.workerFlags(f)
+	if err := f.parse(args, getenv, stdout, workerAbout); err != nil {
 		return err
 	}
-	if err := flagsFromEnv(fs, getenv, jobsEnvFlags); err != nil {
-		return err
-	}
-	if err := flagsFromEnv(fs, getenv, backendEnvFlags); err != nil {
-		return err
-	}
-	cfg.Backends = *beCfg
-	addrSet := false
-	fs.Visit(func(f *flag.Flag) { addrSet = addrSet || f.Name == "addr" })
-	if !addrSet { // ELIGO_ADDR is the API's
-		cfg.Addr = envOr(getenv, "ELIGO_WORKER_ADDR", ":9091")
-	}
-	cfg.Logger = newLogger(stderr, *logLevel)
-	cfg.Jobs = *jobsCfg
-	w, err := startWorker(ctx, *cfg)
+	cfg.Logger = newLogger(stderr, cfg.LogLevel)
+	w, err := startWorker(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -61,7 +44,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 type worker struct {
 	url  string
 	cfg  serverConfig
-	be   *backends
+	deps *deps
 	run  func(ctx context.Context) error
 	http *http.Server
 	ln   net.Listener
@@ -71,75 +54,37 @@ type worker struct {
 // metrics.
 func startWorker(ctx context.Context, cfg serverConfig) (*worker, error) {
 	log := cfg.Logger
-	policy, err := loadPolicy(cfg.PolicyPath)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating data directory: %w", err)
-	}
-	if err := cfg.Jobs.load(); err != nil {
-		return nil, err
-	}
 	cfg.Jobs.Workers = true
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	be, err := openBackends(ctx, cfg, reg)
+	d, err := openDeps(ctx, cfg, false)
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := be.readModel.(*readmodel.Memory); ok {
+	if _, ok := d.be.readModel.(readmodel.None); ok {
 		log.Warn("the read model is in-process: API processes see this worker's changes (expiries) in their " +
 			"answers only after a restart or their next write of the order. Under the built-in policy the " +
 			"answers stay right meanwhile (an unpaid order, PENDING or FAILED, is payment_expired from its " +
 			"timeout on, expired or not); a policy file must say so itself (payment_status UNPAID). Share a " +
 			"read model (Redis) to run workers apart, or run `eligo serve` with workers in-process")
 	}
-	// The engine writes through the store and publishes to the read model
-	// (and, on Redis, to the other replicas' hubs); it is not rebuilt,
-	// since workers read the store.
-	var listeners []engine.Listener
-	if be.publisher != nil {
-		listeners = append(listeners, be.publisher)
-	}
-	eng, err := engine.New(engine.Config{
-		Listeners:          listeners,
-		Store:              be.store,
-		ReadModel:          be.readModel,
-		ReadModelIsPartial: true,
-		Policy:             policy,
-		Logger:             log,
-		Registerer:         reg,
-	})
-	if err != nil {
-		be.Close()
-		return nil, err
-	}
-	rt, closeJobs, err := cfg.Jobs.runtime(be, eng, reg, log)
-	if err != nil {
-		be.Close()
-		return nil, err
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		closeJobs()
-		be.Close()
+		d.Close()
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	w := &worker{
-		url: "http://" + displayAddr(ln.Addr()),
-		cfg: cfg,
-		be:  be,
-		ln:  ln,
+		url:  "http://" + displayAddr(ln.Addr()),
+		cfg:  cfg,
+		deps: d,
+		ln:   ln,
 		http: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)},
 	}
 	w.run = func(ctx context.Context) error {
 		g, gctx := errgroup.WithContext(ctx)
-		g.Go(func() error { return rt.Run(gctx) })
+		g.Go(func() error { return d.jobs.Run(gctx) })
 		g.Go(func() error {
 			if err := w.http.Serve(w.ln); !errors.Is(err, http.ErrServerClosed) {
 				return err
@@ -153,8 +98,7 @@ func startWorker(ctx context.Context, cfg serverConfig) (*worker, error) {
 			return w.http.Shutdown(shutdownCtx)
 		})
 		err := g.Wait()
-		closeJobs()
-		if cerr := be.Close(); err == nil {
+		if cerr := d.Close(); err == nil {
 			err = cerr
 		}
 		return err

@@ -1,8 +1,10 @@
 // Package engine is the eligibility engine: it applies commands and events to
 // the system of record, one transaction each, and after every commit moves
-// the read model forward and tells the listeners (the live hub). Reads are
-// served from the read model, except StoredOrder, which the workers use. The
-// rules are the root package's; the engine runs them under the store's locks.
+// the read model forward and tells the listeners (the live hub, and the
+// fan-out to the other replicas). Reads are served from the read model, and
+// from the store on a miss when the model is partial (eligo.ReadModel),
+// except StoredOrder, which the workers use. The rules are the root
+// package's; the engine runs them under the store's locks.
 package engine
 
 import (
@@ -26,14 +28,12 @@ type Listener interface {
 
 // Config holds the engine's dependencies.
 type Config struct {
-	Store     eligo.OrderStore
+	Store eligo.OrderStore
+	// ReadModel serves reads. What a miss means is the model's to say
+	// (eligo.ReadModel.Partial): a partial model's miss is read from the
+	// store and put back; a complete model's is "no such order".
 	ReadModel eligo.ReadModel
 	Policy    *eligo.Policy
-	// ReadModelIsPartial makes a read-model miss fall back to the store and
-	// repopulate the model (a shared cache such as Redis). When false, as for
-	// the in-process model that Rebuild fills and every write updates, a miss
-	// means the order does not exist and reads never touch the store.
-	ReadModelIsPartial bool
 	// NegativeTTL is how long, with a partial read model, an order id that
 	// neither the model nor the store holds is answered "not found" without
 	// asking the store again (see negative.go). Zero means
@@ -44,8 +44,10 @@ type Config struct {
 	NegativeSize int
 	Now          func() time.Time
 	Listeners    []Listener
-	Logger       *slog.Logger
-	Registerer   prometheus.Registerer
+	// Logger gets read-model failures; nil discards.
+	Logger *slog.Logger
+	// Registerer gets the engine's metrics; nil keeps them unregistered.
+	Registerer prometheus.Registerer
 }
 
 // Engine applies changes and answers reads. It is safe for concurrent use.
@@ -71,7 +73,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, metrics: m}
-	if cfg.ReadModelIsPartial {
+	if cfg.ReadModel.Partial() {
 		e.negative = newNegativeCache(cfg.NegativeTTL, cfg.NegativeSize)
 	}
 	return e, nil
@@ -117,7 +119,7 @@ func (e *Engine) Order(ctx context.Context, id string) (eligo.Order, error) {
 	if ok {
 		return o, nil
 	}
-	if !e.cfg.ReadModelIsPartial && err == nil {
+	if err == nil && !e.cfg.ReadModel.Partial() {
 		return eligo.Order{}, notFound(id)
 	}
 	// The model answered "absent" (not an error): an id the store did not

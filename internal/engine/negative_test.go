@@ -61,9 +61,9 @@ func TestUnknownOrdersCostNoStoreReads(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
 	store := &findCounter{OrderStore: st}
 	clk := &clock{now: time.Now()}
-	shared := readmodel.NewMemory() // the Redis both replicas read
+	shared := readmodel.NewPartialMemory() // the Redis both replicas read
 	newEngine := func(rm eligo.ReadModel) *engine.Engine {
-		e, err := engine.New(engine.Config{Store: store, ReadModel: rm, ReadModelIsPartial: true,
+		e, err := engine.New(engine.Config{Store: store, ReadModel: rm,
 			Policy: eligo.DefaultPolicy(), Now: clk.Now})
 		require.NoError(t, err)
 		return e
@@ -111,7 +111,7 @@ func TestNegativeCacheBounded(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
 	store := &findCounter{OrderStore: st}
-	e, err := engine.New(engine.Config{Store: store, ReadModel: readmodel.NewMemory(), ReadModelIsPartial: true,
+	e, err := engine.New(engine.Config{Store: store, ReadModel: readmodel.NewPartialMemory(),
 		Policy: eligo.DefaultPolicy(), NegativeSize: 100})
 	require.NoError(t, err)
 	for i := range 1000 {

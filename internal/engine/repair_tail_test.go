@@ -68,15 +68,15 @@ func TestRepairTailsTheStoresChanges(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
 	store := &hidingStore{OrderStore: st, hidden: map[int64]bool{}}
-	shared := readmodel.NewMemory() // the Redis every replica reads
+	shared := readmodel.NewPartialMemory() // the Redis every replica reads
 	newEngine := func(rm eligo.ReadModel, ls ...engine.Listener) *engine.Engine {
-		e, err := engine.New(engine.Config{Store: store, ReadModel: rm, ReadModelIsPartial: true, Policy: eligo.DefaultPolicy(), Listeners: ls})
+		e, err := engine.New(engine.Config{Store: store, ReadModel: rm, Policy: eligo.DefaultPolicy(), Listeners: ls})
 		require.NoError(t, err)
 		return e
 	}
 	alive := newEngine(shared)
 	// dying commits and never publishes: its process died at once.
-	dying := newEngine(readmodel.NewMemory())
+	dying := newEngine(readmodel.NewPartialMemory())
 	const orders = 20
 	for i := range orders {
 		_, _, err := alive.CreateOrder(ctx, &eligo.NewOrderParams{ID: "ord-" + strconv.Itoa(i), CustomerID: "c", PromisedAt: time.Now().Add(time.Hour)}, eligo.WhoService)

@@ -48,6 +48,27 @@ func requireService(deps Deps, allowSessionHeader bool) func(http.Handler) http.
 	}
 }
 
+// requireServiceBasic lets through requests that carry a service token, as
+// a Bearer token or, for a browser, as the password of HTTP Basic
+// authentication (any user name). Anything else is 401 with a Basic
+// challenge, so the browser asks for it; a page for people, not
+// problem+json.
+func requireServiceBasic(deps Deps, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ar := r
+		if _, pass, ok := r.BasicAuth(); ok {
+			ar = r.Clone(r.Context())
+			ar.Header.Set("Authorization", "Bearer "+pass)
+		}
+		if p, err := deps.Auth.Authenticate(ar, 0); err != nil || !p.Service {
+			w.Header().Set("WWW-Authenticate", `Basic realm="eligo River UI (password: a service token)", charset="UTF-8"`)
+			http.Error(w, "River UI needs a service token: give it as the password (any user name) or as \"Authorization: Bearer <token>\"", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 var errServiceOnly = &eligo.Error{Code: eligo.EFORBIDDEN,
 	Message: "this endpoint needs a service token; a customer token may only read, watch and cancel the customer's own orders"}
 

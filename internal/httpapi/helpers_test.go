@@ -72,6 +72,7 @@ type setupOpts struct {
 	ready       func() bool
 	bodyTimeout time.Duration
 	degraded    func() string
+	riverUI     http.Handler // served under /riverui/
 	logLevel    slog.Level
 }
 
@@ -92,7 +93,7 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 	a, err := auth.New(auth.Config{ServiceTokens: []string{serviceToken, otherService}, CustomerSecret: customerSecret, Now: clock.Now})
 	require.NoError(t, err)
 	b := &testBundle{clock: clock, engine: eng, store: store, registry: prometheus.NewRegistry(), logs: &testenv.SyncBuffer{}}
-	deps := httpapi.Deps{Engine: eng, Auth: a, Registry: b.registry, MaxAge: o.maxAge, Ready: o.ready, BodyTimeout: o.bodyTimeout, Degraded: o.degraded,
+	deps := httpapi.Deps{Engine: eng, Auth: a, Registerer: b.registry, Gatherer: b.registry, MaxAge: o.maxAge, Ready: o.ready, BodyTimeout: o.bodyTimeout, Degraded: o.degraded, RiverUI: o.riverUI,
 		Logger: slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: o.logLevel}))}
 	if o.live {
 		b.live = &fakeLive{}
@@ -101,7 +102,8 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 	if o.streamer != nil {
 		deps.Live = o.streamer
 	}
-	b.handler = httpapi.NewServer(deps)
+	b.handler, err = httpapi.NewServer(deps)
+	require.NoError(t, err)
 	b.srv = httptest.NewServer(b.handler)
 	t.Cleanup(b.srv.Close)
 	return b

@@ -14,8 +14,9 @@ import (
 // deadlines, a slot held by a slow client frees within those deadlines.
 //
 // eligo_http_open_connections (open now) and eligo_http_max_connections
-// (the limit) are registered on reg when it is not nil.
-func LimitListener(ln net.Listener, n int, reg *prometheus.Registry) net.Listener {
+// (the limit) are registered on reg when it is not nil; a registration
+// error is returned.
+func LimitListener(ln net.Listener, n int, reg prometheus.Registerer) (net.Listener, error) {
 	l := &limitListener{
 		Listener: ln,
 		done:     make(chan struct{}),
@@ -32,11 +33,16 @@ func LimitListener(ln net.Listener, n int, reg *prometheus.Registry) net.Listene
 		l.slots = make(chan struct{}, n)
 	}
 	if reg != nil {
-		l.open = register(reg, l.open)
-		limit = register(reg, limit)
+		var err error
+		if l.open, err = register(reg, l.open); err != nil {
+			return nil, err
+		}
+		if limit, err = register(reg, limit); err != nil {
+			return nil, err
+		}
 	}
 	limit.Set(float64(max(n, 0)))
-	return l
+	return l, nil
 }
 
 type limitListener struct {

@@ -69,8 +69,9 @@ func TestLiveTokenInSubprotocol(t *testing.T) {
 func TestLiveWebSocketWithSubprotocolToken(t *testing.T) {
 	t.Parallel()
 	var now atomic.Pointer[func() time.Time]
-	hub := live.New(live.Config{ReadModel: readmodel.NewMemory(), Policy: eligo.DefaultPolicy(),
+	hub, err := live.New(live.Config{ReadModel: readmodel.NewMemory(), Policy: eligo.DefaultPolicy(),
 		Now: func() time.Time { return (*now.Load())() }})
+	require.NoError(t, err)
 	b := setup(t, setupOpts{streamer: hub, logLevel: slog.LevelDebug})
 	clock := b.clock.Now
 	now.Store(&clock)

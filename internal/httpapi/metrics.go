@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 
@@ -29,9 +30,9 @@ type routeMetrics struct {
 // commonCodes get a counter per route up front; others are looked up.
 var commonCodes = []int{200, 201, 304, 400, 401, 403, 404, 405, 409, 500, 503}
 
-// newMetrics returns the HTTP metrics, registered on reg when reg is set.
-// A second server on the same registry shares the first one's collectors.
-func newMetrics(reg *prometheus.Registry) *metrics {
+// newMetrics returns the HTTP metrics, registered with reg unless reg is
+// nil. A second server on the same reg shares the first one's collectors.
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "eligo_http_requests_total",
@@ -44,24 +45,32 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		}, []string{"route"}),
 		routes: make(map[string]*routeMetrics),
 	}
-	if reg != nil {
-		m.requests = register(reg, m.requests)
-		m.latency = register(reg, m.latency)
+	if reg == nil {
+		return m, nil
 	}
-	return m
+	var err error
+	if m.requests, err = register(reg, m.requests); err != nil {
+		return nil, err
+	}
+	if m.latency, err = register(reg, m.latency); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
-func register[C prometheus.Collector](reg *prometheus.Registry, c C) C {
+// register registers c with reg, or returns the collector of the same
+// description that reg already holds.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
 	if err := reg.Register(c); err != nil {
 		var are prometheus.AlreadyRegisteredError
 		if errors.As(err, &are) {
 			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
+				return existing, nil
 			}
 		}
-		panic("httpapi: register metrics: " + err.Error())
+		return c, fmt.Errorf("httpapi: registering metrics: %w", err)
 	}
-	return c
+	return c, nil
 }
 
 // route returns the metrics of one route pattern.

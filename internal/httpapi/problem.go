@@ -51,8 +51,16 @@ type problem struct {
 	Reason   string `json:"reason,omitempty"` // the policy rule behind a refusal
 }
 
-// writeError answers err as problem+json. Internal errors are logged with
-// their real text and answered with a generic detail.
+// WriteError answers err as problem+json: the one writer of eligo's
+// problem documents, which the handlers that httpapi routes but does not
+// implement (internal/webdemo) use too. The status comes from err's eligo
+// error code (statusOf); internal errors are logged with their real text
+// and answered with a generic detail.
+func WriteError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
+	writeError(w, r, logger, err)
+}
+
+// writeError is WriteError.
 func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err error) {
 	code := eligo.ErrorCode(err)
 	switch {

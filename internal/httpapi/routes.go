@@ -6,6 +6,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// Where the handlers that httpapi routes but does not implement are served.
+const (
+	RiverUIPrefix = "/riverui" // Deps.RiverUI
+	DemoPrefix    = "/demo"    // Deps.DemoPage
+)
+
 // routes returns the whole API: every route, the access rule of each, and
 // the middleware around them all.
 //
@@ -13,7 +19,10 @@ import (
 // is 403); order routes take a service token or the token of the customer
 // who owns the order, and hand the handler the order they checked. Only the
 // browser routes (browserOrderAccess) take the access_token query parameter.
-func routes(deps Deps) http.Handler {
+// River UI takes a service token, which a browser gives as the Basic
+// password, and refuses state-changing requests from other sites; the
+// probes, /metrics and the demo page take none.
+func routes(deps Deps, m *metrics) http.Handler {
 	service := requireService(deps, false)
 	serviceOrSession := requireService(deps, true) // X-Session-Token accepted too
 
@@ -31,16 +40,26 @@ func routes(deps Deps) http.Handler {
 
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(deps))
-	if deps.Registry != nil && !deps.NoMetricsRoute {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{}))
+	if deps.Gatherer != nil && !deps.NoMetricsRoute {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{}))
 	}
+
+	if deps.RiverUI != nil { // operators: jobs can be cancelled, retried, deleted
+		mux.Handle(RiverUIPrefix+"/", refuseCrossSite(requireServiceBasic(deps, deps.RiverUI)))
+		mux.Handle(RiverUIPrefix, http.RedirectHandler(RiverUIPrefix+"/", http.StatusMovedPermanently))
+	}
+	if deps.DemoPage != nil { // anyone: it hands out customer tokens
+		mux.Handle(DemoPrefix+"/", deps.DemoPage)
+		mux.Handle(DemoPrefix, deps.DemoPage)
+	}
+
 	mux.Handle("/", handleMiss(deps, mux)) // 404 and 405 as problem+json
 
 	var h http.Handler = mux
 	h = refuseUncleanPaths(deps.Logger)(h) // before the mux, which would redirect
 	h = logRequests(deps.Logger)(h)
 	h = recoverPanics(deps.Logger)(h)
-	h = measure(newMetrics(deps.Registry))(h)
+	h = measure(m)(h)
 	h = limitBodyTime(deps.BodyTimeout)(h)
 	return h
 }

@@ -1,6 +1,7 @@
 // Package httpapi is eligo's HTTP API (v1): NewServer returns the handler,
-// routes.go lists every route, and each handler lives beside its request and
-// response types. Errors are answered as RFC 9457 problem+json; the one
+// routes.go lists every route with its access rule (River UI and the demo
+// page, which other packages implement, included), and each handler lives
+// beside its request and response types. Errors are answered as RFC 9457 problem+json; the one
 // mapping from eligo error codes to HTTP statuses is statusOf in problem.go.
 //
 // The eligibility read is the hot path: it is served from the read model,
@@ -9,6 +10,7 @@
 package httpapi
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -30,10 +32,12 @@ type Deps struct {
 	// Logger gets internal errors and panics at error level and every
 	// request at debug level. Nil discards.
 	Logger *slog.Logger
-	// Registry gets the HTTP metrics and is served at /metrics. When nil,
-	// the metrics are kept but /metrics is not routed.
-	Registry *prometheus.Registry
-	// NoMetricsRoute keeps /metrics off this handler, for a Registry
+	// Registerer gets the HTTP metrics; nil keeps them unregistered. A
+	// second server on the same Registerer shares the first one's.
+	Registerer prometheus.Registerer
+	// Gatherer is served at /metrics; nil: /metrics is not routed.
+	Gatherer prometheus.Gatherer
+	// NoMetricsRoute keeps /metrics off this handler, for a Gatherer
 	// served on a listener of its own (eligo serve --metrics-addr).
 	NoMetricsRoute bool
 	// Ready reports whether the server may take traffic (/readyz). Nil
@@ -51,6 +55,13 @@ type Deps struct {
 	// BodyTimeout bounds the reading of a request body, from when its
 	// headers were read; zero means DefaultBodyTimeout.
 	BodyTimeout time.Duration
+	// RiverUI is served under /riverui/ to service tokens only (River UI
+	// can cancel, retry and delete jobs). Nil: not routed.
+	RiverUI http.Handler
+	// DemoPage is served at /demo and under /demo/ to anyone, without
+	// credentials: it hands customer tokens to whoever asks, so it is set
+	// only by `eligo demo` and `eligo serve --demo-page`. Nil: not routed.
+	DemoPage http.Handler
 }
 
 // Streamer serves a live stream of an order's eligibility (WebSocket or
@@ -66,10 +77,11 @@ type Streamer interface {
 }
 
 // NewServer returns the HTTP handler of the API. Deps.Engine and Deps.Auth
-// are required.
-func NewServer(deps Deps) http.Handler {
+// are required; it fails without them or when the metrics cannot be
+// registered.
+func NewServer(deps Deps) (http.Handler, error) {
 	if deps.Engine == nil || deps.Auth == nil {
-		panic("httpapi: NewServer needs Deps.Engine and Deps.Auth")
+		return nil, errors.New("httpapi: NewServer needs Deps.Engine and Deps.Auth")
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
@@ -80,5 +92,9 @@ func NewServer(deps Deps) http.Handler {
 	if deps.BodyTimeout <= 0 {
 		deps.BodyTimeout = DefaultBodyTimeout
 	}
-	return routes(deps)
+	m, err := newMetrics(deps.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return routes(deps, m), nil
 }

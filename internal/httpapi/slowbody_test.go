@@ -86,7 +86,9 @@ func TestSlowBodiesAreCut(t *testing.T) {
 	b.createOrder(t, "ord-1", "cust-9", t0.Add(10*time.Minute))
 	srv := httptest.NewUnstartedServer(b.handler)
 	reg := prometheus.NewRegistry()
-	srv.Listener = httpapi.LimitListener(srv.Listener, 60, reg)
+	ln, err := httpapi.LimitListener(srv.Listener, 60, reg)
+	require.NoError(t, err)
+	srv.Listener = ln
 	srv.Start()
 	t.Cleanup(srv.Close)
 	addr := srv.Listener.Addr().String()
@@ -166,7 +168,8 @@ func TestLimitListener(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		inner := &chanListener{conns: make(chan net.Conn), done: make(chan struct{})}
 		reg := prometheus.NewRegistry()
-		ln := httpapi.LimitListener(inner, 2, reg)
+		ln, err := httpapi.LimitListener(inner, 2, reg)
+		require.NoError(t, err)
 		accepted := make(chan net.Conn)
 		go func() {
 			defer close(accepted)

@@ -78,7 +78,9 @@ func setup(t *testing.T, o setupOpts) *testBundle {
 	}
 	cfg := o.cfg
 	cfg.ReadModel, cfg.Policy, cfg.Registerer = b.rm, eligo.DefaultPolicy(), b.reg
-	b.hub = New(cfg)
+	hub, err := New(cfg)
+	require.NoError(t, err)
+	b.hub = hub
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- b.hub.Run(ctx) }()

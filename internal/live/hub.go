@@ -51,7 +51,7 @@ type Config struct {
 	Logger       *slog.Logger
 	// Registerer gets the hub's metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
-	// Fanout carries changes between replicas; nil means Local.
+	// Fanout brings the changes of other replicas; nil means Local.
 	Fanout Fanout
 }
 
@@ -84,11 +84,15 @@ type watch struct {
 }
 
 // New returns a hub. Call Run for boundaries and pings, and Shutdown to
-// close every stream. New panics without Config.ReadModel or Config.Policy,
-// or when the metrics are already registered with Config.Registerer.
-func New(cfg Config) *Hub {
+// close every stream. New fails without Config.ReadModel or Config.Policy,
+// on a negative limit, or when the metrics cannot be registered with
+// Config.Registerer (they already are).
+func New(cfg Config) (*Hub, error) {
 	if cfg.ReadModel == nil || cfg.Policy == nil {
-		panic("live: New needs Config.ReadModel and Config.Policy")
+		return nil, errors.New("live: New needs Config.ReadModel and Config.Policy")
+	}
+	if cfg.MaxConns < 0 || cfg.MaxConnsPerCustomer < 0 || cfg.PingInterval < 0 || cfg.WriteTimeout < 0 {
+		return nil, errors.New("live: New needs limits and intervals of zero (the default) or more")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -111,23 +115,26 @@ func New(cfg Config) *Hub {
 	if cfg.Fanout == nil {
 		cfg.Fanout = Local{}
 	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
 	return &Hub{
 		cfg:         cfg,
-		metrics:     newMetrics(cfg.Registerer),
+		metrics:     m,
 		watches:     make(map[string]*watch),
 		subs:        make(map[*subscriber]struct{}),
 		perCustomer: make(map[string]int),
 		wake:        make(chan struct{}, 1),
 		left:        make(chan struct{}, 1),
-	}
+	}, nil
 }
 
-// OrderChanged implements engine.Listener: it announces the change to the
-// other replicas and, if someone here watches the order and o is newer than
-// what the hub has, pushes the new document. It never waits on I/O: writes
-// that would block move to a goroutine.
+// OrderChanged implements engine.Listener: if someone here watches the
+// order and o is newer than what the hub has, it pushes the new document.
+// It never waits on I/O: writes that would block move to a goroutine. The
+// other replicas hear of the change from the fan-out's own listener.
 func (h *Hub) OrderChanged(o eligo.Order) {
-	h.cfg.Fanout.Publish(o.ID, o.Version)
 	h.advance(o, time.Now())
 }
 

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,9 +17,8 @@ type metrics struct {
 }
 
 // newMetrics builds the hub's metrics and registers them with reg, unless
-// reg is nil. Registering twice with one registry panics, as
-// prometheus.MustRegister does.
-func newMetrics(reg prometheus.Registerer) *metrics {
+// reg is nil; registering twice with one reg is an error.
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		subscribers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "eligo_live_subscribers",
@@ -46,10 +46,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Live streams ended, by reason (client_closed, dead_peer, write_failed, shutdown, token_expired, protocol_error).",
 		}, []string{"reason"}),
 	}
-	if reg != nil {
-		reg.MustRegister(m.subscribers, m.pushes, m.delay, m.coalesced, m.refused, m.closed)
+	if reg == nil {
+		return m, nil
 	}
-	return m
+	for _, c := range []prometheus.Collector{m.subscribers, m.pushes, m.delay, m.coalesced, m.refused, m.closed} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("live: registering metrics: %w", err)
+		}
+	}
+	return m, nil
 }
 
 // pushed accounts for a document written to a socket.

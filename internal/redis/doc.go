@@ -20,7 +20,7 @@
 // again. A replica reads its own writes: see ReadModel.Put.
 //
 // The model is partial and disposable: a miss sends the engine to the
-// store, which then puts the order back (engine.Config.ReadModelIsPartial).
+// store, which then puts the order back (the model is Partial).
 // FLUSHALL, eviction, key expiry (ReadModelConfig.KeyTTL) or a restart of
 // Redis lose no data, only round trips.
 //

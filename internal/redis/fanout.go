@@ -105,8 +105,9 @@ func (f *Fanout) Publish(orderID string, version int64) {
 	f.metrics.queued.Set(float64(f.out.len()))
 }
 
-// OrderChanged implements engine.Listener: it publishes the change. Use it
-// in a process that has no live hub, whose OrderChanged publishes already.
+// OrderChanged implements engine.Listener: it publishes the change. Every
+// process that writes (eligo serve and eligo worker alike) has it among its
+// engine's listeners; the live hub publishes nothing itself.
 func (f *Fanout) OrderChanged(o eligo.Order) { f.Publish(o.ID, o.Version) }
 
 // Close publishes what is queued, for up to two seconds, and stops the

@@ -28,7 +28,7 @@ func TestCreatedOrderFoundOnOtherReplicaAtOnce(t *testing.T) {
 	prefix := testPrefix()
 	newEngine := func() *engine.Engine {
 		rm := newReadModel(t, newClient(t), redis.ReadModelConfig{Prefix: prefix})
-		e, err := engine.New(engine.Config{Store: store, ReadModel: rm, ReadModelIsPartial: true, Policy: eligo.DefaultPolicy()})
+		e, err := engine.New(engine.Config{Store: store, ReadModel: rm, Policy: eligo.DefaultPolicy()})
 		require.NoError(t, err)
 		return e
 	}

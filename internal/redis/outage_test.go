@@ -92,7 +92,7 @@ func TestStartWithoutRedisAndOutageLoggedOnce(t *testing.T) {
 		listened <- fan.ListenResync(lctx, func(string, int64) {}, func() { resyncs <- struct{}{} })
 	}()
 	t.Cleanup(func() { stopListen(); require.NoError(t, <-listened) })
-	eng, err := engine.New(engine.Config{Store: store, ReadModel: rm, ReadModelIsPartial: true,
+	eng, err := engine.New(engine.Config{Store: store, ReadModel: rm,
 		Policy: eligo.DefaultPolicy(), Listeners: []engine.Listener{fan}})
 	require.NoError(t, err)
 	require.NotEmpty(t, rm.Degraded(), "degraded while Redis is away")

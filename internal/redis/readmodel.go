@@ -48,8 +48,8 @@ type ReadModelConfig struct {
 // snapshot and version, written only forward by a Lua script and read
 // through rueidis's server-assisted client-side cache, so that a hot order
 // is answered from this process's memory without a round trip. It is a
-// partial model: a miss means "ask the store" (engine.Config's
-// ReadModelIsPartial), never "no such order". It is safe for concurrent use.
+// partial model (Partial): a miss means "ask the store", never "no such
+// order". It is safe for concurrent use.
 type ReadModel struct {
 	client   rueidis.Client
 	prefix   string
@@ -244,6 +244,10 @@ func (m *ReadModel) put(ctx context.Context, o *eligo.Order) (bool, error) {
 	return false, nil
 }
 
+// Partial is true: the model is a cache filled on demand, so a miss means
+// "ask the store".
+func (m *ReadModel) Partial() bool { return true }
+
 // Fresh returns a view of the model for the live hub. Its Get reads Redis
 // itself, never the client-side cache, and on a miss reads the store and
 // puts what it found; its Put is the model's.
@@ -282,3 +286,5 @@ func (f *freshModel) Get(ctx context.Context, id string) (eligo.Order, bool, err
 }
 
 func (f *freshModel) Put(ctx context.Context, o eligo.Order) (bool, error) { return f.m.Put(ctx, o) }
+
+func (f *freshModel) Partial() bool { return true }

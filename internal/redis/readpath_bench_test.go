@@ -67,18 +67,17 @@ func BenchmarkReadPath(b *testing.B) {
 	b.Cleanup(func() { rdb.Close() })
 
 	models := []struct {
-		name    string
-		model   eligo.ReadModel
-		partial bool
+		name  string
+		model eligo.ReadModel
 	}{
-		{"embedded", readmodel.NewMemory(), false},
-		{"redis", rm, true},
-		{"goredis-get", &getPerRequest{rdb: rdb, prefix: prefix}, true},
+		{"embedded", readmodel.NewMemory()},
+		{"redis", rm},
+		{"goredis-get", &getPerRequest{rdb: rdb, prefix: prefix}},
 	}
 	targets := seedReadPath(b, store, secret, rm, 1000)
 	hostPorts := make([]string, len(models))
 	for i, m := range models {
-		srv := stack.New(b, stack.Config{Store: store, ReadModel: m.model, ReadModelIsPartial: m.partial, NoLive: true})
+		srv := stack.New(b, stack.Config{Store: store, ReadModel: m.model, NoLive: true})
 		if _, err := srv.Engine.Rebuild(ctx); err != nil {
 			b.Fatal(err)
 		}
@@ -208,6 +207,8 @@ func (g *getPerRequest) Get(ctx context.Context, id string) (eligo.Order, bool, 
 }
 
 func (g *getPerRequest) Put(context.Context, eligo.Order) (bool, error) { return false, nil }
+
+func (g *getPerRequest) Partial() bool { return true }
 
 // seedReadPath creates n orders promised an hour out, puts them in Redis
 // and returns one prepared request for each, with its customer's token.

@@ -61,10 +61,10 @@ func TestRepairBringsRedisToTheStore(t *testing.T) {
 	rm := newReadModel(t, client, redis.ReadModelConfig{Prefix: prefix})
 	statuses := []string{"ASSIGNED", "AT_STORE", "PICKED_UP", "ARRIVED_AT_DOORSTEP"}
 	dying := &dyingModel{ReadModel: rm, final: int64(1 + len(statuses)), lost: map[string]lostPut{}}
-	writer, err := engine.New(engine.Config{Store: pg, ReadModel: dying, ReadModelIsPartial: true, Policy: eligo.DefaultPolicy()})
+	writer, err := engine.New(engine.Config{Store: pg, ReadModel: dying, Policy: eligo.DefaultPolicy()})
 	require.NoError(t, err)
 	survivor, err := engine.New(engine.Config{Store: pg, ReadModel: newReadModel(t, newClient(t), redis.ReadModelConfig{Prefix: prefix}),
-		ReadModelIsPartial: true, Policy: eligo.DefaultPolicy()})
+		Policy: eligo.DefaultPolicy()})
 	require.NoError(t, err)
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)

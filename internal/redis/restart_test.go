@@ -85,7 +85,7 @@ func TestRedisRestartAndFlushLoseNothing(t *testing.T) {
 	rm := newReadModel(t, client, redis.ReadModelConfig{})
 	fan := newFanout(t, client, redis.FanoutConfig{})
 	l := listen(t, fan)
-	eng, err := engine.New(engine.Config{Store: store, ReadModel: rm, ReadModelIsPartial: true,
+	eng, err := engine.New(engine.Config{Store: store, ReadModel: rm,
 		Policy: eligo.DefaultPolicy(), Listeners: []engine.Listener{fan}})
 	require.NoError(t, err)
 

@@ -16,13 +16,15 @@
 // The page calls the public v1 API with a customer token, exactly as a
 // customer's app would, plus one endpoint of this package: GET
 // /demo/api/orders lists the live orders and GET /demo/api/orders/{id}
-// hands out a short-lived customer token for the order's customer.
+// hands out a short-lived customer token for the order's customer. Its
+// errors are problem+json from the API's one writer, httpapi.WriteError.
 //
 // # Never on a real deployment
 //
 // That endpoint gives a valid customer token for any order to anyone who
 // asks, with no credentials at all. It exists so that `eligo demo` can be
-// watched in a browser. `eligo demo` mounts it; `eligo serve` mounts it only
+// watched in a browser. The API routes it at /demo/ (httpapi.Deps.DemoPage,
+// listed in httpapi's routes.go): `eligo demo` always, `eligo serve` only
 // with --demo-page, which must never be set on a deployment that holds real
 // customers' orders.
 package webdemo

@@ -71,14 +71,15 @@ func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /demo/api/orders", handleListOrders(cfg))
 	mux.Handle("GET /demo/api/orders/{id}", handleOrderSession(cfg))
-	mux.Handle("GET /demo/api/", handleNotFound())
+	mux.Handle("GET /demo/api/", handleNotFound(cfg))
 	mux.Handle("GET /demo/", http.StripPrefix("/demo", http.FileServerFS(files)))
 	mux.Handle("GET /demo", http.RedirectHandler(Prefix, http.StatusMovedPermanently))
 	return securityHeaders(mux)
 }
 
 // Mount serves /demo and everything under /demo/ with demo, and every other
-// request with api.
+// request with api, for tests that run the page without the API's routes;
+// the server routes it through httpapi.Deps.DemoPage.
 func Mount(api, demo http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(Prefix, demo)

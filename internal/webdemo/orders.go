@@ -10,6 +10,7 @@ import (
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
+	"github.com/eligo/eligo/internal/httpapi"
 )
 
 // Bounds of the order list: it is a demo's list, read from the store by
@@ -108,8 +109,7 @@ func handleOrderSession(cfg Config) http.Handler {
 		id := r.PathValue("id")
 		o, err := cfg.Orders.FindOrder(r.Context(), id)
 		if eligo.ErrorCode(err) == eligo.ENOTFOUND {
-			writeProblem(w, http.StatusNotFound, "not-found", "Not found",
-				fmt.Sprintf("there is no order %q; the order list is at %sapi/orders", id, Prefix))
+			httpapi.WriteError(w, r, cfg.Logger, eligo.Errorf(eligo.ENOTFOUND, "there is no order %q; the order list is at %sapi/orders", id, Prefix))
 			return
 		}
 		if err != nil {
@@ -131,10 +131,10 @@ func handleOrderSession(cfg Config) http.Handler {
 }
 
 // handleNotFound answers the paths under /demo/api/ that name nothing.
-func handleNotFound() http.Handler {
+func handleNotFound(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, http.StatusNotFound, "not-found", "Not found",
-			fmt.Sprintf("%s %s is not a demo endpoint; there are GET %sapi/orders and GET %sapi/orders/{id}", r.Method, r.URL.Path, Prefix, Prefix))
+		httpapi.WriteError(w, r, cfg.Logger, eligo.Errorf(eligo.ENOTFOUND,
+			"%s %s is not a demo endpoint; there are GET %sapi/orders and GET %sapi/orders/{id}", r.Method, r.URL.Path, Prefix, Prefix))
 	})
 }
 
@@ -148,22 +148,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(b, '\n'))
 }
 
-// writeProblem answers with an RFC 9457 problem document of the same types
-// as the API's.
-func writeProblem(w http.ResponseWriter, status int, slug, title, detail string) {
-	b, _ := json.Marshal(map[string]any{
-		"type":   "https://eligo.dev/problems/" + slug,
-		"title":  title,
-		"status": status,
-		"detail": detail,
-	})
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
-}
-
-// internalError logs err and answers without its text.
+// internalError logs err and answers without its text (httpapi.WriteError
+// logs an internal error and answers a generic detail).
 func internalError(w http.ResponseWriter, r *http.Request, cfg Config, doing string, err error) {
-	cfg.Logger.ErrorContext(r.Context(), "demo page: "+doing, "path", r.URL.Path, "err", err)
-	writeProblem(w, http.StatusInternalServerError, "internal", "Internal error", "the demo could not answer; the server's log says why")
+	httpapi.WriteError(w, r, cfg.Logger, fmt.Errorf("demo page: %s: %w", doing, err))
 }

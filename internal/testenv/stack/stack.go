@@ -36,12 +36,11 @@ const ServiceToken = "svc"
 // Config says what differs from the default stack: a fresh SQLite store,
 // the in-process read model, the live hub on /v1/orders/{id}/live.
 type Config struct {
-	Store              eligo.OrderStore // nil: a fresh SQLite store, closed at the end
-	ReadModel          eligo.ReadModel  // nil: readmodel.NewMemory()
-	ReadModelIsPartial bool             // the read model may miss orders (Redis)
-	ServiceTokens      []string         // nil: ServiceToken
-	CustomerSecret     []byte           // nil: a fixed test secret
-	NoLive             bool             // no live hub: the live route is absent
+	Store          eligo.OrderStore // nil: a fresh SQLite store, closed at the end
+	ReadModel      eligo.ReadModel  // nil: readmodel.NewMemory()
+	ServiceTokens  []string         // nil: ServiceToken
+	CustomerSecret []byte           // nil: a fixed test secret
+	NoLive         bool             // no live hub: the live route is absent
 	// Wrap, when set, wraps the API's handler before it is served (the
 	// demo page, test instrumentation); it may use the stack's fields.
 	Wrap func(s *Stack, api http.Handler) http.Handler
@@ -82,12 +81,14 @@ func New(t testing.TB, cfg Config) *Stack {
 	}
 	policy := eligo.DefaultPolicy()
 	var listeners []engine.Listener
+	var err error
 	if !cfg.NoLive {
-		s.Hub = live.New(live.Config{ReadModel: s.ReadModel, Policy: policy})
+		if s.Hub, err = live.New(live.Config{ReadModel: s.ReadModel, Policy: policy}); err != nil {
+			t.Fatalf("live hub: %v", err)
+		}
 		listeners = append(listeners, s.Hub)
 	}
-	var err error
-	s.Engine, err = engine.New(engine.Config{Store: s.Store, ReadModel: s.ReadModel, ReadModelIsPartial: cfg.ReadModelIsPartial,
+	s.Engine, err = engine.New(engine.Config{Store: s.Store, ReadModel: s.ReadModel,
 		Policy: policy, Listeners: listeners})
 	if err != nil {
 		t.Fatalf("engine: %v", err)
@@ -100,7 +101,10 @@ func New(t testing.TB, cfg Config) *Stack {
 	if s.Hub != nil {
 		deps.Live = s.Hub
 	}
-	var h http.Handler = httpapi.NewServer(deps)
+	h, err := httpapi.NewServer(deps)
+	if err != nil {
+		t.Fatalf("httpapi: %v", err)
+	}
 	if cfg.Wrap != nil {
 		h = cfg.Wrap(s, h)
 	}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/engine"
+	"github.com/eligo/eligo/internal/jobs"
+	"github.com/eligo/eligo/internal/live"
+)
+
+// deps are what `eligo serve` and `eligo worker` run on, built once, in
+// this order, by openDeps: the policy, the metrics registry, the backends
+// (store, read model, fan-out), the live hub (the API only), the engine
+// with its listeners, and River. The two commands differ only in what they
+// add around them: the API, ingest and River UI, or a metrics listener.
+type deps struct {
+	policy    *eligo.Policy
+	reg       *prometheus.Registry
+	be        *backends
+	hub       *live.Hub // nil in a worker
+	listeners []engine.Listener
+	engine    *engine.Engine
+	jobs      *jobs.Runtime
+	closeJobs func()
+}
+
+// openDeps builds the dependencies of cfg. withAPI builds the live hub and
+// a read model that serves reads; without it (a worker), the read model is
+// the shared one (Redis) when there is one, else readmodel.None, since
+// nobody in the process reads it.
+//
+// The engine's listeners are the hub, when there is one, and the fan-out
+// to the other replicas (Redis), when there is one: an ordinary listener in
+// both commands, so a worker's changes reach every replica's subscribers
+// the way the API's do.
+func openDeps(ctx context.Context, cfg serverConfig, withAPI bool) (*deps, error) {
+	policy, err := loadPolicy(cfg.PolicyPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	cfg.Jobs.KafkaBrokers = cfg.Backends.KafkaBrokers // outbound events go to the cluster ingest reads
+	if err := cfg.Jobs.load(); err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	be, err := openBackends(ctx, cfg, reg, withAPI)
+	if err != nil {
+		return nil, err
+	}
+	d := &deps{policy: policy, reg: reg, be: be, closeJobs: func() {}}
+	var listeners []engine.Listener
+	if withAPI {
+		if d.hub, err = newHub(cfg.Live, be.hubReadModel, be.fanout, policy, reg, cfg.Logger); err != nil {
+			be.Close()
+			return nil, err
+		}
+		listeners = append(listeners, d.hub)
+	}
+	if be.publisher != nil {
+		listeners = append(listeners, be.publisher)
+	}
+	d.listeners = listeners
+	d.engine, err = engine.New(engine.Config{
+		Listeners:  listeners,
+		Store:      be.store,
+		ReadModel:  be.readModel,
+		Policy:     policy,
+		Logger:     cfg.Logger,
+		Registerer: reg,
+	})
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
+	d.jobs, d.closeJobs, err = cfg.Jobs.runtime(be, d.engine, reg, cfg.Logger)
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close closes River's outbound producer and the backends.
+func (d *deps) Close() error {
+	d.closeJobs()
+	return d.be.Close()
+}
