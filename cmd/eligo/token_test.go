@@ -29,7 +29,7 @@ func TestTokenCustomerRefuses(t *testing.T) {
 		{"a longer bound", []string{"--customer", "c", "--ttl", "47h", "--customer-token-max-ttl", "48h"}, nil, ""},
 		{"a longer bound from the environment", []string{"--customer", "c", "--ttl", "47h"}, map[string]string{"ELIGO_CUSTOMER_TOKEN_MAX_TTL": "48h"}, ""},
 		{"the flag wins over the environment", []string{"--customer", "c", "--ttl", "47h", "--customer-token-max-ttl", "24h"}, map[string]string{"ELIGO_CUSTOMER_TOKEN_MAX_TTL": "48h"}, "over the 24h0m0s"},
-		{"zero ttl", []string{"--customer", "c", "--ttl", "0s"}, nil, "must be positive"},
+		{"zero ttl", []string{"--customer", "c", "--ttl", "0s"}, nil, "expected a duration of 1s or more"},
 		// The message is the root check's (eligo.ValidateID).
 		{"space in the id", []string{"--customer", "a b"}, nil, eligo.ErrorMessage(eligo.ValidateID("customer_id", "a b"))},
 		{"slash in the id", []string{"--customer", "a/b"}, nil, eligo.ErrorMessage(eligo.ValidateID("customer_id", "a/b"))},
