@@ -59,11 +59,22 @@ type CreateOrderParams struct {
 // lock. Apply gets the stored order and the store's clock reading taken
 // under that lock, and returns the new order (unchanged when there is
 // nothing to do) or an error that rejects the update.
+//
+// EventUpdate builds the Update of an event; DecideUpdate decides the
+// outcome of every Update, for every store.
 type Update struct {
 	OrderID string
 	EventID string // when set, the update is skipped as a duplicate if this id was processed before
 	Who     string // whodunnit of the version
 	Apply   func(o Order, now time.Time) (Order, error)
+
+	// What the event with EventID said, kept with the id: a later update
+	// with the same id is a duplicate only when it says the same (see
+	// DecideUpdate). Empty for a change not caused by an event.
+	EventType, EventStatus string
+	// OccurredAt is when the event happened, kept with the event id and on
+	// the version the update writes; zero when not known or not an event.
+	OccurredAt time.Time
 }
 
 // UpdateResult is the result of one Update.
@@ -73,6 +84,24 @@ type UpdateResult struct {
 	VersionID int64  // the version written, when applied
 	Err       error  // why it was rejected
 }
+
+// Change is one change a write transaction applied: the order after it
+// (Version 1 for a create) and the id of the version just recorded.
+type Change struct {
+	Order     Order
+	VersionID int64
+}
+
+// JobsHook is the one shape in which both stores hand the jobs that
+// changes cause to the jobs package (sqlite.Config.Jobs with TTx *sql.Tx,
+// postgres.Config.Jobs with TTx pgx.Tx; internal/jobs.Hook makes one). A
+// store calls it once per write transaction that applied at least one
+// change, after the transaction's rows are written and before it commits,
+// with every change in input order; it inserts the jobs through tx, so that
+// they commit with the changes or not at all. An error rolls the whole
+// transaction back. It may run more than once for the same changes when a
+// store retries the transaction; only the last run commits.
+type JobsHook[TTx any] func(ctx context.Context, tx TTx, changes []Change) error
 
 // ListOrdersParams page through all orders by id.
 type ListOrdersParams struct {

@@ -176,7 +176,7 @@ func (be *backends) openPostgres(ctx context.Context, cfg serverConfig, enq *job
 	}
 	store, err := postgres.Open(ctx, &postgres.Config{
 		URL: cfg.Backends.PostgresURL, Build: buildVersion(), Logger: cfg.Logger,
-		Jobs: jobs.BatchHook(ins, enq, func(c *postgres.Change) (*eligo.Order, int64) { return &c.Order, c.VersionID }),
+		Jobs: jobs.Hook(ins, enq),
 	})
 	if err != nil {
 		return "", err

@@ -13,13 +13,9 @@ import (
 // EINTERNAL and eligo.ErrorMessage never shows. pgx.ErrNoRows never leaves
 // the package: it becomes ENOTFOUND where a row was asked for.
 
-func orderNotFound(id string) error {
-	return eligo.Errorf(eligo.ENOTFOUND, "order %q does not exist", id)
-}
+func orderNotFound(id string) error { return eligo.OrderNotFound(id) }
 
-func versionNotFound(id int64) error {
-	return eligo.Errorf(eligo.ENOTFOUND, "version %d does not exist", id)
-}
+func versionNotFound(id int64) error { return eligo.VersionNotFound(id) }
 
 // SQLSTATE codes of the failures that a fresh attempt of the same
 // transaction can get past.

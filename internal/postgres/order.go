@@ -51,12 +51,12 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (el
 		// unique violation; the retry finds that order.
 		var ws writes
 		ws.insert = &o
-		ws.addVersion(nil, &o, p.Who, "")
+		ws.addVersion(nil, &o, p.Who, "", time.Time{})
 		ids, err := w.flush(&ws)
 		if err != nil {
 			return err
 		}
-		if err := w.enqueue([]Change{{Order: o, VersionID: ids[0]}}); err != nil {
+		if err := w.enqueue([]eligo.Change{{Order: o, VersionID: ids[0]}}); err != nil {
 			return err
 		}
 		created = true
@@ -160,13 +160,4 @@ func micro(t time.Time) time.Time {
 func microOrder(o *eligo.Order) {
 	o.PlacedAt, o.PromisedAt = micro(o.PlacedAt), micro(o.PromisedAt)
 	o.PaymentTimeoutAt, o.UpdatedAt = micro(o.PaymentTimeoutAt), micro(o.UpdatedAt)
-}
-
-// checkTimes rejects an order whose required times are missing: the
-// embedded store's NOT NULL columns refuse them too.
-func checkTimes(o *eligo.Order) error {
-	if o.PlacedAt.IsZero() || o.PromisedAt.IsZero() || o.UpdatedAt.IsZero() {
-		return eligo.Errorf(eligo.EINVALID, "order %q needs placed_at, promised_at and updated_at", o.ID)
-	}
-	return nil
 }

@@ -15,7 +15,7 @@ import (
 // versionColumns are the columns of versions in the order scanVersion reads
 // them.
 const versionColumns = `id, item_type, item_id, event, whodunnit, object_changes,
-	event_id, order_version, created_at, host, build`
+	event_id, order_version, created_at, host, build, occurred_at`
 
 // FindVersions returns the versions of one order, oldest first, or
 // ENOTFOUND when the order does not exist.
@@ -58,13 +58,14 @@ func (s *Store) FindVersion(ctx context.Context, id int64) (eligo.Version, error
 // scanVersion reads one row of versionColumns.
 func scanVersion(row pgx.Row) (eligo.Version, error) {
 	var (
-		v       eligo.Version
-		changes []byte
-		eventID pgtype.Text
-		created time.Time
+		v        eligo.Version
+		changes  []byte
+		eventID  pgtype.Text
+		created  time.Time
+		occurred pgtype.Timestamptz
 	)
 	err := row.Scan(&v.ID, &v.ItemType, &v.ItemID, &v.Event, &v.Whodunnit, &changes,
-		&eventID, &v.OrderVersion, &created, &v.Host, &v.Build)
+		&eventID, &v.OrderVersion, &created, &v.Host, &v.Build, &occurred)
 	if err != nil {
 		return eligo.Version{}, err
 	}
@@ -72,5 +73,8 @@ func scanVersion(row pgx.Row) (eligo.Version, error) {
 		return eligo.Version{}, fmt.Errorf("version %d: %w", v.ID, err)
 	}
 	v.EventID, v.CreatedAt = eventID.String, created.UTC()
+	if occurred.Valid {
+		v.OccurredAt = occurred.Time.UTC()
+	}
 	return v, nil
 }

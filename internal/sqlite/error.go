@@ -8,10 +8,6 @@ import (
 // EINVALID) or a wrapped database error, which eligo.ErrorCode reports as
 // EINTERNAL and eligo.ErrorMessage never shows.
 
-func orderNotFound(id string) error {
-	return eligo.Errorf(eligo.ENOTFOUND, "order %q does not exist", id)
-}
+func orderNotFound(id string) error { return eligo.OrderNotFound(id) }
 
-func versionNotFound(id int64) error {
-	return eligo.Errorf(eligo.ENOTFOUND, "version %d does not exist", id)
-}
+func versionNotFound(id int64) error { return eligo.VersionNotFound(id) }

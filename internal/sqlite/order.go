@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/eligo/eligo"
 )
@@ -39,11 +40,7 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (el
 	if err := w.insertOrder(&o); err != nil {
 		return eligo.Order{}, false, err
 	}
-	vid, err := w.insertVersion(nil, &o, p.Who, "")
-	if err != nil {
-		return eligo.Order{}, false, err
-	}
-	if err := w.enqueue(&o, vid); err != nil {
+	if _, err := w.insertVersion(nil, &o, p.Who, "", time.Time{}); err != nil {
 		return eligo.Order{}, false, err
 	}
 	if err := w.commit(); err != nil {

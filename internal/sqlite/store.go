@@ -38,9 +38,9 @@ type Config struct {
 	Build string
 	// Logger receives migration notices. Defaults to discarding.
 	Logger *slog.Logger
-	// Jobs, when set, is called inside the write transaction of every
-	// applied create and update to insert the River jobs it causes. When
-	// nil, no job is inserted.
+	// Jobs, when set, is called inside every write transaction that
+	// applied a change, once, with all of its changes, to insert the River
+	// jobs they cause (see eligo.JobsHook). When nil, no job is inserted.
 	Jobs JobsFunc
 }
 

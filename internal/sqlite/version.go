@@ -5,13 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/eligo/eligo"
 )
 
 // insertVersion records the change from before to after (before nil for a
-// create) and returns the version id.
-func (w *writeTx) insertVersion(before, after *eligo.Order, who, eventID string) (int64, error) {
+// create), caused by the event eventID that occurred at occurred (both zero
+// for none), and returns the version id. The change joins the ones the
+// jobs hook gets at commit.
+func (w *writeTx) insertVersion(before, after *eligo.Order, who, eventID string, occurred time.Time) (int64, error) {
 	event := eligo.VersionUpdate
 	if before == nil {
 		event = eligo.VersionCreate
@@ -24,8 +27,12 @@ func (w *writeTx) insertVersion(before, after *eligo.Order, who, eventID string)
 	if eventID != "" {
 		evID = eventID
 	}
+	occ, err := nanos("occurred_at", occurred)
+	if err != nil {
+		return 0, err
+	}
 	res, err := w.stmts.insertVersion.ExecContext(w.ctx, eligo.ItemTypeOrder, after.ID, event, who,
-		string(changes), evID, after.Version, w.now.UnixNano(), w.store.host, w.store.build)
+		string(changes), evID, after.Version, w.now.UnixNano(), w.store.host, w.store.build, occ)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: insert version: %w", err)
 	}
@@ -33,6 +40,7 @@ func (w *writeTx) insertVersion(before, after *eligo.Order, who, eventID string)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: insert version: %w", err)
 	}
+	w.changes = append(w.changes, eligo.Change{Order: *after, VersionID: id})
 	return id, nil
 }
 
@@ -84,19 +92,19 @@ func (s *Store) FindVersion(ctx context.Context, id int64) (eligo.Version, error
 // scanVersion reads one row of versionColumns.
 func scanVersion(row scanner) (eligo.Version, error) {
 	var (
-		v       eligo.Version
-		changes []byte
-		eventID sql.NullString
-		created sql.NullInt64
+		v                 eligo.Version
+		changes           []byte
+		eventID           sql.NullString
+		created, occurred sql.NullInt64
 	)
 	err := row.Scan(&v.ID, &v.ItemType, &v.ItemID, &v.Event, &v.Whodunnit, &changes,
-		&eventID, &v.OrderVersion, &created, &v.Host, &v.Build)
+		&eventID, &v.OrderVersion, &created, &v.Host, &v.Build, &occurred)
 	if err != nil {
 		return eligo.Version{}, err
 	}
 	if v.ObjectChanges, err = eligo.UnmarshalChanges(changes); err != nil {
 		return eligo.Version{}, fmt.Errorf("version %d: %w", v.ID, err)
 	}
-	v.EventID, v.CreatedAt = eventID.String, fromNanos(created)
+	v.EventID, v.CreatedAt, v.OccurredAt = eventID.String, fromNanos(created), fromNanos(occurred)
 	return v, nil
 }

@@ -1,0 +1,185 @@
+package eligo
+
+import (
+	"time"
+)
+
+// The outcome of one Update is decided here, once, for every store: a
+// store looks up the order and the update's event id under the order's
+// lock, calls DecideUpdate, and writes what the step says. The stores do
+// SQL and nothing else.
+
+// EventUpdate returns the Update that applies e to its order with
+// ApplyEvent, with whodunnit who: the one place an event becomes an update.
+// What the event said (order, type, status) and its occurred_at go with it,
+// so the store can keep them with the event id and the version.
+func EventUpdate(e *Event, who string) Update {
+	return Update{
+		OrderID:     e.OrderID,
+		EventID:     e.EventID,
+		EventType:   e.Type,
+		EventStatus: e.Status,
+		OccurredAt:  e.OccurredAt,
+		Who:         who,
+		Apply:       func(o Order, _ time.Time) (Order, error) { return ApplyEvent(o, e) },
+	}
+}
+
+// ProcessedEvent is the record a store keeps of a processed event id: the
+// order it was for and what it said.
+type ProcessedEvent struct {
+	OrderID    string
+	Type       string    // the event type; "" for a change not caused by an event (an internal id)
+	Status     string    // the status the event named
+	OccurredAt time.Time // when the event happened; zero when not known
+	// Known is false for an id recorded before the stores kept what an
+	// event said: only its order is compared.
+	Known bool
+}
+
+// Processed returns the record of u's event id.
+func (u *Update) Processed() ProcessedEvent {
+	return ProcessedEvent{OrderID: u.OrderID, Type: u.EventType, Status: u.EventStatus, OccurredAt: u.OccurredAt, Known: true}
+}
+
+// sameEvent reports whether u says what the recorded event said: the same
+// order, type and status. occurred_at does not count: a resend may carry
+// another one (a Kafka record's timestamp stands in for a missing one).
+func (p *ProcessedEvent) sameEvent(u *Update) bool {
+	return true // every recorded id is a duplicate, for now
+}
+
+// UpdateStep is what a store does with one update, as DecideUpdate says.
+type UpdateStep struct {
+	// Result is the update's result; the store sets Result.VersionID when
+	// it writes the version.
+	Result UpdateResult
+	// Write says Result.Order is the order's next version: the store writes
+	// the row over the stored one, a version record from the stored order to
+	// it (with the update's EventID and OccurredAt), and records the event id.
+	Write bool
+	// Record says the store records the update's event id as processed,
+	// with u.Processed(), so that a resend is a duplicate.
+	Record bool
+}
+
+// DecideUpdate decides one update against the stored order (nil when there
+// is no such order) and the record of its event id (nil when the id was
+// never processed, or the update has none), at the store's instant now:
+//
+//   - an event id processed before with the same order, type and status is
+//     a duplicate, and changes nothing;
+//   - an event id processed before for something else is rejected
+//     (ECONFLICT): the id was used already;
+//   - an unknown order is rejected with ENOTFOUND, its event id unrecorded;
+//   - a nil Apply, an error from Apply, an Apply that changes the order's
+//     id or leaves a time out of range is rejected, its event id unrecorded;
+//   - an Apply that leaves the order's state as it was is stale, and its
+//     event id is recorded so that a resend is a duplicate;
+//   - otherwise the order gets the next version and updated_at now, and is
+//     written with its version and its event id.
+//
+// A store calls it in input order, with the order as the batch's earlier
+// updates left it and the event ids they recorded, so a batch decides as
+// one update after another would.
+func DecideUpdate(u *Update, stored *Order, seen *ProcessedEvent, now time.Time) UpdateStep {
+	var old Order
+	if stored != nil {
+		old = *stored
+	}
+	if u.EventID != "" && seen != nil {
+		if seen.sameEvent(u) {
+			return UpdateStep{Result: UpdateResult{Outcome: OutcomeDuplicate, Order: old}}
+		}
+		return rejectUpdate(old, Errorf(ECONFLICT, "event id %q was already used for something else (%s); an event id names one event",
+			u.EventID, seen.describe()))
+	}
+	if stored == nil {
+		return rejectUpdate(old, OrderNotFound(u.OrderID))
+	}
+	if err := CheckTimeRange("occurred_at", u.OccurredAt); err != nil {
+		return rejectUpdate(old, err)
+	}
+	if u.Apply == nil {
+		return rejectUpdate(old, Errorf(EINVALID, "update of order %q has no Apply function", old.ID))
+	}
+	next, err := u.Apply(old, now)
+	if err != nil {
+		return rejectUpdate(old, err)
+	}
+	if next.ID != old.ID {
+		return rejectUpdate(old, Errorf(EINVALID, "update of order %q changed its id to %q", old.ID, next.ID))
+	}
+	if err := checkOrderTimes(&next); err != nil {
+		return rejectUpdate(old, err)
+	}
+	record := u.EventID != ""
+	if SameState(&old, &next) {
+		return UpdateStep{Result: UpdateResult{Outcome: OutcomeStale, Order: old}, Record: record}
+	}
+	next.Version, next.UpdatedAt = old.Version+1, now
+	return UpdateStep{Result: UpdateResult{Outcome: OutcomeApplied, Order: next}, Write: true, Record: record}
+}
+
+func rejectUpdate(o Order, err error) UpdateStep {
+	return UpdateStep{Result: UpdateResult{Outcome: OutcomeRejected, Order: o, Err: err}}
+}
+
+// describe says what the recorded event was, for the error of a reused id.
+func (p *ProcessedEvent) describe() string {
+	switch {
+	case !p.Known:
+		return "order " + p.OrderID
+	case p.Type == "":
+		return "an internal change of order " + p.OrderID
+	}
+	return p.Type + " " + p.Status + " for order " + p.OrderID
+}
+
+// OrderNotFound is the ENOTFOUND error of an order id that no order has.
+func OrderNotFound(id string) error {
+	return Errorf(ENOTFOUND, "order %q does not exist", id)
+}
+
+// VersionNotFound is the ENOTFOUND error of a version id that no version
+// has.
+func VersionNotFound(id int64) error {
+	return Errorf(ENOTFOUND, "version %d does not exist", id)
+}
+
+// checkOrderTimes rejects an order that an update left without its required
+// times or with one out of range.
+func checkOrderTimes(o *Order) error {
+	if o.PlacedAt.IsZero() || o.PromisedAt.IsZero() {
+		return Errorf(EINVALID, "order %q needs placed_at and promised_at", o.ID)
+	}
+	for _, f := range []struct {
+		name string
+		t    time.Time
+	}{{"placed_at", o.PlacedAt}, {"promised_at", o.PromisedAt}, {"payment_timeout_at", o.PaymentTimeoutAt}} {
+		if err := CheckTimeRange(f.name, f.t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The years a stored time may fall in, in UTC.
+const (
+	minYear = 1970
+	maxYear = 2200
+)
+
+// CheckTimeRange returns an EINVALID error naming field when t is set and
+// falls outside the years 1970 to 2200, in UTC (not in t's own offset); a
+// zero t is accepted. Order timestamps and an event's occurred_at are held
+// to it.
+func CheckTimeRange(field string, t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	if y := t.UTC().Year(); y < minYear || y > maxYear {
+		return Errorf(EINVALID, "%s %s is out of range; expected a year from %d to %d (UTC)", field, t.Format(time.RFC3339Nano), minYear, maxYear)
+	}
+	return nil
+}
