@@ -46,7 +46,7 @@ func (u *Update) Processed() ProcessedEvent {
 // order, type and status. occurred_at does not count: a resend may carry
 // another one (a Kafka record's timestamp stands in for a missing one).
 func (p *ProcessedEvent) sameEvent(u *Update) bool {
-	return true // every recorded id is a duplicate, for now
+	return p.OrderID == u.OrderID && (!p.Known || p.Type == u.EventType && p.Status == u.EventStatus)
 }
 
 // UpdateStep is what a store does with one update, as DecideUpdate says.
