@@ -1,6 +1,7 @@
 package eligo
 
 import (
+	"strings"
 	"time"
 )
 
@@ -9,6 +10,12 @@ const (
 	EventDriverStatus = "driver_status"
 	EventPayment      = "payment"
 )
+
+// InternalEventIDPrefix starts the event ids of the service's own changes
+// (the payment re-check's). Validate refuses it in an event, so no event
+// from outside (POST /v1/events, Kafka) can take such an id in advance and
+// make the change a duplicate.
+const InternalEventIDPrefix = "eligo:"
 
 // Event is a fact from fulfillment or payments about one order. EventID makes
 // it idempotent: an id that was processed once is never applied again.
@@ -24,6 +31,9 @@ type Event struct {
 func (e *Event) Validate() error {
 	if err := validateID("event_id", e.EventID); err != nil {
 		return err
+	}
+	if strings.HasPrefix(e.EventID, InternalEventIDPrefix) {
+		return Errorf(EINVALID, "event_id %q starts with %q, which is reserved for the service's own changes; use another id", e.EventID, InternalEventIDPrefix)
 	}
 	if err := validateID("order_id", e.OrderID); err != nil {
 		return err
