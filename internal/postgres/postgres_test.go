@@ -147,9 +147,15 @@ func TestRestartKeepsOrdersVersionsAndEventIDs(t *testing.T) {
 	again, err := s.FindVersions(ctx, "order-1")
 	require.NoError(t, err)
 	require.Equal(t, vs, again)
-	rs, err := s.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-1", eligo.DriverPickedUp)})
+	// A resend of the event is a duplicate; its id reused for another
+	// status is refused: what the event said survived as well.
+	rs, err := s.UpdateOrders(ctx, []eligo.Update{
+		driverEvent("ev-1", "order-1", eligo.DriverAssigned),
+		driverEvent("ev-1", "order-1", eligo.DriverPickedUp),
+	})
 	require.NoError(t, err)
 	require.Equal(t, eligo.OutcomeDuplicate, rs[0].Outcome)
+	require.Equal(t, eligo.OutcomeRejected, rs[1].Outcome)
 }
 
 // Pins the lock order: batches that name the same orders in opposite

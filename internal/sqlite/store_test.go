@@ -147,9 +147,15 @@ func TestRestartKeepsOrdersAndVersions(t *testing.T) {
 		require.Equal(t, versions[i], vs)
 	}
 	// The processed event ids survived too.
-	rs, err := s.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-0", eligo.DriverPickedUp)})
+	// A resend of the event is a duplicate; its id reused for another
+	// status is refused: what the event said survived as well.
+	rs, err := s.UpdateOrders(ctx, []eligo.Update{
+		driverEvent("ev-1", "order-0", eligo.DriverAssigned),
+		driverEvent("ev-1", "order-0", eligo.DriverPickedUp),
+	})
 	require.NoError(t, err)
 	require.Equal(t, eligo.OutcomeDuplicate, rs[0].Outcome)
+	require.Equal(t, eligo.OutcomeRejected, rs[1].Outcome)
 }
 
 func TestTimesRoundTripExactly(t *testing.T) {
