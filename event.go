@@ -22,9 +22,9 @@ const InternalEventIDPrefix = "eligo:"
 type Event struct {
 	EventID    string
 	OrderID    string
-	Type       string // EventDriverStatus or EventPayment
-	Status     string // a DriverStatus or PaymentStatus name
-	OccurredAt time.Time
+	Type       string    // EventDriverStatus or EventPayment
+	Status     string    // a DriverStatus or PaymentStatus name
+	OccurredAt time.Time // when it happened: kept with the event id and on the version it causes; zero when not known
 }
 
 // Validate checks the event's shape without looking at any order.
@@ -34,6 +34,9 @@ func (e *Event) Validate() error {
 	}
 	if strings.HasPrefix(e.EventID, InternalEventIDPrefix) {
 		return Errorf(EINVALID, "event_id %q starts with %q, which is reserved for the service's own changes; use another id", e.EventID, InternalEventIDPrefix)
+	}
+	if err := CheckTimeRange("occurred_at", e.OccurredAt); err != nil {
+		return err
 	}
 	if err := validateID("order_id", e.OrderID); err != nil {
 		return err

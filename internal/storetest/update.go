@@ -37,6 +37,8 @@ func (s *suite) testUpdateOrders(t *testing.T) {
 		require.Equal(t, eligo.VersionUpdate, v.Event)
 		require.Equal(t, eligo.WhoService, v.Whodunnit)
 		require.Equal(t, "ev-1", v.EventID)
+		require.True(t, v.OccurredAt.Equal(epoch), "occurred_at %s, want the event's %s", v.OccurredAt, epoch)
+		require.Zero(t, created.OccurredAt, "a create has no event, so no occurred_at")
 		require.EqualValues(t, 2, v.OrderVersion)
 		require.True(t, v.CreatedAt.Equal(b.clock.Now()))
 		require.Equal(t, created.Host, v.Host)
@@ -66,6 +68,7 @@ func (s *suite) testUpdateOrders(t *testing.T) {
 		requireSameOrder(t, stored, gotOrder)
 		require.True(t, gotNow.Equal(b.clock.Now()), "Apply got %s, want the store clock %s", gotNow, b.clock.Now())
 		require.Empty(t, b.versions(t, "order-1")[1].EventID, "an update without an event records none")
+		require.Zero(t, b.versions(t, "order-1")[1].OccurredAt, "nor an occurred_at")
 	})
 
 	t.Run("DuplicateEventAcrossCalls", func(t *testing.T) {
