@@ -1,6 +1,8 @@
 package eligo
 
 import (
+	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -181,5 +183,104 @@ func CheckTimeRange(field string, t time.Time) error {
 	if y := t.UTC().Year(); y < minYear || y > maxYear {
 		return Errorf(EINVALID, "%s %s is out of range; expected a year from %d to %d (UTC)", field, t.Format(time.RFC3339Nano), minYear, maxYear)
 	}
+	return nil
+}
+
+// DecideCreate decides a create of p against the order stored under its id
+// (nil when there is none), at the store's instant now: the stored order,
+// with create false, when it is what p would make (a retry without
+// placed_at, sent after promised_at, is still the same order, so this comes
+// before validation); ECONFLICT when it differs; otherwise version 1 of the
+// new order (NewOrder), with create true, for the store to write with its
+// create version.
+func DecideCreate(p *NewOrderParams, existing *Order, now time.Time) (o Order, create bool, err error) {
+	switch {
+	case existing != nil && existing.SameCreation(p):
+		return *existing, false, nil
+	case existing != nil:
+		return Order{}, false, Errorf(ECONFLICT,
+			"order %q exists with different fields; an order id can be created once, with the same fields when repeated", p.ID)
+	}
+	o, err = NewOrder(p, now)
+	if err != nil {
+		return Order{}, false, err
+	}
+	return o, true, nil
+}
+
+// VersionRecord returns the event (VersionCreate when before is nil, else
+// VersionUpdate) and the stored object changes (MarshalChanges) of the
+// version that records the change from before to after.
+func VersionRecord(before, after *Order) (event string, changes []byte, err error) {
+	event = VersionUpdate
+	if before == nil {
+		event = VersionCreate
+	}
+	changes, err = MarshalChanges(Changes(before, after))
+	return event, changes, err
+}
+
+// OrderVersions is what a store's FindVersions answers when it found vs for
+// orderID: vs when there are some. Every order has its create version, so
+// none almost always means no order: it asks exists to be sure, and answers
+// ENOTFOUND, or an empty list for an order that has no versions.
+func OrderVersions(orderID string, vs []Version, exists func() (bool, error)) ([]Version, error) {
+	if len(vs) > 0 {
+		return vs, nil
+	}
+	ok, err := exists()
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, OrderNotFound(orderID)
+	}
+	return []Version{}, nil
+}
+
+// StoreSettings are the settings both stores take in their Config: the
+// clock, the host and build recorded in every version, and the logger.
+type StoreSettings struct {
+	Now    func() time.Time
+	Host   string
+	Build  string
+	Logger *slog.Logger
+}
+
+// WithDefaults returns s with its unset fields defaulted: time.Now,
+// Hostname, BuildVersion and a logger that discards.
+func (s StoreSettings) WithDefaults() StoreSettings {
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	if s.Host == "" {
+		s.Host = Hostname()
+	}
+	if s.Build == "" {
+		s.Build = BuildVersion()
+	}
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	return s
+}
+
+// Validate checks the params of OrderStore.ListOrders: a limit below 1 is
+// EINVALID.
+func (p *ListOrdersParams) Validate() error {
+	if p == nil || p.Limit < 1 {
+		return Errorf(EINVALID, "list orders: limit must be at least 1")
+	}
+	return nil
+}
+
+// DecodeChanges sets v.ObjectChanges from their stored form (see
+// UnmarshalChanges).
+func (v *Version) DecodeChanges(data []byte) error {
+	changes, err := UnmarshalChanges(data)
+	if err != nil {
+		return fmt.Errorf("version %d: %w", v.ID, err)
+	}
+	v.ObjectChanges = changes
 	return nil
 }

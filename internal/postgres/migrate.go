@@ -45,7 +45,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		}
 		if ok {
 			applied = append(applied, m.Name)
-			s.logger.InfoContext(ctx, "postgres: applied migration", "version", m.Version, "name", m.Name)
+			s.set.Logger.InfoContext(ctx, "postgres: applied migration", "version", m.Version, "name", m.Name)
 		}
 	}
 	return applied, nil

@@ -10,11 +10,11 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/migration"
 )
 
 // orderColumns are the columns of orders in the order scanOrder reads them.
-const orderColumns = `id, customer_id, status, driver_status, payment_status,
-	placed_at, promised_at, payment_timeout_at, version, updated_at`
+const orderColumns = migration.OrderColumns
 
 // CreateOrder stores version 1 of a new order with its "create" version, or
 // returns the stored order (created=false) when the same order exists. See
@@ -31,20 +31,11 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (el
 	)
 	err := s.inWriteTx(ctx, func(w *writeTx) error {
 		created = false
-		// The stored order answers a repeat before validation does: a retry
-		// without placed_at, sent after promised_at, is still the same order.
 		existing, err := w.findOrder(np.ID)
-		switch {
-		case err == nil && existing.SameCreation(&np):
-			o = existing
-			return nil
-		case err == nil:
-			return eligo.Errorf(eligo.ECONFLICT,
-				"order %q exists with different fields; an order id can be created once, with the same fields when repeated", np.ID)
-		case eligo.ErrorCode(err) != eligo.ENOTFOUND:
+		if err != nil && eligo.ErrorCode(err) != eligo.ENOTFOUND {
 			return err
 		}
-		if o, err = eligo.NewOrder(&np, w.now); err != nil {
+		if o, created, err = eligo.DecideCreate(&np, existing, w.now); err != nil || !created {
 			return err
 		}
 		// A concurrent create of the same id makes the insert fail with a
@@ -59,7 +50,6 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (el
 		if err := w.enqueue([]eligo.Change{{Order: o, VersionID: ids[0]}}); err != nil {
 			return err
 		}
-		created = true
 		return nil
 	})
 	if err != nil {
@@ -68,9 +58,14 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (el
 	return o, created, nil
 }
 
-// findOrder returns the order, or an ENOTFOUND error, without locking it.
-func (w *writeTx) findOrder(id string) (eligo.Order, error) {
-	return findOrder(w.ctx, w.tx, id)
+// findOrder returns the order, or nil and an ENOTFOUND error, without
+// locking it.
+func (w *writeTx) findOrder(id string) (*eligo.Order, error) {
+	o, err := findOrder(w.ctx, w.tx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &o, nil
 }
 
 // FindOrder returns the stored order, or ENOTFOUND.
@@ -97,8 +92,8 @@ func findOrder(ctx context.Context, q querier, id string) (eligo.Order, error) {
 // ListOrders returns up to p.Limit orders with id > p.AfterID, by id (byte
 // order). A limit below 1 is EINVALID.
 func (s *Store) ListOrders(ctx context.Context, p *eligo.ListOrdersParams) ([]eligo.Order, error) {
-	if p == nil || p.Limit < 1 {
-		return nil, eligo.Errorf(eligo.EINVALID, "list orders: limit must be at least 1")
+	if err := p.Validate(); err != nil {
+		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id > $1 ORDER BY id LIMIT $2`, p.AfterID, p.Limit)
 	if err != nil {

@@ -45,12 +45,9 @@ type Config struct {
 // Store is the PostgreSQL OrderStore. It is safe for concurrent use, by
 // several processes on the same database as well.
 type Store struct {
-	now    func() time.Time
-	host   string
-	build  string
-	logger *slog.Logger
-	jobs   JobsFunc
-	pool   *pgxpool.Pool
+	set  eligo.StoreSettings // with its defaults
+	jobs JobsFunc
+	pool *pgxpool.Pool
 
 	closeOnce sync.Once
 }
@@ -75,19 +72,8 @@ func Open(ctx context.Context, cfg *Config) (*Store, error) {
 	case !strings.Contains(cfg.URL, "pool_max_conns"): // the URL's setting wins over the default
 		pc.MaxConns = defaultMaxConns
 	}
-	s := &Store{now: cfg.Now, host: cfg.Host, build: cfg.Build, logger: cfg.Logger, jobs: cfg.Jobs}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.host == "" {
-		s.host = eligo.Hostname()
-	}
-	if s.build == "" {
-		s.build = eligo.BuildVersion()
-	}
-	if s.logger == nil {
-		s.logger = slog.New(slog.DiscardHandler)
-	}
+	set := eligo.StoreSettings{Now: cfg.Now, Host: cfg.Host, Build: cfg.Build, Logger: cfg.Logger}
+	s := &Store{set: set.WithDefaults(), jobs: cfg.Jobs}
 	if s.pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
 		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(cfg.URL), err)
 	}
@@ -107,4 +93,4 @@ func (s *Store) Close() error {
 
 // clock returns the store's clock reading, in UTC, to the microsecond that
 // timestamptz keeps.
-func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+func (s *Store) clock() time.Time { return s.set.Now().UTC().Truncate(time.Microsecond) }

@@ -10,12 +10,12 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/migration"
 )
 
 // versionColumns are the columns of versions in the order scanVersion reads
 // them.
-const versionColumns = `id, item_type, item_id, event, whodunnit, object_changes,
-	event_id, order_version, created_at, host, build, occurred_at`
+const versionColumns = migration.VersionColumns
 
 // FindVersions returns the versions of one order, oldest first, or
 // ENOTFOUND when the order does not exist.
@@ -29,19 +29,13 @@ func (s *Store) FindVersions(ctx context.Context, orderID string) ([]eligo.Versi
 	if err != nil {
 		return nil, fmt.Errorf("postgres: find versions: %w", err)
 	}
-	if len(vs) > 0 {
-		return vs, nil
-	}
-	// Every order has its create version, so no versions almost always means
-	// no order; ask to be sure.
-	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE id = $1)`, orderID).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("postgres: find versions: %w", err)
-	}
-	if !exists {
-		return nil, orderNotFound(orderID)
-	}
-	return []eligo.Version{}, nil
+	return eligo.OrderVersions(orderID, vs, func() (bool, error) {
+		var exists bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE id = $1)`, orderID).Scan(&exists); err != nil {
+			return false, fmt.Errorf("postgres: find versions: %w", err)
+		}
+		return exists, nil
+	})
 }
 
 // FindVersion returns one version record, or ENOTFOUND.
@@ -69,8 +63,8 @@ func scanVersion(row pgx.Row) (eligo.Version, error) {
 	if err != nil {
 		return eligo.Version{}, err
 	}
-	if v.ObjectChanges, err = eligo.UnmarshalChanges(changes); err != nil {
-		return eligo.Version{}, fmt.Errorf("version %d: %w", v.ID, err)
+	if err := v.DecodeChanges(changes); err != nil {
+		return eligo.Version{}, err
 	}
 	v.EventID, v.CreatedAt = eventID.String, created.UTC()
 	if occurred.Valid {

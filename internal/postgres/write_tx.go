@@ -33,7 +33,7 @@ func (s *Store) inWriteTx(ctx context.Context, fn func(w *writeTx) error) error 
 		if err == nil || !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
 			return err
 		}
-		s.logger.DebugContext(ctx, "postgres: retrying a write transaction", "attempt", attempt, "err", err)
+		s.set.Logger.DebugContext(ctx, "postgres: retrying a write transaction", "attempt", attempt, "err", err)
 		backoff := time.Duration(attempt) * time.Millisecond
 		select {
 		case <-time.After(backoff + rand.N(backoff)):

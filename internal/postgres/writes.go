@@ -46,11 +46,7 @@ type processedID struct {
 // create), caused by the event eventID that occurred at occurred (both zero
 // for none), and returns its index in w.versions.
 func (ws *writes) addVersion(before, after *eligo.Order, who, eventID string, occurred time.Time) int {
-	event := eligo.VersionUpdate
-	if before == nil {
-		event = eligo.VersionCreate
-	}
-	changes, err := eligo.MarshalChanges(eligo.Changes(before, after))
+	event, changes, err := eligo.VersionRecord(before, after)
 	if err != nil {
 		// Changes holds strings, nils and int64s only.
 		panic(fmt.Sprintf("postgres: encode object changes: %v", err))
@@ -112,7 +108,7 @@ func (w *writeTx) flush(ws *writes) ([]int64, error) {
 			itemIDs[i], events[i], whos[i], changes[i] = v.itemID, v.event, v.who, v.changes
 			eventIDs[i], orderVersions[i], occurred[i] = v.eventID, v.orderVersion, v.occurredAt
 		}
-		b.Queue(insertVersionsSQL, eligo.ItemTypeOrder, w.now, w.store.host, w.store.build,
+		b.Queue(insertVersionsSQL, eligo.ItemTypeOrder, w.now, w.store.set.Host, w.store.set.Build,
 			itemIDs, events, whos, changes, eventIDs, orderVersions, occurred)
 	}
 	if n := len(ws.events); n > 0 {

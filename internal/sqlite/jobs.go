@@ -40,7 +40,7 @@ func (w *writeTx) enqueue() error {
 // BEGIN IMMEDIATE transaction, so two processes opening a new file apply
 // them once.
 func (s *Store) migrateRiver(ctx context.Context) error {
-	m, err := rivermigrate.New(riversqlite.New(s.writer), &rivermigrate.Config{Logger: s.logger})
+	m, err := rivermigrate.New(riversqlite.New(s.writer), &rivermigrate.Config{Logger: s.set.Logger})
 	if err != nil {
 		return fmt.Errorf("sqlite: river migrations: %w", err)
 	}
@@ -57,7 +57,7 @@ func (s *Store) migrateRiver(ctx context.Context) error {
 		return fmt.Errorf("sqlite: river migrations: %w", err)
 	}
 	for _, v := range res.Versions {
-		s.logger.InfoContext(ctx, "sqlite: applied river migration", "version", v.Version, "name", v.Name)
+		s.set.Logger.InfoContext(ctx, "sqlite: applied river migration", "version", v.Version, "name", v.Name)
 	}
 	return nil
 }

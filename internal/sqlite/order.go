@@ -22,20 +22,13 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (el
 		return eligo.Order{}, false, err
 	}
 	defer w.rollback()
-	// The stored order answers a repeat before validation does: a retry
-	// without placed_at, sent after promised_at, is still the same order.
-	switch existing, err := w.findOrder(p.Order.ID); {
-	case err == nil && existing.SameCreation(&p.Order):
-		return existing, false, nil
-	case err == nil:
-		return eligo.Order{}, false, eligo.Errorf(eligo.ECONFLICT,
-			"order %q exists with different fields; an order id can be created once, with the same fields when repeated", p.Order.ID)
-	case eligo.ErrorCode(err) != eligo.ENOTFOUND:
+	existing, err := w.findOrder(p.Order.ID)
+	if err != nil && eligo.ErrorCode(err) != eligo.ENOTFOUND {
 		return eligo.Order{}, false, err
 	}
-	o, err := eligo.NewOrder(&p.Order, w.now)
-	if err != nil {
-		return eligo.Order{}, false, err
+	o, create, err := eligo.DecideCreate(&p.Order, existing, w.now)
+	if err != nil || !create {
+		return o, false, err
 	}
 	if err := w.insertOrder(&o); err != nil {
 		return eligo.Order{}, false, err
@@ -63,8 +56,8 @@ func (s *Store) FindOrder(ctx context.Context, id string) (eligo.Order, error) {
 // ListOrders returns up to p.Limit orders with id > p.AfterID, by id (byte
 // order). A limit below 1 is EINVALID.
 func (s *Store) ListOrders(ctx context.Context, p *eligo.ListOrdersParams) ([]eligo.Order, error) {
-	if p == nil || p.Limit < 1 {
-		return nil, eligo.Errorf(eligo.EINVALID, "list orders: limit must be at least 1")
+	if err := p.Validate(); err != nil {
+		return nil, err
 	}
 	rows, err := s.rs.listOrders.QueryContext(ctx, p.AfterID, p.Limit)
 	if err != nil {

@@ -5,11 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/eligo/eligo/internal/migration"
 )
 
 // orderColumns are the columns of orders in the order scanOrder reads them.
-const orderColumns = `id, customer_id, status, driver_status, payment_status,
-	placed_at, promised_at, payment_timeout_at, version, updated_at`
+const orderColumns = migration.OrderColumns
 
 // processedColumns are the columns of processed_events that processedRow
 // reads, in its order.
@@ -61,8 +62,7 @@ type readStmts struct {
 
 // versionColumns are the columns of versions in the order scanVersion reads
 // them.
-const versionColumns = `id, item_type, item_id, event, whodunnit, object_changes,
-	event_id, order_version, created_at, host, build, occurred_at`
+const versionColumns = migration.VersionColumns
 
 func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 	return prepareAll(ctx, db, []stmtDef{

@@ -46,11 +46,8 @@ type Config struct {
 
 // Store is the SQLite OrderStore. It is safe for concurrent use.
 type Store struct {
-	now    func() time.Time
-	host   string
-	build  string
-	logger *slog.Logger
-	jobs   JobsFunc
+	set  eligo.StoreSettings // with its defaults
+	jobs JobsFunc
 
 	writer *sql.DB // one connection; transactions BEGIN IMMEDIATE
 	reader *sql.DB // query-only connections
@@ -85,20 +82,8 @@ func newStore(cfg *Config) (*Store, error) {
 	if cfg.Path == ":memory:" || strings.HasPrefix(cfg.Path, "file:") || strings.ContainsRune(cfg.Path, '?') {
 		return nil, eligo.Errorf(eligo.EINVALID, "sqlite: path %q is not supported; give a plain file path without '?' (in-memory databases and URIs are not supported)", cfg.Path)
 	}
-	s := &Store{now: cfg.Now, host: cfg.Host, build: cfg.Build, logger: cfg.Logger, jobs: cfg.Jobs}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.host == "" {
-		s.host = eligo.Hostname()
-	}
-	if s.build == "" {
-		s.build = eligo.BuildVersion()
-	}
-	if s.logger == nil {
-		s.logger = slog.New(slog.DiscardHandler)
-	}
-	return s, nil
+	set := eligo.StoreSettings{Now: cfg.Now, Host: cfg.Host, Build: cfg.Build, Logger: cfg.Logger}
+	return &Store{set: set.WithDefaults(), jobs: cfg.Jobs}, nil
 }
 
 func (s *Store) open(ctx context.Context, path string) error {

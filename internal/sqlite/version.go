@@ -15,11 +15,7 @@ import (
 // for none), and returns the version id. The change joins the ones the
 // jobs hook gets at commit.
 func (w *writeTx) insertVersion(before, after *eligo.Order, who, eventID string, occurred time.Time) (int64, error) {
-	event := eligo.VersionUpdate
-	if before == nil {
-		event = eligo.VersionCreate
-	}
-	changes, err := eligo.MarshalChanges(eligo.Changes(before, after))
+	event, changes, err := eligo.VersionRecord(before, after)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: encode object changes: %w", err)
 	}
@@ -32,7 +28,7 @@ func (w *writeTx) insertVersion(before, after *eligo.Order, who, eventID string,
 		return 0, err
 	}
 	res, err := w.stmts.insertVersion.ExecContext(w.ctx, eligo.ItemTypeOrder, after.ID, event, who,
-		string(changes), evID, after.Version, w.now.UnixNano(), w.store.host, w.store.build, occ)
+		string(changes), evID, after.Version, w.now.UnixNano(), w.store.set.Host, w.store.set.Build, occ)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: insert version: %w", err)
 	}
@@ -63,19 +59,13 @@ func (s *Store) FindVersions(ctx context.Context, orderID string) ([]eligo.Versi
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: find versions: %w", err)
 	}
-	if len(vs) > 0 {
-		return vs, nil
-	}
-	// Every order has its create version, so no versions almost always means
-	// no order; ask to be sure.
-	var n int
-	if err := s.rs.orderExists.QueryRowContext(ctx, orderID).Scan(&n); err != nil {
-		return nil, fmt.Errorf("sqlite: find versions: %w", err)
-	}
-	if n == 0 {
-		return nil, orderNotFound(orderID)
-	}
-	return []eligo.Version{}, nil
+	return eligo.OrderVersions(orderID, vs, func() (bool, error) {
+		var n int
+		if err := s.rs.orderExists.QueryRowContext(ctx, orderID).Scan(&n); err != nil {
+			return false, fmt.Errorf("sqlite: find versions: %w", err)
+		}
+		return n > 0, nil
+	})
 }
 
 // FindVersion returns one version record, or ENOTFOUND.
@@ -102,8 +92,8 @@ func scanVersion(row scanner) (eligo.Version, error) {
 	if err != nil {
 		return eligo.Version{}, err
 	}
-	if v.ObjectChanges, err = eligo.UnmarshalChanges(changes); err != nil {
-		return eligo.Version{}, fmt.Errorf("version %d: %w", v.ID, err)
+	if err := v.DecodeChanges(changes); err != nil {
+		return eligo.Version{}, err
 	}
 	v.EventID, v.CreatedAt, v.OccurredAt = eventID.String, fromNanos(created), fromNanos(occurred)
 	return v, nil

@@ -30,7 +30,7 @@ func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: begin: %w", err)
 	}
-	w := &writeTx{ctx: ctx, store: s, tx: tx, now: s.now().UTC()}
+	w := &writeTx{ctx: ctx, store: s, tx: tx, now: s.set.Now().UTC()}
 	w.stmts = writeStmts{
 		findOrder:     tx.StmtContext(ctx, s.ws.findOrder),
 		findForEvent:  tx.StmtContext(ctx, s.ws.findForEvent),
@@ -58,15 +58,15 @@ func (w *writeTx) commit() error {
 // rollback ends the transaction unless it was committed.
 func (w *writeTx) rollback() { _ = w.tx.Rollback() }
 
-// findOrder returns the order, or an ENOTFOUND error.
-func (w *writeTx) findOrder(id string) (eligo.Order, error) {
+// findOrder returns the order, or nil and an ENOTFOUND error.
+func (w *writeTx) findOrder(id string) (*eligo.Order, error) {
 	o, err := scanOrder(w.stmts.findOrder.QueryRowContext(w.ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return eligo.Order{}, orderNotFound(id)
+		return nil, orderNotFound(id)
 	} else if err != nil {
-		return eligo.Order{}, fmt.Errorf("sqlite: find order: %w", err)
+		return nil, fmt.Errorf("sqlite: find order: %w", err)
 	}
-	return o, nil
+	return &o, nil
 }
 
 // findForEvent returns the order (nil when it does not exist) and the
