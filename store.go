@@ -15,7 +15,11 @@ const (
 
 // OrderStore is the system of record. Every method that writes does so in
 // one transaction: the order row, its version record and the processed event
-// id commit together or not at all.
+// id commit together or not at all. Every call has a deadline (the store's
+// timeout): one that the store cannot answer in time, or that the database
+// refuses for now, fails with EUNAVAILABLE. Such a write changed nothing,
+// unless the deadline fell during its commit; resending it is safe either
+// way (event ids and repeated creates are idempotent).
 //
 // Implementations: internal/sqlite (embedded default) and internal/postgres.
 // Both pass the suite in internal/storetest.
@@ -44,6 +48,10 @@ type OrderStore interface {
 
 	// FindVersion returns one version record, or ENOTFOUND.
 	FindVersion(ctx context.Context, id int64) (Version, error)
+
+	// Ping reports whether the store answers now, within the store's
+	// deadline: EUNAVAILABLE when it cannot (readiness asks it).
+	Ping(ctx context.Context) error
 
 	// Close releases the store's resources.
 	Close() error

@@ -1,6 +1,7 @@
 package eligo
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -283,4 +284,41 @@ func (v *Version) DecodeChanges(data []byte) error {
 	}
 	v.ObjectChanges = changes
 	return nil
+}
+
+// DefaultStoreTimeout bounds one store call when its Config says nothing:
+// long enough for a batch of a thousand events, short enough that a caller
+// hears "unavailable" before it gives up.
+const DefaultStoreTimeout = 5 * time.Second
+
+// StoreCall bounds one store call by timeout (none when timeout <= 0). The
+// call runs on the returned context and ends with done(&err), which turns
+// err into EUNAVAILABLE ("retry shortly") when the deadline ended the call
+// (the caller's own context still live) or when unavailable(err) says the
+// database refused for now (a lock or busy timeout, a connection that
+// cannot be made); the cause stays wrapped for the logs.
+func StoreCall(ctx context.Context, timeout time.Duration, unavailable func(error) bool) (context.Context, func(*error)) {
+	if timeout <= 0 {
+		return ctx, func(errp *error) {
+			if *errp != nil && ctx.Err() == nil && unavailable(*errp) {
+				*errp = storeUnavailable(*errp, "the store cannot answer now")
+			}
+		}
+	}
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
+	return callCtx, func(errp *error) {
+		defer cancel()
+		err := *errp
+		switch {
+		case err == nil || ctx.Err() != nil || ErrorCode(err) != EINTERNAL:
+		case callCtx.Err() != nil:
+			*errp = storeUnavailable(err, fmt.Sprintf("the store did not answer within %s", timeout))
+		case unavailable(err):
+			*errp = storeUnavailable(err, "the store cannot answer now")
+		}
+	}
+}
+
+func storeUnavailable(cause error, what string) error {
+	return fmt.Errorf("%w: %w", Errorf(EUNAVAILABLE, "%s; retry shortly", what), cause)
 }

@@ -53,10 +53,11 @@ type backends struct {
 // backendConfig names the production engines; empty parts fall back to the
 // embedded ones.
 type backendConfig struct {
-	PostgresURL  string // empty: the SQLite file in the data directory
-	Migrate      bool   // apply pending PostgreSQL migrations at start
-	RedisAddr    string // empty: the read model and the fan-out are in-process
-	KafkaBrokers string // comma-separated; empty: events arrive over HTTP only
+	PostgresURL  string        // empty: the SQLite file in the data directory
+	Migrate      bool          // apply pending PostgreSQL migrations at start
+	StoreTimeout time.Duration // deadline of every store call
+	RedisAddr    string        // empty: the read model and the fan-out are in-process
+	KafkaBrokers string        // comma-separated; empty: events arrive over HTTP only
 	KafkaTopic   string
 	KafkaGroup   string
 	// KafkaSessionTimeout is how long the group waits for a replica that
@@ -75,6 +76,7 @@ func backendFlags(fs *flag.FlagSet, getenv func(string) string, withIngest bool)
 	fs.StringVar(&c.PostgresURL, "postgres-url", getenv("ELIGO_POSTGRES_URL"), "PostgreSQL as the system of record, e.g. postgres://eligo@db:5432/eligo; empty means the embedded SQLite file (env ELIGO_POSTGRES_URL)")
 	fs.StringVar(&c.RedisAddr, "redis-addr", getenv("ELIGO_REDIS_ADDR"), "Redis (host:port, or comma-separated Redis Cluster seeds) as the shared read model and the fan-out between replicas; empty means both in-process, for one replica (env ELIGO_REDIS_ADDR)")
 	fs.StringVar(&c.RedisPrefix, "redis-prefix", envOr(getenv, "ELIGO_REDIS_PREFIX", redis.DefaultPrefix), "prefix of every Redis key and channel; deployments sharing one Redis need different ones (env ELIGO_REDIS_PREFIX)")
+	fs.DurationVar(&c.StoreTimeout, "store-timeout", eligo.DefaultStoreTimeout, "deadline of every call to the system of record (statement_timeout and lock_timeout on PostgreSQL, busy_timeout on SQLite); past it a write answers 503 with Retry-After and /readyz turns false (env ELIGO_STORE_TIMEOUT)")
 	fs.BoolVar(&c.Migrate, "migrate", true, "apply pending PostgreSQL migrations at start; with false, start only if `eligo migrate` has applied them (env ELIGO_MIGRATE)")
 	if withIngest {
 		fs.StringVar(&c.KafkaBrokers, "kafka-brokers", getenv("ELIGO_KAFKA_BROKERS"), "Kafka seed brokers, comma-separated, to consume fulfillment events from (and publish outbound events to); empty means events arrive over HTTP only (env ELIGO_KAFKA_BROKERS)")
@@ -87,7 +89,7 @@ func backendFlags(fs *flag.FlagSet, getenv func(string) string, withIngest bool)
 
 // backendEnvFlags are the flags of backendFlags that flagsFromEnv sets from
 // the environment.
-var backendEnvFlags = map[string]string{"migrate": "ELIGO_MIGRATE", "kafka-session-timeout": "ELIGO_KAFKA_SESSION_TIMEOUT"}
+var backendEnvFlags = map[string]string{"migrate": "ELIGO_MIGRATE", "kafka-session-timeout": "ELIGO_KAFKA_SESSION_TIMEOUT", "store-timeout": "ELIGO_STORE_TIMEOUT"}
 
 // brokers returns the Kafka seed brokers.
 func (c *backendConfig) brokers() []string { return splitList(c.KafkaBrokers) }
@@ -153,7 +155,8 @@ func (be *backends) openSQLite(ctx context.Context, cfg serverConfig, enq *jobs.
 	if err != nil {
 		return "", err
 	}
-	store, err := sqlite.Open(ctx, &sqlite.Config{Path: path, Build: buildVersion(), Logger: cfg.Logger, Jobs: jobs.Hook(ins, enq)})
+	store, err := sqlite.Open(ctx, &sqlite.Config{Path: path, Build: buildVersion(), Logger: cfg.Logger, Jobs: jobs.Hook(ins, enq),
+		Timeout: cfg.Backends.StoreTimeout})
 	if err != nil {
 		return "", err
 	}
@@ -176,7 +179,7 @@ func (be *backends) openPostgres(ctx context.Context, cfg serverConfig, enq *job
 	}
 	store, err := postgres.Open(ctx, &postgres.Config{
 		URL: cfg.Backends.PostgresURL, Build: buildVersion(), Logger: cfg.Logger,
-		Jobs: jobs.Hook(ins, enq),
+		Jobs: jobs.Hook(ins, enq), Timeout: cfg.Backends.StoreTimeout,
 	})
 	if err != nil {
 		return "", err

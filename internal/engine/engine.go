@@ -240,3 +240,7 @@ func (e *Engine) publish(ctx context.Context, o eligo.Order, changed bool) {
 		l.OrderChanged(o)
 	}
 }
+
+// Ping reports whether the store answers now, within its deadline:
+// EUNAVAILABLE when it cannot. Readiness (/readyz) asks it.
+func (e *Engine) Ping(ctx context.Context) error { return e.cfg.Store.Ping(ctx) }

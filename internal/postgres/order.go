@@ -19,7 +19,9 @@ const orderColumns = migration.OrderColumns
 // CreateOrder stores version 1 of a new order with its "create" version, or
 // returns the stored order (created=false) when the same order exists. See
 // eligo.OrderStore. Its times are truncated to the microsecond first.
-func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (eligo.Order, bool, error) {
+func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (_ eligo.Order, _ bool, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	if p == nil {
 		return eligo.Order{}, false, eligo.Errorf(eligo.EINVALID, "create order: params are required")
 	}
@@ -29,7 +31,7 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (el
 		o       eligo.Order
 		created bool
 	)
-	err := s.inWriteTx(ctx, func(w *writeTx) error {
+	err = s.inWriteTx(ctx, func(w *writeTx) error {
 		created = false
 		existing, err := w.findOrder(np.ID)
 		if err != nil && eligo.ErrorCode(err) != eligo.ENOTFOUND {
@@ -69,7 +71,9 @@ func (w *writeTx) findOrder(id string) (*eligo.Order, error) {
 }
 
 // FindOrder returns the stored order, or ENOTFOUND.
-func (s *Store) FindOrder(ctx context.Context, id string) (eligo.Order, error) {
+func (s *Store) FindOrder(ctx context.Context, id string) (_ eligo.Order, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	return findOrder(ctx, s.pool, id)
 }
 
@@ -91,7 +95,9 @@ func findOrder(ctx context.Context, q querier, id string) (eligo.Order, error) {
 
 // ListOrders returns up to p.Limit orders with id > p.AfterID, by id (byte
 // order). A limit below 1 is EINVALID.
-func (s *Store) ListOrders(ctx context.Context, p *eligo.ListOrdersParams) ([]eligo.Order, error) {
+func (s *Store) ListOrders(ctx context.Context, p *eligo.ListOrdersParams) (_ []eligo.Order, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}

@@ -18,12 +18,14 @@ import (
 // order), reads the records of the event ids it names, takes the clock
 // reading that every Apply of the batch gets, has eligo.DecideUpdate decide
 // each update in memory, in input order, and writes the rows together.
-func (s *Store) UpdateOrders(ctx context.Context, updates []eligo.Update) ([]eligo.UpdateResult, error) {
+func (s *Store) UpdateOrders(ctx context.Context, updates []eligo.Update) (_ []eligo.UpdateResult, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	if len(updates) == 0 {
 		return []eligo.UpdateResult{}, nil
 	}
 	var results []eligo.UpdateResult
-	err := s.inWriteTx(ctx, func(w *writeTx) error {
+	err = s.inWriteTx(ctx, func(w *writeTx) error {
 		var err error
 		results, err = w.updateOrders(updates)
 		return err

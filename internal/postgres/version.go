@@ -19,7 +19,9 @@ const versionColumns = migration.VersionColumns
 
 // FindVersions returns the versions of one order, oldest first, or
 // ENOTFOUND when the order does not exist.
-func (s *Store) FindVersions(ctx context.Context, orderID string) ([]eligo.Version, error) {
+func (s *Store) FindVersions(ctx context.Context, orderID string) (_ []eligo.Version, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	rows, err := s.pool.Query(ctx, `SELECT `+versionColumns+` FROM versions
 		WHERE item_type = $1 AND item_id = $2 ORDER BY id`, eligo.ItemTypeOrder, orderID)
 	if err != nil {
@@ -39,7 +41,9 @@ func (s *Store) FindVersions(ctx context.Context, orderID string) ([]eligo.Versi
 }
 
 // FindVersion returns one version record, or ENOTFOUND.
-func (s *Store) FindVersion(ctx context.Context, id int64) (eligo.Version, error) {
+func (s *Store) FindVersion(ctx context.Context, id int64) (_ eligo.Version, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	v, err := scanVersion(s.pool.QueryRow(ctx, `SELECT `+versionColumns+` FROM versions WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return eligo.Version{}, versionNotFound(id)

@@ -13,7 +13,9 @@ import (
 // CreateOrder stores version 1 of a new order with its "create" version, or
 // returns the stored order (created=false) when the same order exists. See
 // eligo.OrderStore.
-func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (eligo.Order, bool, error) {
+func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (_ eligo.Order, _ bool, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	if p == nil {
 		return eligo.Order{}, false, eligo.Errorf(eligo.EINVALID, "create order: params are required")
 	}
@@ -43,7 +45,9 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (el
 }
 
 // FindOrder returns the stored order, or ENOTFOUND.
-func (s *Store) FindOrder(ctx context.Context, id string) (eligo.Order, error) {
+func (s *Store) FindOrder(ctx context.Context, id string) (_ eligo.Order, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	o, err := scanOrder(s.rs.findOrder.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return eligo.Order{}, orderNotFound(id)
@@ -55,7 +59,9 @@ func (s *Store) FindOrder(ctx context.Context, id string) (eligo.Order, error) {
 
 // ListOrders returns up to p.Limit orders with id > p.AfterID, by id (byte
 // order). A limit below 1 is EINVALID.
-func (s *Store) ListOrders(ctx context.Context, p *eligo.ListOrdersParams) ([]eligo.Order, error) {
+func (s *Store) ListOrders(ctx context.Context, p *eligo.ListOrdersParams) (_ []eligo.Order, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}

@@ -17,10 +17,6 @@ import (
 	"github.com/eligo/eligo"
 )
 
-// busyTimeout is how long a connection waits for another one's write lock
-// before it fails with SQLITE_BUSY.
-const busyTimeout = 10 * time.Second
-
 // Config configures a Store.
 type Config struct {
 	// Path is the database file, created if missing. Required; an
@@ -38,6 +34,12 @@ type Config struct {
 	Build string
 	// Logger receives migration notices. Defaults to discarding.
 	Logger *slog.Logger
+	// Timeout bounds every call of the store (eligo.StoreCall): past it the
+	// call fails with EUNAVAILABLE. It is also the busy_timeout: how long a
+	// connection waits for another process's write lock before SQLITE_BUSY,
+	// which is EUNAVAILABLE as well. Zero means eligo.DefaultStoreTimeout;
+	// negative means no deadline (and a busy_timeout of 10 s).
+	Timeout time.Duration
 	// Jobs, when set, is called inside every write transaction that
 	// applied a change, once, with all of its changes, to insert the River
 	// jobs they cause (see eligo.JobsHook). When nil, no job is inserted.
@@ -46,8 +48,9 @@ type Config struct {
 
 // Store is the SQLite OrderStore. It is safe for concurrent use.
 type Store struct {
-	set  eligo.StoreSettings // with its defaults
-	jobs JobsFunc
+	set     eligo.StoreSettings // with its defaults
+	jobs    JobsFunc
+	timeout time.Duration
 
 	writer *sql.DB // one connection; transactions BEGIN IMMEDIATE
 	reader *sql.DB // query-only connections
@@ -83,12 +86,16 @@ func newStore(cfg *Config) (*Store, error) {
 		return nil, eligo.Errorf(eligo.EINVALID, "sqlite: path %q is not supported; give a plain file path without '?' (in-memory databases and URIs are not supported)", cfg.Path)
 	}
 	set := eligo.StoreSettings{Now: cfg.Now, Host: cfg.Host, Build: cfg.Build, Logger: cfg.Logger}
-	return &Store{set: set.WithDefaults(), jobs: cfg.Jobs}, nil
+	s := &Store{set: set.WithDefaults(), jobs: cfg.Jobs, timeout: cfg.Timeout}
+	if s.timeout == 0 {
+		s.timeout = eligo.DefaultStoreTimeout
+	}
+	return s, nil
 }
 
 func (s *Store) open(ctx context.Context, path string) error {
 	var err error
-	if s.writer, err = sql.Open("sqlite", dsn(path, true)); err != nil {
+	if s.writer, err = sql.Open("sqlite", dsn(path, true, s.busyTimeout())); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s.writer.SetMaxOpenConns(1)
@@ -101,7 +108,7 @@ func (s *Store) open(ctx context.Context, path string) error {
 	if err := s.migrateRiver(ctx); err != nil {
 		return err
 	}
-	if s.reader, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+	if s.reader, err = sql.Open("sqlite", dsn(path, false, s.busyTimeout())); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
@@ -115,7 +122,7 @@ func (s *Store) open(ctx context.Context, path string) error {
 
 // dsn returns the data source name of the writer or of a reader. The
 // pragmas run on every new connection.
-func dsn(path string, writer bool) string {
+func dsn(path string, writer bool, busyTimeout time.Duration) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -127,6 +134,32 @@ func dsn(path string, writer bool) string {
 		q.Set("_query_only", "1")
 	}
 	return path + "?" + q.Encode()
+}
+
+// busyTimeout is how long a connection waits for another one's write lock
+// before it fails with SQLITE_BUSY: the store's timeout, or 10 s without one.
+func (s *Store) busyTimeout() time.Duration {
+	if s.timeout > 0 {
+		return s.timeout
+	}
+	return 10 * time.Second
+}
+
+// Ping reports whether the database answers a query within the store's
+// timeout: EUNAVAILABLE when it does not.
+func (s *Store) Ping(ctx context.Context) (err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
+	var one int
+	if err := s.reader.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// call bounds one call of the store by its timeout (see eligo.StoreCall).
+func (s *Store) call(ctx context.Context) (context.Context, func(*error)) {
+	return eligo.StoreCall(ctx, s.timeout, unavailable)
 }
 
 // Close closes the store's connections. It is safe to call more than once.

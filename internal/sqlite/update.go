@@ -12,7 +12,9 @@ import (
 // its event id as the transaction sees them (earlier updates of the batch
 // included). Apply is called with the clock reading taken under the write
 // lock, the same for the whole batch.
-func (s *Store) UpdateOrders(ctx context.Context, updates []eligo.Update) ([]eligo.UpdateResult, error) {
+func (s *Store) UpdateOrders(ctx context.Context, updates []eligo.Update) (_ []eligo.UpdateResult, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	results := make([]eligo.UpdateResult, len(updates))
 	if len(updates) == 0 {
 		return results, nil

@@ -42,7 +42,9 @@ func (w *writeTx) insertVersion(before, after *eligo.Order, who, eventID string,
 
 // FindVersions returns the versions of one order, oldest first, or
 // ENOTFOUND when the order does not exist.
-func (s *Store) FindVersions(ctx context.Context, orderID string) ([]eligo.Version, error) {
+func (s *Store) FindVersions(ctx context.Context, orderID string) (_ []eligo.Version, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	rows, err := s.rs.findVersions.QueryContext(ctx, eligo.ItemTypeOrder, orderID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: find versions: %w", err)
@@ -69,7 +71,9 @@ func (s *Store) FindVersions(ctx context.Context, orderID string) ([]eligo.Versi
 }
 
 // FindVersion returns one version record, or ENOTFOUND.
-func (s *Store) FindVersion(ctx context.Context, id int64) (eligo.Version, error) {
+func (s *Store) FindVersion(ctx context.Context, id int64) (_ eligo.Version, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	v, err := scanVersion(s.rs.findVersion.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return eligo.Version{}, versionNotFound(id)
