@@ -240,17 +240,22 @@ func OrderVersions(orderID string, vs []Version, exists func() (bool, error)) ([
 }
 
 // StoreSettings are the settings both stores take in their Config: the
-// clock, the host and build recorded in every version, and the logger.
+// clock, the host and build recorded in every version, the logger, and the
+// deadline of every call (see StoreCall).
 type StoreSettings struct {
-	Now    func() time.Time
-	Host   string
-	Build  string
-	Logger *slog.Logger
+	Now     func() time.Time
+	Host    string
+	Build   string
+	Logger  *slog.Logger
+	Timeout time.Duration // zero means DefaultStoreTimeout; negative, none
 }
 
 // WithDefaults returns s with its unset fields defaulted: time.Now,
-// Hostname, BuildVersion and a logger that discards.
+// Hostname, BuildVersion, a logger that discards and DefaultStoreTimeout.
 func (s StoreSettings) WithDefaults() StoreSettings {
+	if s.Timeout == 0 {
+		s.Timeout = DefaultStoreTimeout
+	}
 	if s.Now == nil {
 		s.Now = time.Now
 	}

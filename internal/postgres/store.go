@@ -51,10 +51,9 @@ type Config struct {
 // Store is the PostgreSQL OrderStore. It is safe for concurrent use, by
 // several processes on the same database as well.
 type Store struct {
-	set     eligo.StoreSettings // with its defaults
-	jobs    JobsFunc
-	timeout time.Duration
-	pool    *pgxpool.Pool
+	set  eligo.StoreSettings // with its defaults
+	jobs JobsFunc
+	pool *pgxpool.Pool
 
 	closeOnce sync.Once
 }
@@ -79,17 +78,14 @@ func Open(ctx context.Context, cfg *Config) (*Store, error) {
 	case !strings.Contains(cfg.URL, "pool_max_conns"): // the URL's setting wins over the default
 		pc.MaxConns = defaultMaxConns
 	}
-	set := eligo.StoreSettings{Now: cfg.Now, Host: cfg.Host, Build: cfg.Build, Logger: cfg.Logger}
-	s := &Store{set: set.WithDefaults(), jobs: cfg.Jobs, timeout: cfg.Timeout}
-	if s.timeout == 0 {
-		s.timeout = eligo.DefaultStoreTimeout
-	}
-	if s.timeout > 0 {
+	set := eligo.StoreSettings{Now: cfg.Now, Host: cfg.Host, Build: cfg.Build, Logger: cfg.Logger, Timeout: cfg.Timeout}
+	s := &Store{set: set.WithDefaults(), jobs: cfg.Jobs}
+	if s.set.Timeout > 0 {
 		// The server stops a statement, or a wait for a lock, that the
 		// deadline would abandon anyway, and frees what it held.
 		for _, param := range []string{"statement_timeout", "lock_timeout"} {
 			if _, set := pc.ConnConfig.RuntimeParams[param]; !set {
-				pc.ConnConfig.RuntimeParams[param] = strconv.FormatInt(s.timeout.Milliseconds(), 10)
+				pc.ConnConfig.RuntimeParams[param] = strconv.FormatInt(s.set.Timeout.Milliseconds(), 10)
 			}
 		}
 	}
@@ -116,7 +112,7 @@ func (s *Store) Ping(ctx context.Context) (err error) {
 
 // call bounds one call of the store by its timeout (see eligo.StoreCall).
 func (s *Store) call(ctx context.Context) (context.Context, func(*error)) {
-	return eligo.StoreCall(ctx, s.timeout, unavailable)
+	return eligo.StoreCall(ctx, s.set.Timeout, unavailable)
 }
 
 // Close closes the pool, waiting for connections in use to be returned.

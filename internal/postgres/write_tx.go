@@ -76,9 +76,9 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) error 
 // must not hold the caller.
 func (s *Store) rollback(ctx context.Context, tx pgx.Tx) {
 	ctx = context.WithoutCancel(ctx)
-	if s.timeout > 0 {
+	if s.set.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+		ctx, cancel = context.WithTimeout(ctx, s.set.Timeout)
 		defer cancel()
 	}
 	_ = tx.Rollback(ctx)

@@ -48,9 +48,8 @@ type Config struct {
 
 // Store is the SQLite OrderStore. It is safe for concurrent use.
 type Store struct {
-	set     eligo.StoreSettings // with its defaults
-	jobs    JobsFunc
-	timeout time.Duration
+	set  eligo.StoreSettings // with its defaults
+	jobs JobsFunc
 
 	writer *sql.DB // one connection; transactions BEGIN IMMEDIATE
 	reader *sql.DB // query-only connections
@@ -85,12 +84,8 @@ func newStore(cfg *Config) (*Store, error) {
 	if cfg.Path == ":memory:" || strings.HasPrefix(cfg.Path, "file:") || strings.ContainsRune(cfg.Path, '?') {
 		return nil, eligo.Errorf(eligo.EINVALID, "sqlite: path %q is not supported; give a plain file path without '?' (in-memory databases and URIs are not supported)", cfg.Path)
 	}
-	set := eligo.StoreSettings{Now: cfg.Now, Host: cfg.Host, Build: cfg.Build, Logger: cfg.Logger}
-	s := &Store{set: set.WithDefaults(), jobs: cfg.Jobs, timeout: cfg.Timeout}
-	if s.timeout == 0 {
-		s.timeout = eligo.DefaultStoreTimeout
-	}
-	return s, nil
+	set := eligo.StoreSettings{Now: cfg.Now, Host: cfg.Host, Build: cfg.Build, Logger: cfg.Logger, Timeout: cfg.Timeout}
+	return &Store{set: set.WithDefaults(), jobs: cfg.Jobs}, nil
 }
 
 func (s *Store) open(ctx context.Context, path string) error {
@@ -139,8 +134,8 @@ func dsn(path string, writer bool, busyTimeout time.Duration) string {
 // busyTimeout is how long a connection waits for another one's write lock
 // before it fails with SQLITE_BUSY: the store's timeout, or 10 s without one.
 func (s *Store) busyTimeout() time.Duration {
-	if s.timeout > 0 {
-		return s.timeout
+	if s.set.Timeout > 0 {
+		return s.set.Timeout
 	}
 	return 10 * time.Second
 }
@@ -159,7 +154,7 @@ func (s *Store) Ping(ctx context.Context) (err error) {
 
 // call bounds one call of the store by its timeout (see eligo.StoreCall).
 func (s *Store) call(ctx context.Context) (context.Context, func(*error)) {
-	return eligo.StoreCall(ctx, s.timeout, unavailable)
+	return eligo.StoreCall(ctx, s.set.Timeout, unavailable)
 }
 
 // Close closes the store's connections. It is safe to call more than once.
