@@ -1,6 +1,7 @@
 package eligo
 
 import (
+	"strings"
 	"time"
 )
 
@@ -10,19 +11,31 @@ const (
 	EventPayment      = "payment"
 )
 
+// InternalEventIDPrefix starts the event ids of the service's own changes
+// (the payment re-check's). Validate refuses it in an event, so no event
+// from outside (POST /v1/events, Kafka) can take such an id in advance and
+// make the change a duplicate.
+const InternalEventIDPrefix = "eligo:"
+
 // Event is a fact from fulfillment or payments about one order. EventID makes
 // it idempotent: an id that was processed once is never applied again.
 type Event struct {
 	EventID    string
 	OrderID    string
-	Type       string // EventDriverStatus or EventPayment
-	Status     string // a DriverStatus or PaymentStatus name
-	OccurredAt time.Time
+	Type       string    // EventDriverStatus or EventPayment
+	Status     string    // a DriverStatus or PaymentStatus name
+	OccurredAt time.Time // when it happened: kept with the event id and on the version it causes; zero when not known
 }
 
 // Validate checks the event's shape without looking at any order.
 func (e *Event) Validate() error {
 	if err := ValidateID("event_id", e.EventID); err != nil {
+		return err
+	}
+	if strings.HasPrefix(e.EventID, InternalEventIDPrefix) {
+		return Errorf(EINVALID, "event_id %q starts with %q, which is reserved for the service's own changes; use another id", e.EventID, InternalEventIDPrefix)
+	}
+	if err := CheckTimeRange("occurred_at", e.OccurredAt); err != nil {
 		return err
 	}
 	if err := ValidateID("order_id", e.OrderID); err != nil {

@@ -85,3 +85,13 @@ func TestApplyEventRejectsBadEvents(t *testing.T) {
 		})
 	}
 }
+
+func TestEventValidateReservedPrefix(t *testing.T) {
+	t.Parallel()
+	e := eligo.Event{EventID: eligo.InternalEventIDPrefix + "job-1-payment_recheck", OrderID: "o-1", Type: eligo.EventPayment, Status: "PAID"}
+	err := e.Validate()
+	require.Equal(t, eligo.EINVALID, eligo.ErrorCode(err))
+	require.Contains(t, eligo.ErrorMessage(err), "reserved")
+	e.EventID = "job-1-payment_recheck"
+	require.NoError(t, e.Validate())
+}

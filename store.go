@@ -15,7 +15,11 @@ const (
 
 // OrderStore is the system of record. Every method that writes does so in
 // one transaction: the order row, its version record and the processed event
-// id commit together or not at all.
+// id commit together or not at all. Every call has a deadline (the store's
+// timeout): one that the store cannot answer in time, or that the database
+// refuses for now, fails with EUNAVAILABLE. Such a write changed nothing,
+// unless the deadline fell during its commit; resending it is safe either
+// way (event ids and repeated creates are idempotent).
 //
 // Implementations: internal/sqlite (embedded default) and internal/postgres.
 // Both pass the suite in internal/storetest.
@@ -52,6 +56,10 @@ type OrderStore interface {
 	// before; a reader re-reads behind its high-water mark.
 	ListChanges(ctx context.Context, afterID int64, limit int) ([]CommittedChange, error)
 
+	// Ping reports whether the store answers now, within the store's
+	// deadline: EUNAVAILABLE when it cannot (readiness asks it).
+	Ping(ctx context.Context) error
+
 	// Close releases the store's resources.
 	Close() error
 }
@@ -66,11 +74,22 @@ type CreateOrderParams struct {
 // lock. Apply gets the stored order and the store's clock reading taken
 // under that lock, and returns the new order (unchanged when there is
 // nothing to do) or an error that rejects the update.
+//
+// EventUpdate builds the Update of an event; DecideUpdate decides the
+// outcome of every Update, for every store.
 type Update struct {
 	OrderID string
 	EventID string // when set, the update is skipped as a duplicate if this id was processed before
 	Who     string // whodunnit of the version
 	Apply   func(o Order, now time.Time) (Order, error)
+
+	// What the event with EventID said, kept with the id: a later update
+	// with the same id is a duplicate only when it says the same (see
+	// DecideUpdate). Empty for a change not caused by an event.
+	EventType, EventStatus string
+	// OccurredAt is when the event happened, kept with the event id and on
+	// the version the update writes; zero when not known or not an event.
+	OccurredAt time.Time
 }
 
 // UpdateResult is the result of one Update.
@@ -88,6 +107,24 @@ type CommittedChange struct {
 	OrderID      string
 	OrderVersion int64 // the order's version after the change
 }
+
+// Change is one change a write transaction applied: the order after it
+// (Version 1 for a create) and the id of the version just recorded.
+type Change struct {
+	Order     Order
+	VersionID int64
+}
+
+// JobsHook is the one shape in which both stores hand the jobs that
+// changes cause to the jobs package (sqlite.Config.Jobs with TTx *sql.Tx,
+// postgres.Config.Jobs with TTx pgx.Tx; internal/jobs.Hook makes one). A
+// store calls it once per write transaction that applied at least one
+// change, after the transaction's rows are written and before it commits,
+// with every change in input order; it inserts the jobs through tx, so that
+// they commit with the changes or not at all. An error rolls the whole
+// transaction back. It may run more than once for the same changes when a
+// store retries the transaction; only the last run commits.
+type JobsHook[TTx any] func(ctx context.Context, tx TTx, changes []Change) error
 
 // ListOrdersParams page through all orders by id.
 type ListOrdersParams struct {

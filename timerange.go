@@ -15,6 +15,17 @@ var (
 // maxOffset bounds the offset of a policy bound, either way: ten years.
 const maxOffset = 87600 * time.Hour
 
+// CheckTimeRange returns an EINVALID error naming field when t is set and
+// falls outside the years 1970 to 2200, in UTC (not in t's own offset); a
+// zero t is accepted. Order timestamps and an event's occurred_at are held
+// to it.
+func CheckTimeRange(field string, t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	return validateTime(field, t)
+}
+
 // validateTime checks that t lies in the range of order timestamps, in UTC
 // whatever offset it was given in; name names it in the error.
 func validateTime(name string, t time.Time) error {

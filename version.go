@@ -33,6 +33,7 @@ type Version struct {
 	Whodunnit     string
 	ObjectChanges map[string][2]any // field -> [old, new]; old is nil on create
 	EventID       string            // the event that caused it, if any
+	OccurredAt    time.Time         // when that event happened; zero for a change no event caused
 	CreatedAt     time.Time
 	Host          string
 	Build         string

@@ -56,10 +56,11 @@ type backends struct {
 // backendConfig names the production engines; empty parts fall back to the
 // embedded ones.
 type backendConfig struct {
-	PostgresURL  string // empty: the SQLite file in the data directory
-	Migrate      bool   // apply pending PostgreSQL migrations at start
-	RedisAddr    string // empty: the read model and the fan-out are in-process
-	KafkaBrokers string // comma-separated; empty: events arrive over HTTP only
+	PostgresURL  string        // empty: the SQLite file in the data directory
+	Migrate      bool          // apply pending PostgreSQL migrations at start
+	StoreTimeout time.Duration // deadline of every store call
+	RedisAddr    string        // empty: the read model and the fan-out are in-process
+	KafkaBrokers string        // comma-separated; empty: events arrive over HTTP only
 	KafkaTopic   string
 	KafkaGroup   string
 	// KafkaSessionTimeout is how long the group waits for a replica that
@@ -79,6 +80,7 @@ func (c *backendConfig) flags(f *flagSet, withIngest bool) {
 	f.Bool(&c.Migrate, "migrate", true, "apply pending PostgreSQL migrations at start; with false, start only if \"eligo migrate\" has applied them")
 	f.String(&c.RedisAddr, "redis-addr", "", "Redis (host:port, or comma-separated Redis Cluster seeds) as the shared read model and the fan-out between replicas; empty means both in-process, for one replica")
 	f.String(&c.RedisPrefix, "redis-prefix", redis.DefaultPrefix, "prefix of every Redis key and channel; deployments sharing one Redis need different ones")
+	f.Duration(&c.StoreTimeout, "store-timeout", eligo.DefaultStoreTimeout, time.Millisecond, "deadline of every call to the system of record (statement_timeout and lock_timeout on PostgreSQL, busy_timeout on SQLite); past it a write answers 503 with Retry-After and /readyz turns false")
 	if !withIngest {
 		f.String(&c.KafkaBrokers, "kafka-brokers", "", "Kafka seed brokers, comma-separated, to publish outbound events to; empty means none")
 		return
@@ -156,7 +158,8 @@ func (be *backends) openSQLite(ctx context.Context, cfg serverConfig, enq *jobs.
 	if err != nil {
 		return "", err
 	}
-	store, err := sqlite.Open(ctx, &sqlite.Config{Path: path, Build: buildVersion(), Logger: cfg.Logger, Jobs: jobs.Hook(ins, enq)})
+	store, err := sqlite.Open(ctx, &sqlite.Config{Path: path, Build: buildVersion(), Logger: cfg.Logger, Jobs: jobs.Hook(ins, enq),
+		Timeout: cfg.Backends.StoreTimeout})
 	if err != nil {
 		return "", err
 	}
@@ -179,7 +182,7 @@ func (be *backends) openPostgres(ctx context.Context, cfg serverConfig, enq *job
 	}
 	store, err := postgres.Open(ctx, &postgres.Config{
 		URL: cfg.Backends.PostgresURL, Build: buildVersion(), Logger: cfg.Logger,
-		Jobs: jobs.BatchHook(ins, enq, func(c *postgres.Change) (*eligo.Order, int64) { return &c.Order, c.VersionID }),
+		Jobs: jobs.Hook(ins, enq), Timeout: cfg.Backends.StoreTimeout,
 	})
 	if err != nil {
 		return "", err

@@ -181,12 +181,7 @@ func (e *Engine) ApplyEvents(ctx context.Context, events []eligo.Event) ([]Event
 			results[i].Outcome, results[i].Err = eligo.OutcomeRejected, err
 			continue
 		}
-		updates = append(updates, eligo.Update{
-			OrderID: ev.OrderID,
-			EventID: ev.EventID,
-			Who:     eligo.WhoService,
-			Apply:   func(o eligo.Order, _ time.Time) (eligo.Order, error) { return eligo.ApplyEvent(o, ev) },
-		})
+		updates = append(updates, eligo.EventUpdate(ev, eligo.WhoService))
 		index = append(index, i)
 	}
 	if len(updates) > 0 {
@@ -281,3 +276,7 @@ func (e *Engine) publish(ctx context.Context, o eligo.Order, changed bool) {
 		l.OrderChanged(o)
 	}
 }
+
+// Ping reports whether the store answers now, within its deadline:
+// EUNAVAILABLE when it cannot. Readiness (/readyz) asks it.
+func (e *Engine) Ping(ctx context.Context) error { return e.cfg.Store.Ping(ctx) }

@@ -40,8 +40,16 @@ var customerSecret = []byte("customer-secret-for-tests-0123456789abcdef")
 // when told to.
 type countingStore struct {
 	eligo.OrderStore
-	updates atomic.Int64
-	fail    atomic.Pointer[error]
+	updates  atomic.Int64
+	fail     atomic.Pointer[error]
+	pingFail atomic.Pointer[error] // Ping's answer, when set
+}
+
+func (s *countingStore) Ping(ctx context.Context) error {
+	if err := s.pingFail.Load(); err != nil {
+		return *err
+	}
+	return s.OrderStore.Ping(ctx)
 }
 
 func (s *countingStore) UpdateOrders(ctx context.Context, u []eligo.Update) ([]eligo.UpdateResult, error) {

@@ -12,6 +12,10 @@ import (
 // problemTypeBase prefixes the stable type URIs of problem documents.
 const problemTypeBase = "https://eligo.dev/problems/"
 
+// retryAfterSeconds is the Retry-After of a 503: soon, as a store that
+// timed out may answer again at once.
+const retryAfterSeconds = "1"
+
 // problemKind is how one eligo error code is answered over HTTP.
 type problemKind struct {
 	status int
@@ -73,8 +77,12 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 		logger.ErrorContext(r.Context(), "internal error", "method", r.Method, "route", r.Pattern, "path", r.URL.Path, "err", err)
 	}
 	k := statusOf(code)
-	if k.status == http.StatusUnauthorized {
+	switch k.status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="eligo"`)
+	case http.StatusServiceUnavailable:
+		// A store or dependency that refuses for now: the client retries.
+		w.Header().Set("Retry-After", retryAfterSeconds)
 	}
 	writeProblem(w, r, k, eligo.ErrorMessage(err), eligo.ErrorReason(err))
 }

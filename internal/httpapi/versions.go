@@ -16,6 +16,7 @@ type versionDoc struct {
 	Whodunnit     string            `json:"whodunnit"`
 	ObjectChanges map[string][2]any `json:"object_changes"` // field -> [old, new]
 	EventID       string            `json:"event_id,omitempty"`
+	OccurredAt    *time.Time        `json:"occurred_at"` // of the event that caused it; null when none did
 	OrderVersion  int64             `json:"order_version"`
 	CreatedAt     time.Time         `json:"created_at"`
 	Host          string            `json:"host"`
@@ -27,6 +28,11 @@ func newVersionDoc(v *eligo.Version) versionDoc {
 	if changes == nil {
 		changes = map[string][2]any{}
 	}
+	var occurred *time.Time
+	if !v.OccurredAt.IsZero() {
+		t := v.OccurredAt.UTC()
+		occurred = &t
+	}
 	return versionDoc{
 		ID:            v.ID,
 		ItemType:      v.ItemType,
@@ -35,6 +41,7 @@ func newVersionDoc(v *eligo.Version) versionDoc {
 		Whodunnit:     v.Whodunnit,
 		ObjectChanges: changes,
 		EventID:       v.EventID,
+		OccurredAt:    occurred,
 		OrderVersion:  v.OrderVersion,
 		CreatedAt:     v.CreatedAt.UTC(),
 		Host:          v.Host,

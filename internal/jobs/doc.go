@@ -5,9 +5,11 @@
 // # Enqueued with the change
 //
 // Jobs are inserted in the same transaction as the change that causes them:
-// a store calls the hook that Hook returns inside its write transaction for
-// every applied create and update, and the hook inserts what the Enqueuer
-// says that change causes with River's InsertManyTx. The order row, its
+// both stores take one hook shape, eligo.JobsHook[TTx] (TTx is the driver's
+// transaction: *sql.Tx for SQLite, pgx.Tx for PostgreSQL, the types River's
+// drivers take), and call it once per write transaction with every change it
+// applied; the hook that Hook returns inserts what the Enqueuer says those
+// changes cause with one River InsertManyTx. The order row, its
 // version and its jobs commit together or not at all, so there are no lost
 // jobs (a change committed without its job) and no phantom jobs (a job for a
 // change that rolled back).

@@ -93,34 +93,19 @@ type Inserter[TTx any] interface {
 	InsertManyTx(ctx context.Context, tx TTx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 }
 
-// Hook returns the function a store calls inside its write transaction for
-// every applied change (sqlite.Config.Jobs, postgres.Config.Jobs): it
-// inserts the jobs e says the change causes into tx. The client may be
-// insert-only (built on a driver without a pool): inserting needs only the
-// transaction.
-func Hook[TTx any](ins Inserter[TTx], e *Enqueuer) func(ctx context.Context, tx TTx, o *eligo.Order, versionID int64) error {
-	return func(ctx context.Context, tx TTx, o *eligo.Order, versionID int64) error {
-		params := e.Params(o, versionID)
-		if len(params) == 0 {
-			return nil
-		}
-		if _, err := ins.InsertManyTx(ctx, tx, params); err != nil {
-			return fmt.Errorf("jobs: insert %d jobs: %w", len(params), err)
-		}
-		return nil
-	}
-}
-
-// BatchHook returns the hook of a store that calls it once per write
-// transaction with every change the transaction applied (postgres.Config.Jobs):
-// the jobs of all of them go in one InsertManyTx, so a batch of a thousand
-// events is one insert of jobs. change reads a change's order and version id.
-func BatchHook[TTx, C any](ins Inserter[TTx], e *Enqueuer, change func(*C) (*eligo.Order, int64)) func(ctx context.Context, tx TTx, changes []C) error {
-	return func(ctx context.Context, tx TTx, changes []C) error {
+// Hook returns the jobs hook of a store (sqlite.Config.Jobs with TTx
+// *sql.Tx, postgres.Config.Jobs with TTx pgx.Tx): the store calls it once
+// per write transaction with every change the transaction applied, and it
+// inserts the jobs e says they cause into tx with one InsertManyTx, so a
+// batch of a thousand events is one insert of jobs that commits with the
+// changes. The transaction stays the driver's own type, the one River's
+// driver for that store takes. The client may be insert-only (built on a
+// driver without a pool): inserting needs only the transaction.
+func Hook[TTx any](ins Inserter[TTx], e *Enqueuer) eligo.JobsHook[TTx] {
+	return func(ctx context.Context, tx TTx, changes []eligo.Change) error {
 		var params []river.InsertManyParams
 		for i := range changes {
-			o, versionID := change(&changes[i])
-			params = append(params, e.Params(o, versionID)...)
+			params = append(params, e.Params(&changes[i].Order, changes[i].VersionID)...)
 		}
 		if len(params) == 0 {
 			return nil

@@ -72,7 +72,9 @@ func (w *PaymentRecheckWorker) Work(ctx context.Context, job *river.Job[PaymentR
 	r, err := w.Orders.RecheckPayment(ctx, &engine.RecheckPaymentParams{
 		OrderID: o.ID,
 		Payment: answer,
-		EventID: fmt.Sprintf("job-%d-payment_recheck", job.ID),
+		// An id no event from outside can take (eligo.Event.Validate
+		// refuses the prefix), so none can squat it in advance.
+		EventID: fmt.Sprintf("%sjob-%d-payment_recheck", eligo.InternalEventIDPrefix, job.ID),
 	})
 	if err != nil {
 		return err

@@ -75,6 +75,39 @@ func TestPaymentRecheck(t *testing.T) {
 		})
 	})
 
+	// Issue 11.2: the re-check's event id cannot be squatted. Stale events
+	// posted in advance under the ids the re-check used to take
+	// (job-<River id>-payment_recheck) do not stop the order expiring on
+	// time, and the ids the re-check takes now are refused on the way in.
+	t.Run("SquattedIDsDoNotStopTheExpiry", func(t *testing.T) {
+		forEachFamily(t, func(t *testing.T, fam family) {
+			b := setup(t, fam, setupOpts{})
+			b.createOrder(t, "order-x", 0) // the squatter's own order: paid, no re-check job
+			var squat []eligo.Event
+			for id := 1; id <= 20; id++ {
+				squat = append(squat, eligo.Event{EventID: fmt.Sprintf("job-%d-payment_recheck", id), OrderID: "order-x",
+					Type: eligo.EventPayment, Status: "PENDING", OccurredAt: time.Now()})
+			}
+			rs, err := b.engine.ApplyEvents(t.Context(), squat)
+			require.NoError(t, err)
+			require.Equal(t, eligo.OutcomeStale, rs[0].Outcome, "the squatting ids were recorded")
+
+			internal := squat[0]
+			internal.EventID = eligo.InternalEventIDPrefix + "job-1-payment_recheck"
+			rs, err = b.engine.ApplyEvents(t.Context(), []eligo.Event{internal})
+			require.NoError(t, err)
+			require.Equal(t, eligo.OutcomeRejected, rs[0].Outcome)
+			require.Equal(t, eligo.EINVALID, eligo.ErrorCode(rs[0].Err))
+			require.Contains(t, eligo.ErrorMessage(rs[0].Err), "reserved")
+
+			b.work(t, jobs.WorkersConfig{})
+			b.createOrder(t, "order-1", time.Second)
+			rows := b.waitJobs(t, "payment_recheck", 1, 15*time.Second)
+			require.Equal(t, rivertype.JobStateCompleted, rows[0].State)
+			requireExpiredBySystem(t, b, "order-1")
+		})
+	})
+
 	// An order paid before its timeout never expires: the re-check finds
 	// nothing to do, and never asks the provider.
 	t.Run("PaidBeforeTimeoutNeverExpires", func(t *testing.T) {

@@ -28,7 +28,7 @@ var postgresFamily = family{
 		ins, err := jobs.NewClient(riverpgxv5.New(nil), &jobs.ClientConfig{})
 		require.NoError(t, err)
 		s, err := postgres.Open(t.Context(), &postgres.Config{URL: dsn, MaxConns: 8,
-			Jobs: jobs.BatchHook(ins, enq, func(c *postgres.Change) (*eligo.Order, int64) { return &c.Order, c.VersionID })})
+			Jobs: jobs.Hook(ins, enq)})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = s.Close() })
 		_, err = s.Migrate(t.Context())

@@ -49,3 +49,12 @@ func List(fsys fs.FS, pattern string) ([]File, error) {
 	}
 	return ms, nil
 }
+
+// The columns both stores read, in the order their scanOrder and
+// scanVersion read them; the migrations of both create them.
+const (
+	OrderColumns = `id, customer_id, status, driver_status, payment_status,
+	placed_at, promised_at, payment_timeout_at, version, updated_at`
+	VersionColumns = `id, item_type, item_id, event, whodunnit, object_changes,
+	event_id, order_version, created_at, host, build, occurred_at`
+)

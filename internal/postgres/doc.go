@@ -10,7 +10,8 @@
 // SELECT ... FOR UPDATE, in id order, so that two batches naming the same
 // orders never deadlock; then it reads which of its event ids were processed
 // before (after the locks, so it sees every transaction that held them);
-// then it decides each update in memory, in input order, and writes the
+// then eligo.DecideUpdate decides each update in memory, in input order
+// (the same function the embedded store calls), and the store writes the
 // order rows, the version rows and the processed event ids with one
 // statement each, sent together in one round trip. A cancel is a batch of
 // one: it decides against the locked row, never against a cache, so a cancel
@@ -24,6 +25,16 @@
 // unique violation (two replicas creating the same order, or recording the
 // same event id, at once) is retried from the start a few times; the
 // eligo.Update functions are pure, so running them again is safe.
+//
+// # Deadlines
+//
+// Every call has a deadline, Config.Timeout (eligo.DefaultStoreTimeout
+// unless set; `eligo serve --store-timeout`), which the server also gets as
+// statement_timeout and lock_timeout. A call past it, or one the server
+// refuses for now (a statement or lock timeout, no connection to be had),
+// fails with EUNAVAILABLE: a 503 with Retry-After over HTTP, a retried batch
+// on Kafka. Ping is readiness: /readyz is false while it fails. Migrations
+// lift both timeouts for their own transactions.
 //
 // # Durability
 //

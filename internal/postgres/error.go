@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"errors"
+	"net"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -13,13 +15,9 @@ import (
 // EINTERNAL and eligo.ErrorMessage never shows. pgx.ErrNoRows never leaves
 // the package: it becomes ENOTFOUND where a row was asked for.
 
-func orderNotFound(id string) error {
-	return eligo.Errorf(eligo.ENOTFOUND, "order %q does not exist", id)
-}
+func orderNotFound(id string) error { return eligo.OrderNotFound(id) }
 
-func versionNotFound(id int64) error {
-	return eligo.Errorf(eligo.ENOTFOUND, "version %d does not exist", id)
-}
+func versionNotFound(id int64) error { return eligo.VersionNotFound(id) }
 
 // SQLSTATE codes of the failures that a fresh attempt of the same
 // transaction can get past.
@@ -27,7 +25,32 @@ const (
 	sqlstateUniqueViolation      = "23505"
 	sqlstateSerializationFailure = "40001"
 	sqlstateDeadlockDetected     = "40P01"
+
+	sqlstateQueryCanceled       = "57014" // statement_timeout
+	sqlstateLockNotAvailable    = "55P03" // lock_timeout
+	sqlstateTooManyConnections  = "53300"
+	sqlstateCannotConnectNow    = "57P03" // starting up or shutting down
+	sqlstateAdminShutdown       = "57P01"
+	sqlstateConnectionException = "08" // class
 )
+
+// unavailable reports whether err says the database cannot answer for now:
+// a statement or lock timeout, no connection to be had, or one that broke.
+// The store answers it with EUNAVAILABLE.
+func unavailable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case sqlstateQueryCanceled, sqlstateLockNotAvailable, sqlstateTooManyConnections,
+			sqlstateCannotConnectNow, sqlstateAdminShutdown:
+			return true
+		}
+		return strings.HasPrefix(pgErr.Code, sqlstateConnectionException)
+	}
+	var connectErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err)
+}
 
 // retryable reports whether err ended a transaction for a reason that a
 // new attempt may not meet: a deadlock, a serialization failure, or a

@@ -45,7 +45,7 @@ func (s *Store) Migrate(ctx context.Context) ([]string, error) {
 		}
 		if ok {
 			applied = append(applied, m.Name)
-			s.logger.InfoContext(ctx, "postgres: applied migration", "version", m.Version, "name", m.Name)
+			s.set.Logger.InfoContext(ctx, "postgres: applied migration", "version", m.Version, "name", m.Name)
 		}
 	}
 	return applied, nil
@@ -57,11 +57,23 @@ const createSchemaMigrations = `CREATE TABLE IF NOT EXISTS schema_migrations (
 	applied_at timestamptz NOT NULL
 )`
 
+// The statements that lift the store's statement and lock timeouts, for a
+// migration's transaction and for the session that holds the migration lock.
+const (
+	noTimeoutsLocal   = `SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0`
+	noTimeoutsSession = `SET statement_timeout = 0; SET lock_timeout = 0`
+)
+
 // applyMigration applies m unless it was applied before, and reports
 // whether it did.
 func (s *Store) applyMigration(ctx context.Context, m *migration.File) (bool, error) {
 	applied := false
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// A migration, and the wait for another replica's, may take longer
+		// than the store's timeout, which bounds the calls that serve.
+		if _, err := tx.Exec(ctx, noTimeoutsLocal); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey); err != nil {
 			return err
 		}
@@ -123,13 +135,21 @@ func (s *Store) WithMigrationLock(ctx context.Context, fn func(ctx context.Conte
 		return fmt.Errorf("postgres: migration lock: %w", err)
 	}
 	defer conn.Release()
+	// Waiting for another replica's migrations may take longer than the
+	// store's timeout; the session's own settings come back after.
+	if _, err := conn.Exec(ctx, noTimeoutsSession); err != nil {
+		return fmt.Errorf("postgres: migration lock: %w", err)
+	}
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, migrateLockKey); err != nil {
+		_ = conn.Conn().Close(context.WithoutCancel(ctx))
 		return fmt.Errorf("postgres: migration lock: %w", err)
 	}
 	defer func() {
 		bg := context.WithoutCancel(ctx)
 		if _, err := conn.Exec(bg, `SELECT pg_advisory_unlock($1)`, migrateLockKey); err != nil {
 			// A connection must not go back to the pool holding the lock.
+			_ = conn.Conn().Close(bg)
+		} else if _, err := conn.Exec(bg, `RESET statement_timeout; RESET lock_timeout`); err != nil {
 			_ = conn.Conn().Close(bg)
 		}
 	}()

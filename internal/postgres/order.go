@@ -10,16 +10,18 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/migration"
 )
 
 // orderColumns are the columns of orders in the order scanOrder reads them.
-const orderColumns = `id, customer_id, status, driver_status, payment_status,
-	placed_at, promised_at, payment_timeout_at, version, updated_at`
+const orderColumns = migration.OrderColumns
 
 // CreateOrder stores version 1 of a new order with its "create" version, or
 // returns the stored order (created=false) when the same order exists. See
 // eligo.OrderStore. Its times are truncated to the microsecond first.
-func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (eligo.Order, bool, error) {
+func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (_ eligo.Order, _ bool, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	if p == nil {
 		return eligo.Order{}, false, eligo.Errorf(eligo.EINVALID, "create order: params are required")
 	}
@@ -29,37 +31,27 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (el
 		o       eligo.Order
 		created bool
 	)
-	err := s.inWriteTx(ctx, func(w *writeTx) error {
+	err = s.inWriteTx(ctx, func(w *writeTx) error {
 		created = false
-		// The stored order answers a repeat before validation does: a retry
-		// without placed_at, sent after promised_at, is still the same order.
 		existing, err := w.findOrder(np.ID)
-		switch {
-		case err == nil && existing.SameCreation(&np):
-			o = existing
-			return nil
-		case err == nil:
-			return eligo.Errorf(eligo.ECONFLICT,
-				"order %q exists with different fields; an order id can be created once, with the same fields when repeated", np.ID)
-		case eligo.ErrorCode(err) != eligo.ENOTFOUND:
+		if err != nil && eligo.ErrorCode(err) != eligo.ENOTFOUND {
 			return err
 		}
-		if o, err = eligo.NewOrder(&np, w.now); err != nil {
+		if o, created, err = eligo.DecideCreate(&np, existing, w.now); err != nil || !created {
 			return err
 		}
 		// A concurrent create of the same id makes the insert fail with a
 		// unique violation; the retry finds that order.
 		var ws writes
 		ws.insert = &o
-		ws.addVersion(nil, &o, p.Who, "")
+		ws.addVersion(nil, &o, p.Who, "", time.Time{})
 		ids, err := w.flush(&ws)
 		if err != nil {
 			return err
 		}
-		if err := w.enqueue([]Change{{Order: o, VersionID: ids[0]}}); err != nil {
+		if err := w.enqueue([]eligo.Change{{Order: o, VersionID: ids[0]}}); err != nil {
 			return err
 		}
-		created = true
 		return nil
 	})
 	if err != nil {
@@ -68,13 +60,20 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (el
 	return o, created, nil
 }
 
-// findOrder returns the order, or an ENOTFOUND error, without locking it.
-func (w *writeTx) findOrder(id string) (eligo.Order, error) {
-	return findOrder(w.ctx, w.tx, id)
+// findOrder returns the order, or nil and an ENOTFOUND error, without
+// locking it.
+func (w *writeTx) findOrder(id string) (*eligo.Order, error) {
+	o, err := findOrder(w.ctx, w.tx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &o, nil
 }
 
 // FindOrder returns the stored order, or ENOTFOUND.
-func (s *Store) FindOrder(ctx context.Context, id string) (eligo.Order, error) {
+func (s *Store) FindOrder(ctx context.Context, id string) (_ eligo.Order, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	return findOrder(ctx, s.pool, id)
 }
 
@@ -96,9 +95,11 @@ func findOrder(ctx context.Context, q querier, id string) (eligo.Order, error) {
 
 // ListOrders returns up to p.Limit orders with id > p.AfterID, by id (byte
 // order). A limit below 1 is EINVALID.
-func (s *Store) ListOrders(ctx context.Context, p *eligo.ListOrdersParams) ([]eligo.Order, error) {
-	if p == nil || p.Limit < 1 {
-		return nil, eligo.Errorf(eligo.EINVALID, "list orders: limit must be at least 1")
+func (s *Store) ListOrders(ctx context.Context, p *eligo.ListOrdersParams) (_ []eligo.Order, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
+	if err := p.Validate(); err != nil {
+		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id > $1 ORDER BY id LIMIT $2`, p.AfterID, p.Limit)
 	if err != nil {
@@ -160,13 +161,4 @@ func micro(t time.Time) time.Time {
 func microOrder(o *eligo.Order) {
 	o.PlacedAt, o.PromisedAt = micro(o.PlacedAt), micro(o.PromisedAt)
 	o.PaymentTimeoutAt, o.UpdatedAt = micro(o.PaymentTimeoutAt), micro(o.UpdatedAt)
-}
-
-// checkTimes rejects an order whose required times are missing: the
-// embedded store's NOT NULL columns refuse them too.
-func checkTimes(o *eligo.Order) error {
-	if o.PlacedAt.IsZero() || o.PromisedAt.IsZero() || o.UpdatedAt.IsZero() {
-		return eligo.Errorf(eligo.EINVALID, "order %q needs placed_at, promised_at and updated_at", o.ID)
-	}
-	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +37,11 @@ type Config struct {
 	// MaxConns bounds the connection pool. Defaults to the URL's
 	// pool_max_conns, else 10.
 	MaxConns int32
+	// Timeout bounds every call of the store (eligo.StoreCall): past it the
+	// call fails with EUNAVAILABLE. The server gets it as statement_timeout
+	// and lock_timeout, unless the URL sets those. Zero means
+	// eligo.DefaultStoreTimeout; negative means no deadline.
+	Timeout time.Duration
 	// Jobs, when set, is called inside every write transaction that
 	// applied a change, to insert the River jobs the changes cause. When
 	// nil, no job is inserted.
@@ -45,12 +51,9 @@ type Config struct {
 // Store is the PostgreSQL OrderStore. It is safe for concurrent use, by
 // several processes on the same database as well.
 type Store struct {
-	now    func() time.Time
-	host   string
-	build  string
-	logger *slog.Logger
-	jobs   JobsFunc
-	pool   *pgxpool.Pool
+	set  eligo.StoreSettings // with its defaults
+	jobs JobsFunc
+	pool *pgxpool.Pool
 
 	closeOnce sync.Once
 }
@@ -75,27 +78,41 @@ func Open(ctx context.Context, cfg *Config) (*Store, error) {
 	case !strings.Contains(cfg.URL, "pool_max_conns"): // the URL's setting wins over the default
 		pc.MaxConns = defaultMaxConns
 	}
-	s := &Store{now: cfg.Now, host: cfg.Host, build: cfg.Build, logger: cfg.Logger, jobs: cfg.Jobs}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.host == "" {
-		s.host = eligo.Hostname()
-	}
-	if s.build == "" {
-		s.build = eligo.BuildVersion()
-	}
-	if s.logger == nil {
-		s.logger = slog.New(slog.DiscardHandler)
+	set := eligo.StoreSettings{Now: cfg.Now, Host: cfg.Host, Build: cfg.Build, Logger: cfg.Logger, Timeout: cfg.Timeout}
+	s := &Store{set: set.WithDefaults(), jobs: cfg.Jobs}
+	if s.set.Timeout > 0 {
+		// The server stops a statement, or a wait for a lock, that the
+		// deadline would abandon anyway, and frees what it held.
+		for _, param := range []string{"statement_timeout", "lock_timeout"} {
+			if _, set := pc.ConnConfig.RuntimeParams[param]; !set {
+				pc.ConnConfig.RuntimeParams[param] = strconv.FormatInt(s.set.Timeout.Milliseconds(), 10)
+			}
+		}
 	}
 	if s.pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
 		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(cfg.URL), err)
 	}
-	if err := s.pool.Ping(ctx); err != nil {
+	if err := s.Ping(ctx); err != nil {
 		s.pool.Close()
 		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(cfg.URL), err)
 	}
 	return s, nil
+}
+
+// Ping reports whether the database answers within the store's timeout:
+// EUNAVAILABLE when it does not.
+func (s *Store) Ping(ctx context.Context) (err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+// call bounds one call of the store by its timeout (see eligo.StoreCall).
+func (s *Store) call(ctx context.Context) (context.Context, func(*error)) {
+	return eligo.StoreCall(ctx, s.set.Timeout, unavailable)
 }
 
 // Close closes the pool, waiting for connections in use to be returned.
@@ -107,4 +124,4 @@ func (s *Store) Close() error {
 
 // clock returns the store's clock reading, in UTC, to the microsecond that
 // timestamptz keeps.
-func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+func (s *Store) clock() time.Time { return s.set.Now().UTC().Truncate(time.Microsecond) }

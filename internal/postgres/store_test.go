@@ -63,8 +63,4 @@ func (b *testBundle) params(id string) *eligo.CreateOrderParams {
 	}}
 }
 
-func driverEvent(eventID, orderID string, status eligo.DriverStatus) eligo.Update {
-	e := &eligo.Event{EventID: eventID, OrderID: orderID, Type: eligo.EventDriverStatus, Status: status.String()}
-	return eligo.Update{OrderID: orderID, EventID: eventID, Who: eligo.WhoService,
-		Apply: func(o eligo.Order, _ time.Time) (eligo.Order, error) { return eligo.ApplyEvent(o, e) }}
-}
+var driverEvent = storetest.DriverEvent

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/eligo/eligo"
 )
@@ -14,22 +15,17 @@ import (
 // one result per update. See eligo.OrderStore.
 //
 // It locks every order the batch names (SELECT ... FOR UPDATE, in id
-// order), reads which event ids were processed, takes the clock reading
-// that every Apply of the batch gets, decides each update in memory, and
-// writes the rows together. For each update: an event id recorded before
-// (by an earlier call or an earlier update of the batch) makes it a
-// duplicate; an unknown order rejects it with ENOTFOUND and leaves the event
-// id unrecorded; an error from Apply rejects it; an Apply that leaves the
-// statuses as they were makes it stale, and its event id is recorded so that
-// a resend is a duplicate. Otherwise the order gets the next version,
-// updated_at is the store's clock, and the row, the version and the event
-// id are written.
-func (s *Store) UpdateOrders(ctx context.Context, updates []eligo.Update) ([]eligo.UpdateResult, error) {
+// order), reads the records of the event ids it names, takes the clock
+// reading that every Apply of the batch gets, has eligo.DecideUpdate decide
+// each update in memory, in input order, and writes the rows together.
+func (s *Store) UpdateOrders(ctx context.Context, updates []eligo.Update) (_ []eligo.UpdateResult, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	if len(updates) == 0 {
 		return []eligo.UpdateResult{}, nil
 	}
 	var results []eligo.UpdateResult
-	err := s.inWriteTx(ctx, func(w *writeTx) error {
+	err = s.inWriteTx(ctx, func(w *writeTx) error {
 		var err error
 		results, err = w.updateOrders(updates)
 		return err
@@ -70,11 +66,11 @@ func (w *writeTx) updateOrders(updates []eligo.Update) ([]eligo.UpdateResult, er
 	if err != nil {
 		return nil, err
 	}
-	var changes []Change
+	var changes []eligo.Change
 	for i := range results {
-		if results[i].Outcome == eligo.OutcomeApplied {
+		if versionOf[i] >= 0 {
 			results[i].VersionID = ids[versionOf[i]]
-			changes = append(changes, Change{Order: results[i].Order, VersionID: results[i].VersionID})
+			changes = append(changes, eligo.Change{Order: results[i].Order, VersionID: results[i].VersionID})
 		}
 	}
 	if err := w.enqueue(changes); err != nil {
@@ -83,66 +79,49 @@ func (w *writeTx) updateOrders(updates []eligo.Update) ([]eligo.UpdateResult, er
 	return results, nil
 }
 
-// decide applies one update to the batch's orders in memory and returns its
-// result and, when applied, the index of its version in ws.versions.
-func (w *writeTx) decide(u *eligo.Update, orders map[string]*lockedOrder, processed map[string]bool, ws *writes) (eligo.UpdateResult, int) {
-	seen := u.EventID != "" && processed[u.EventID]
+// decide writes, into ws and the batch's orders, what eligo.DecideUpdate
+// says of one update, and returns its result and, when applied, the index
+// of its version in ws.versions (else -1).
+func (w *writeTx) decide(u *eligo.Update, orders map[string]*lockedOrder, processed map[string]*eligo.ProcessedEvent, ws *writes) (eligo.UpdateResult, int) {
+	var stored *eligo.Order
 	lo, ok := orders[u.OrderID]
-	switch {
-	case !ok && seen:
-		// Processed before, for another order.
-		return eligo.UpdateResult{Outcome: eligo.OutcomeDuplicate}, -1
-	case !ok:
-		return rejected(eligo.Order{}, orderNotFound(u.OrderID)), -1
-	case seen:
-		return eligo.UpdateResult{Outcome: eligo.OutcomeDuplicate, Order: lo.cur}, -1
-	case u.Apply == nil:
-		return rejected(lo.cur, eligo.Errorf(eligo.EINVALID, "update of order %q has no Apply function", lo.cur.ID)), -1
+	if ok {
+		stored = &lo.cur
 	}
-	old := lo.cur
-	next, err := u.Apply(old, w.now)
-	if err != nil {
-		return rejected(old, err), -1
+	var seen *eligo.ProcessedEvent
+	if u.EventID != "" {
+		seen = processed[u.EventID]
 	}
-	if next.ID != old.ID {
-		return rejected(old, eligo.Errorf(eligo.EINVALID, "update of order %q changed its id to %q", old.ID, next.ID)), -1
+	step := eligo.DecideUpdate(u, stored, seen, w.now)
+	v := -1
+	if step.Write {
+		next := &step.Result.Order
+		microOrder(next)
+		v = ws.addVersion(&lo.cur, next, u.Who, u.EventID, micro(u.OccurredAt))
+		lo.cur, lo.changed = *next, true
 	}
-	if eligo.SameState(&old, &next) {
-		w.recordEvent(u, processed, ws)
-		return eligo.UpdateResult{Outcome: eligo.OutcomeStale, Order: old}, -1
+	if step.Record {
+		rec := u.Processed()
+		rec.OccurredAt = micro(rec.OccurredAt)
+		processed[u.EventID] = &rec
+		ws.events = append(ws.events, processedID{eventID: u.EventID, rec: rec})
 	}
-	next.Version, next.UpdatedAt = old.Version+1, w.now
-	microOrder(&next)
-	if err := checkTimes(&next); err != nil {
-		return rejected(old, err), -1
-	}
-	v := ws.addVersion(&old, &next, u.Who, u.EventID)
-	w.recordEvent(u, processed, ws)
-	lo.cur, lo.changed = next, true
-	return eligo.UpdateResult{Outcome: eligo.OutcomeApplied, Order: next}, v
-}
-
-// recordEvent records the update's event id, if any, as processed.
-func (w *writeTx) recordEvent(u *eligo.Update, processed map[string]bool, ws *writes) {
-	if u.EventID == "" {
-		return
-	}
-	processed[u.EventID] = true
-	ws.events = append(ws.events, processedID{eventID: u.EventID, orderID: u.OrderID})
+	return step.Result, v
 }
 
 const (
 	// lockOrdersSQL locks in id order, so two transactions that lock some
 	// of the same orders take them in the same order and never deadlock.
 	lockOrdersSQL    = `SELECT ` + orderColumns + ` FROM orders WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`
-	findProcessedSQL = `SELECT event_id FROM processed_events WHERE event_id = ANY($1::text[])`
+	findProcessedSQL = `SELECT event_id, order_id, event_type, event_status, occurred_at
+		FROM processed_events WHERE event_id = ANY($1::text[])`
 )
 
 // lock locks the orders that the updates name and returns them by id, with
 // the set of the updates' event ids that were processed before. The two
 // statements go in one round trip; the second runs once the first holds
 // the locks, so it sees every transaction that held them before.
-func (w *writeTx) lock(updates []eligo.Update) (map[string]*lockedOrder, map[string]bool, error) {
+func (w *writeTx) lock(updates []eligo.Update) (map[string]*lockedOrder, map[string]*eligo.ProcessedEvent, error) {
 	orderIDs := make([]string, 0, len(updates))
 	eventIDs := make([]string, 0, len(updates))
 	for i := range updates {
@@ -164,7 +143,7 @@ func (w *writeTx) lock(updates []eligo.Update) (map[string]*lockedOrder, map[str
 	return orders, processed, err
 }
 
-func readLock(br pgx.BatchResults, withEvents bool) (map[string]*lockedOrder, map[string]bool, error) {
+func readLock(br pgx.BatchResults, withEvents bool) (map[string]*lockedOrder, map[string]*eligo.ProcessedEvent, error) {
 	rows, err := br.Query()
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: lock orders: %w", err)
@@ -181,7 +160,7 @@ func readLock(br pgx.BatchResults, withEvents bool) (map[string]*lockedOrder, ma
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("postgres: lock orders: %w", err)
 	}
-	processed := map[string]bool{}
+	processed := map[string]*eligo.ProcessedEvent{}
 	if !withEvents {
 		return orders, processed, nil
 	}
@@ -189,9 +168,17 @@ func readLock(br pgx.BatchResults, withEvents bool) (map[string]*lockedOrder, ma
 	if err != nil {
 		return nil, nil, fmt.Errorf("postgres: find processed events: %w", err)
 	}
-	var id string
-	_, err = pgx.ForEachRow(rows, []any{&id}, func() error {
-		processed[id] = true
+	var (
+		id, orderID      string
+		evType, evStatus pgtype.Text
+		occurred         pgtype.Timestamptz
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &orderID, &evType, &evStatus, &occurred}, func() error {
+		rec := &eligo.ProcessedEvent{OrderID: orderID, Type: evType.String, Status: evStatus.String, Known: evType.Valid}
+		if occurred.Valid {
+			rec.OccurredAt = occurred.Time.UTC()
+		}
+		processed[id] = rec
 		return nil
 	})
 	if err != nil {
@@ -207,8 +194,4 @@ func sortedIDs(orders map[string]*lockedOrder) []string {
 	}
 	slices.Sort(ids)
 	return ids
-}
-
-func rejected(o eligo.Order, err error) eligo.UpdateResult {
-	return eligo.UpdateResult{Outcome: eligo.OutcomeRejected, Order: o, Err: err}
 }

@@ -10,16 +10,18 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/migration"
 )
 
 // versionColumns are the columns of versions in the order scanVersion reads
 // them.
-const versionColumns = `id, item_type, item_id, event, whodunnit, object_changes,
-	event_id, order_version, created_at, host, build`
+const versionColumns = migration.VersionColumns
 
 // FindVersions returns the versions of one order, oldest first, or
 // ENOTFOUND when the order does not exist.
-func (s *Store) FindVersions(ctx context.Context, orderID string) ([]eligo.Version, error) {
+func (s *Store) FindVersions(ctx context.Context, orderID string) (_ []eligo.Version, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	rows, err := s.pool.Query(ctx, `SELECT `+versionColumns+` FROM versions
 		WHERE item_type = $1 AND item_id = $2 ORDER BY id`, eligo.ItemTypeOrder, orderID)
 	if err != nil {
@@ -29,23 +31,19 @@ func (s *Store) FindVersions(ctx context.Context, orderID string) ([]eligo.Versi
 	if err != nil {
 		return nil, fmt.Errorf("postgres: find versions: %w", err)
 	}
-	if len(vs) > 0 {
-		return vs, nil
-	}
-	// Every order has its create version, so no versions almost always means
-	// no order; ask to be sure.
-	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE id = $1)`, orderID).Scan(&exists); err != nil {
-		return nil, fmt.Errorf("postgres: find versions: %w", err)
-	}
-	if !exists {
-		return nil, orderNotFound(orderID)
-	}
-	return []eligo.Version{}, nil
+	return eligo.OrderVersions(orderID, vs, func() (bool, error) {
+		var exists bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE id = $1)`, orderID).Scan(&exists); err != nil {
+			return false, fmt.Errorf("postgres: find versions: %w", err)
+		}
+		return exists, nil
+	})
 }
 
 // FindVersion returns one version record, or ENOTFOUND.
-func (s *Store) FindVersion(ctx context.Context, id int64) (eligo.Version, error) {
+func (s *Store) FindVersion(ctx context.Context, id int64) (_ eligo.Version, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	v, err := scanVersion(s.pool.QueryRow(ctx, `SELECT `+versionColumns+` FROM versions WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return eligo.Version{}, versionNotFound(id)
@@ -58,19 +56,23 @@ func (s *Store) FindVersion(ctx context.Context, id int64) (eligo.Version, error
 // scanVersion reads one row of versionColumns.
 func scanVersion(row pgx.Row) (eligo.Version, error) {
 	var (
-		v       eligo.Version
-		changes []byte
-		eventID pgtype.Text
-		created time.Time
+		v        eligo.Version
+		changes  []byte
+		eventID  pgtype.Text
+		created  time.Time
+		occurred pgtype.Timestamptz
 	)
 	err := row.Scan(&v.ID, &v.ItemType, &v.ItemID, &v.Event, &v.Whodunnit, &changes,
-		&eventID, &v.OrderVersion, &created, &v.Host, &v.Build)
+		&eventID, &v.OrderVersion, &created, &v.Host, &v.Build, &occurred)
 	if err != nil {
 		return eligo.Version{}, err
 	}
-	if v.ObjectChanges, err = eligo.UnmarshalChanges(changes); err != nil {
-		return eligo.Version{}, fmt.Errorf("version %d: %w", v.ID, err)
+	if err := v.DecodeChanges(changes); err != nil {
+		return eligo.Version{}, err
 	}
 	v.EventID, v.CreatedAt = eventID.String, created.UTC()
+	if occurred.Valid {
+		v.OccurredAt = occurred.Time.UTC()
+	}
 	return v, nil
 }

@@ -33,7 +33,7 @@ func (s *Store) inWriteTx(ctx context.Context, fn func(w *writeTx) error) error 
 		if err == nil || !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
 			return err
 		}
-		s.logger.DebugContext(ctx, "postgres: retrying a write transaction", "attempt", attempt, "err", err)
+		s.set.Logger.DebugContext(ctx, "postgres: retrying a write transaction", "attempt", attempt, "err", err)
 		backoff := time.Duration(attempt) * time.Millisecond
 		select {
 		case <-time.After(backoff + rand.N(backoff)):
@@ -60,7 +60,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) error 
 	if err != nil {
 		return fmt.Errorf("postgres: begin: %w", err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
+	defer s.rollback(ctx, tx)
 	w := &writeTx{ctx: ctx, store: s, tx: tx, now: s.clock()}
 	if err := fn(w); err != nil {
 		return err
@@ -69,4 +69,17 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) error 
 		return fmt.Errorf("postgres: commit: %w", err)
 	}
 	return nil
+}
+
+// rollback ends tx unless it was committed (a no-op then), even when ctx is
+// done, but within the store's timeout: a connection that stopped answering
+// must not hold the caller.
+func (s *Store) rollback(ctx context.Context, tx pgx.Tx) {
+	ctx = context.WithoutCancel(ctx)
+	if s.set.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.set.Timeout)
+		defer cancel()
+	}
+	_ = tx.Rollback(ctx)
 }

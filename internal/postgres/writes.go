@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -31,28 +32,28 @@ type versionRow struct {
 	who          string
 	changes      string
 	eventID      pgtype.Text
+	occurredAt   pgtype.Timestamptz
 	orderVersion int64
 }
 
+// processedID is an event id to record and what its event said.
 type processedID struct {
-	eventID, orderID string
+	eventID string
+	rec     eligo.ProcessedEvent
 }
 
 // addVersion records the change from before to after (before nil for a
-// create) and returns its index in w.versions.
-func (ws *writes) addVersion(before, after *eligo.Order, who, eventID string) int {
-	event := eligo.VersionUpdate
-	if before == nil {
-		event = eligo.VersionCreate
-	}
-	changes, err := eligo.MarshalChanges(eligo.Changes(before, after))
+// create), caused by the event eventID that occurred at occurred (both zero
+// for none), and returns its index in w.versions.
+func (ws *writes) addVersion(before, after *eligo.Order, who, eventID string, occurred time.Time) int {
+	event, changes, err := eligo.VersionRecord(before, after)
 	if err != nil {
 		// Changes holds strings, nils and int64s only.
 		panic(fmt.Sprintf("postgres: encode object changes: %v", err))
 	}
 	ws.versions = append(ws.versions, versionRow{
 		itemID: after.ID, event: event, who: who, changes: string(changes),
-		eventID: pgtype.Text{String: eventID, Valid: eventID != ""}, orderVersion: after.Version,
+		eventID: pgtype.Text{String: eventID, Valid: eventID != ""}, occurredAt: timestamp(occurred), orderVersion: after.Version,
 	})
 	return len(ws.versions) - 1
 }
@@ -75,14 +76,16 @@ const (
 	// insertVersionsSQL returns each row's id with the key that names it,
 	// so ids are matched to rows without relying on the order of RETURNING.
 	insertVersionsSQL = `INSERT INTO versions (item_type, item_id, event, whodunnit, object_changes,
-		event_id, order_version, created_at, host, build)
-	SELECT $1, v.item_id, v.event, v.whodunnit, v.changes::jsonb, v.event_id, v.order_version, $2, $3, $4
-	FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[])
-		AS v(item_id, event, whodunnit, changes, event_id, order_version)
+		event_id, order_version, created_at, host, build, occurred_at)
+	SELECT $1, v.item_id, v.event, v.whodunnit, v.changes::jsonb, v.event_id, v.order_version, $2, $3, $4, v.occurred_at
+	FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::timestamptz[])
+		AS v(item_id, event, whodunnit, changes, event_id, order_version, occurred_at)
 	RETURNING id, item_id, order_version`
 
-	insertProcessedSQL = `INSERT INTO processed_events (event_id, order_id, processed_at)
-	SELECT e.event_id, e.order_id, $3 FROM unnest($1::text[], $2::text[]) AS e(event_id, order_id)`
+	insertProcessedSQL = `INSERT INTO processed_events (event_id, order_id, processed_at, event_type, event_status, occurred_at)
+	SELECT e.event_id, e.order_id, $3, e.event_type, e.event_status, e.occurred_at
+	FROM unnest($1::text[], $2::text[], $4::text[], $5::text[], $6::timestamptz[])
+		AS e(event_id, order_id, event_type, event_status, occurred_at)`
 )
 
 // flush writes ws in one round trip and returns the version ids, in the
@@ -100,19 +103,22 @@ func (w *writeTx) flush(ws *writes) ([]int64, error) {
 	if n := len(ws.versions); n > 0 {
 		itemIDs, events, whos, changes := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		eventIDs, orderVersions := make([]pgtype.Text, n), make([]int64, n)
+		occurred := make([]pgtype.Timestamptz, n)
 		for i, v := range ws.versions {
 			itemIDs[i], events[i], whos[i], changes[i] = v.itemID, v.event, v.who, v.changes
-			eventIDs[i], orderVersions[i] = v.eventID, v.orderVersion
+			eventIDs[i], orderVersions[i], occurred[i] = v.eventID, v.orderVersion, v.occurredAt
 		}
-		b.Queue(insertVersionsSQL, eligo.ItemTypeOrder, w.now, w.store.host, w.store.build,
-			itemIDs, events, whos, changes, eventIDs, orderVersions)
+		b.Queue(insertVersionsSQL, eligo.ItemTypeOrder, w.now, w.store.set.Host, w.store.set.Build,
+			itemIDs, events, whos, changes, eventIDs, orderVersions, occurred)
 	}
 	if n := len(ws.events); n > 0 {
-		eventIDs, orderIDs := make([]string, n), make([]string, n)
+		eventIDs, orderIDs, types, statuses := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		occurred := make([]pgtype.Timestamptz, n)
 		for i, e := range ws.events {
-			eventIDs[i], orderIDs[i] = e.eventID, e.orderID
+			eventIDs[i], orderIDs[i], types[i], statuses[i] = e.eventID, e.rec.OrderID, e.rec.Type, e.rec.Status
+			occurred[i] = timestamp(e.rec.OccurredAt)
 		}
-		b.Queue(insertProcessedSQL, eventIDs, orderIDs, w.now)
+		b.Queue(insertProcessedSQL, eventIDs, orderIDs, w.now, types, statuses, occurred)
 	}
 	if b.Len() == 0 {
 		return nil, nil
@@ -204,6 +210,9 @@ func driverText(s eligo.DriverStatus) pgtype.Text {
 }
 
 // timestamptz is the payment_timeout_at column of o: NULL for none.
-func timestamptz(o *eligo.Order) pgtype.Timestamptz {
-	return pgtype.Timestamptz{Time: o.PaymentTimeoutAt, Valid: !o.PaymentTimeoutAt.IsZero()}
+func timestamptz(o *eligo.Order) pgtype.Timestamptz { return timestamp(o.PaymentTimeoutAt) }
+
+// timestamp is a nullable timestamptz column: NULL for the zero time.
+func timestamp(t time.Time) pgtype.Timestamptz {
+	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
 }

@@ -11,7 +11,11 @@
 // commit. That is the row lock of eligo.Update. River's client in the same
 // process runs on that same pool (DB), so its writes queue behind the
 // store's instead of contending for the file lock; other processes on the
-// same file (`eligo worker`) wait for the lock up to the busy timeout.
+// same file (`eligo worker`) wait for the lock up to the busy timeout, which
+// is the store's deadline, Config.Timeout (eligo.DefaultStoreTimeout unless
+// set; `eligo serve --store-timeout`). Every call has that deadline; one past
+// it, or one that meets SQLITE_BUSY, fails with EUNAVAILABLE (a 503 with
+// Retry-After over HTTP).
 // Reads go through a separate pool of query-only connections; in WAL mode
 // they never wait for the writer and see the last committed state.
 //

@@ -11,13 +11,11 @@ import (
 	"github.com/eligo/eligo"
 )
 
-// JobsFunc is called inside the write transaction of every applied change,
-// after the order row and its version are written: o is the order after the
-// change (o.Version 1 for a create) and versionID the version just recorded.
-// It inserts the jobs the change causes with River's InsertManyTx on tx, so
-// that they commit with the change or not at all. An error rolls the whole
-// transaction back.
-type JobsFunc func(ctx context.Context, tx *sql.Tx, o *eligo.Order, versionID int64) error
+// JobsFunc is the store's jobs hook (eligo.JobsHook) on a database/sql
+// transaction: called once per write transaction that applied a change,
+// before it commits, with every change in input order; River's
+// InsertManyTx on riversqlite takes tx. internal/jobs.Hook makes one.
+type JobsFunc = eligo.JobsHook[*sql.Tx]
 
 // DB returns the store's write pool: one connection whose transactions
 // begin with BEGIN IMMEDIATE. River's client runs on it (riversqlite expects
@@ -27,13 +25,13 @@ type JobsFunc func(ctx context.Context, tx *sql.Tx, o *eligo.Order, versionID in
 // it commits. The pool must not be used after Close.
 func (s *Store) DB() *sql.DB { return s.writer }
 
-// enqueue runs the jobs hook, if any, for an applied change.
-func (w *writeTx) enqueue(o *eligo.Order, versionID int64) error {
-	if w.store.jobs == nil {
+// enqueue runs the jobs hook, if any, with the transaction's changes.
+func (w *writeTx) enqueue() error {
+	if w.store.jobs == nil || len(w.changes) == 0 {
 		return nil
 	}
-	if err := w.store.jobs(w.ctx, w.tx, o, versionID); err != nil {
-		return fmt.Errorf("sqlite: enqueue jobs for order %s version %d: %w", o.ID, o.Version, err)
+	if err := w.store.jobs(w.ctx, w.tx, w.changes); err != nil {
+		return fmt.Errorf("sqlite: enqueue jobs for %d changes: %w", len(w.changes), err)
 	}
 	return nil
 }
@@ -42,7 +40,7 @@ func (w *writeTx) enqueue(o *eligo.Order, versionID int64) error {
 // BEGIN IMMEDIATE transaction, so two processes opening a new file apply
 // them once.
 func (s *Store) migrateRiver(ctx context.Context) error {
-	m, err := rivermigrate.New(riversqlite.New(s.writer), &rivermigrate.Config{Logger: s.logger})
+	m, err := rivermigrate.New(riversqlite.New(s.writer), &rivermigrate.Config{Logger: s.set.Logger})
 	if err != nil {
 		return fmt.Errorf("sqlite: river migrations: %w", err)
 	}
@@ -59,7 +57,7 @@ func (s *Store) migrateRiver(ctx context.Context) error {
 		return fmt.Errorf("sqlite: river migrations: %w", err)
 	}
 	for _, v := range res.Versions {
-		s.logger.InfoContext(ctx, "sqlite: applied river migration", "version", v.Version, "name", v.Name)
+		s.set.Logger.InfoContext(ctx, "sqlite: applied river migration", "version", v.Version, "name", v.Name)
 	}
 	return nil
 }

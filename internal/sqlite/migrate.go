@@ -42,7 +42,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 		}
 		if applied {
-			s.logger.InfoContext(ctx, "sqlite: applied migration", "version", m.Version, "name", m.Name)
+			s.set.Logger.InfoContext(ctx, "sqlite: applied migration", "version", m.Version, "name", m.Name)
 		}
 	}
 	return nil
@@ -65,7 +65,7 @@ func (s *Store) applyMigration(ctx context.Context, m *migration.File) (bool, er
 		return false, err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.Version, m.Name, s.now().UnixNano())
+		m.Version, m.Name, s.set.Now().UnixNano())
 	if err != nil {
 		return false, err
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/eligo/eligo"
 )
@@ -12,7 +13,9 @@ import (
 // CreateOrder stores version 1 of a new order with its "create" version, or
 // returns the stored order (created=false) when the same order exists. See
 // eligo.OrderStore.
-func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (eligo.Order, bool, error) {
+func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (_ eligo.Order, _ bool, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	if p == nil {
 		return eligo.Order{}, false, eligo.Errorf(eligo.EINVALID, "create order: params are required")
 	}
@@ -21,29 +24,18 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (el
 		return eligo.Order{}, false, err
 	}
 	defer w.rollback()
-	// The stored order answers a repeat before validation does: a retry
-	// without placed_at, sent after promised_at, is still the same order.
-	switch existing, err := w.findOrder(p.Order.ID); {
-	case err == nil && existing.SameCreation(&p.Order):
-		return existing, false, nil
-	case err == nil:
-		return eligo.Order{}, false, eligo.Errorf(eligo.ECONFLICT,
-			"order %q exists with different fields; an order id can be created once, with the same fields when repeated", p.Order.ID)
-	case eligo.ErrorCode(err) != eligo.ENOTFOUND:
+	existing, err := w.findOrder(p.Order.ID)
+	if err != nil && eligo.ErrorCode(err) != eligo.ENOTFOUND {
 		return eligo.Order{}, false, err
 	}
-	o, err := eligo.NewOrder(&p.Order, w.now)
-	if err != nil {
-		return eligo.Order{}, false, err
+	o, create, err := eligo.DecideCreate(&p.Order, existing, w.now)
+	if err != nil || !create {
+		return o, false, err
 	}
 	if err := w.insertOrder(&o); err != nil {
 		return eligo.Order{}, false, err
 	}
-	vid, err := w.insertVersion(nil, &o, p.Who, "")
-	if err != nil {
-		return eligo.Order{}, false, err
-	}
-	if err := w.enqueue(&o, vid); err != nil {
+	if _, err := w.insertVersion(nil, &o, p.Who, "", time.Time{}); err != nil {
 		return eligo.Order{}, false, err
 	}
 	if err := w.commit(); err != nil {
@@ -53,7 +45,9 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (el
 }
 
 // FindOrder returns the stored order, or ENOTFOUND.
-func (s *Store) FindOrder(ctx context.Context, id string) (eligo.Order, error) {
+func (s *Store) FindOrder(ctx context.Context, id string) (_ eligo.Order, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
 	o, err := scanOrder(s.rs.findOrder.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return eligo.Order{}, orderNotFound(id)
@@ -65,9 +59,11 @@ func (s *Store) FindOrder(ctx context.Context, id string) (eligo.Order, error) {
 
 // ListOrders returns up to p.Limit orders with id > p.AfterID, by id (byte
 // order). A limit below 1 is EINVALID.
-func (s *Store) ListOrders(ctx context.Context, p *eligo.ListOrdersParams) ([]eligo.Order, error) {
-	if p == nil || p.Limit < 1 {
-		return nil, eligo.Errorf(eligo.EINVALID, "list orders: limit must be at least 1")
+func (s *Store) ListOrders(ctx context.Context, p *eligo.ListOrdersParams) (_ []eligo.Order, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
+	if err := p.Validate(); err != nil {
+		return nil, err
 	}
 	rows, err := s.rs.listOrders.QueryContext(ctx, p.AfterID, p.Limit)
 	if err != nil {

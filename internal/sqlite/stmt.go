@@ -5,11 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/eligo/eligo/internal/migration"
 )
 
 // orderColumns are the columns of orders in the order scanOrder reads them.
-const orderColumns = `id, customer_id, status, driver_status, payment_status,
-	placed_at, promised_at, payment_timeout_at, version, updated_at`
+const orderColumns = migration.OrderColumns
+
+// processedColumns are the columns of processed_events that processedRow
+// reads, in its order.
+const processedColumns = `order_id, event_type, event_status, occurred_at`
 
 // writeStmts are prepared once on the writer connection and bound to each
 // transaction with tx.StmtContext, which reuses them.
@@ -28,16 +33,17 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&w.findOrder, `SELECT ` + orderColumns + ` FROM orders WHERE id = ?`},
 		// One statement for the two lookups of every event: the order and
 		// whether the event id was processed.
-		{&w.findForEvent, `SELECT ` + orderColumns + `,
-			(SELECT count(*) FROM processed_events WHERE event_id = ?) FROM orders WHERE id = ?`},
+		{&w.findForEvent, `SELECT ` + orderColumns + `, ` + processedColumns + `
+			FROM orders LEFT JOIN processed_events ON event_id = ? WHERE id = ?`},
 		{&w.insertOrder, `INSERT INTO orders (` + orderColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.updateOrder, `UPDATE orders SET customer_id = ?, status = ?, driver_status = ?, payment_status = ?,
 			placed_at = ?, promised_at = ?, payment_timeout_at = ?, version = ?, updated_at = ?
 			WHERE id = ? AND version = ?`},
 		{&w.insertVersion, `INSERT INTO versions (item_type, item_id, event, whodunnit, object_changes,
-			event_id, order_version, created_at, host, build) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&w.findEvent, `SELECT count(*) FROM processed_events WHERE event_id = ?`},
-		{&w.insertEvent, `INSERT INTO processed_events (event_id, order_id, processed_at) VALUES (?, ?, ?)`},
+			event_id, order_version, created_at, host, build, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&w.findEvent, `SELECT ` + processedColumns + ` FROM processed_events WHERE event_id = ?`},
+		{&w.insertEvent, `INSERT INTO processed_events (event_id, order_id, processed_at, event_type, event_status, occurred_at)
+			VALUES (?, ?, ?, ?, ?, ?)`},
 	})
 }
 
@@ -56,8 +62,7 @@ type readStmts struct {
 
 // versionColumns are the columns of versions in the order scanVersion reads
 // them.
-const versionColumns = `id, item_type, item_id, event, whodunnit, object_changes,
-	event_id, order_version, created_at, host, build`
+const versionColumns = migration.VersionColumns
 
 func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 	return prepareAll(ctx, db, []stmtDef{

@@ -17,10 +17,6 @@ import (
 	"github.com/eligo/eligo"
 )
 
-// busyTimeout is how long a connection waits for another one's write lock
-// before it fails with SQLITE_BUSY.
-const busyTimeout = 10 * time.Second
-
 // Config configures a Store.
 type Config struct {
 	// Path is the database file, created if missing. Required; an
@@ -38,19 +34,22 @@ type Config struct {
 	Build string
 	// Logger receives migration notices. Defaults to discarding.
 	Logger *slog.Logger
-	// Jobs, when set, is called inside the write transaction of every
-	// applied create and update to insert the River jobs it causes. When
-	// nil, no job is inserted.
+	// Timeout bounds every call of the store (eligo.StoreCall): past it the
+	// call fails with EUNAVAILABLE. It is also the busy_timeout: how long a
+	// connection waits for another process's write lock before SQLITE_BUSY,
+	// which is EUNAVAILABLE as well. Zero means eligo.DefaultStoreTimeout;
+	// negative means no deadline (and a busy_timeout of 10 s).
+	Timeout time.Duration
+	// Jobs, when set, is called inside every write transaction that
+	// applied a change, once, with all of its changes, to insert the River
+	// jobs they cause (see eligo.JobsHook). When nil, no job is inserted.
 	Jobs JobsFunc
 }
 
 // Store is the SQLite OrderStore. It is safe for concurrent use.
 type Store struct {
-	now    func() time.Time
-	host   string
-	build  string
-	logger *slog.Logger
-	jobs   JobsFunc
+	set  eligo.StoreSettings // with its defaults
+	jobs JobsFunc
 
 	writer *sql.DB // one connection; transactions BEGIN IMMEDIATE
 	reader *sql.DB // query-only connections
@@ -85,25 +84,13 @@ func newStore(cfg *Config) (*Store, error) {
 	if cfg.Path == ":memory:" || strings.HasPrefix(cfg.Path, "file:") || strings.ContainsRune(cfg.Path, '?') {
 		return nil, eligo.Errorf(eligo.EINVALID, "sqlite: path %q is not supported; give a plain file path without '?' (in-memory databases and URIs are not supported)", cfg.Path)
 	}
-	s := &Store{now: cfg.Now, host: cfg.Host, build: cfg.Build, logger: cfg.Logger, jobs: cfg.Jobs}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.host == "" {
-		s.host = eligo.Hostname()
-	}
-	if s.build == "" {
-		s.build = eligo.BuildVersion()
-	}
-	if s.logger == nil {
-		s.logger = slog.New(slog.DiscardHandler)
-	}
-	return s, nil
+	set := eligo.StoreSettings{Now: cfg.Now, Host: cfg.Host, Build: cfg.Build, Logger: cfg.Logger, Timeout: cfg.Timeout}
+	return &Store{set: set.WithDefaults(), jobs: cfg.Jobs}, nil
 }
 
 func (s *Store) open(ctx context.Context, path string) error {
 	var err error
-	if s.writer, err = sql.Open("sqlite", dsn(path, true)); err != nil {
+	if s.writer, err = sql.Open("sqlite", dsn(path, true, s.busyTimeout())); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s.writer.SetMaxOpenConns(1)
@@ -116,7 +103,7 @@ func (s *Store) open(ctx context.Context, path string) error {
 	if err := s.migrateRiver(ctx); err != nil {
 		return err
 	}
-	if s.reader, err = sql.Open("sqlite", dsn(path, false)); err != nil {
+	if s.reader, err = sql.Open("sqlite", dsn(path, false, s.busyTimeout())); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
@@ -130,7 +117,7 @@ func (s *Store) open(ctx context.Context, path string) error {
 
 // dsn returns the data source name of the writer or of a reader. The
 // pragmas run on every new connection.
-func dsn(path string, writer bool) string {
+func dsn(path string, writer bool, busyTimeout time.Duration) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
@@ -142,6 +129,32 @@ func dsn(path string, writer bool) string {
 		q.Set("_query_only", "1")
 	}
 	return path + "?" + q.Encode()
+}
+
+// busyTimeout is how long a connection waits for another one's write lock
+// before it fails with SQLITE_BUSY: the store's timeout, or 10 s without one.
+func (s *Store) busyTimeout() time.Duration {
+	if s.set.Timeout > 0 {
+		return s.set.Timeout
+	}
+	return 10 * time.Second
+}
+
+// Ping reports whether the database answers a query within the store's
+// timeout: EUNAVAILABLE when it does not.
+func (s *Store) Ping(ctx context.Context) (err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
+	var one int
+	if err := s.reader.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// call bounds one call of the store by its timeout (see eligo.StoreCall).
+func (s *Store) call(ctx context.Context) (context.Context, func(*error)) {
+	return eligo.StoreCall(ctx, s.set.Timeout, unavailable)
 }
 
 // Close closes the store's connections. It is safe to call more than once.

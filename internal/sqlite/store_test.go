@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"path/filepath"
@@ -70,11 +71,7 @@ func (b *testBundle) params(id string) *eligo.CreateOrderParams {
 	}}
 }
 
-func driverEvent(eventID, orderID string, status eligo.DriverStatus) eligo.Update {
-	e := &eligo.Event{EventID: eventID, OrderID: orderID, Type: eligo.EventDriverStatus, Status: status.String()}
-	return eligo.Update{OrderID: orderID, EventID: eventID, Who: eligo.WhoService,
-		Apply: func(o eligo.Order, _ time.Time) (eligo.Order, error) { return eligo.ApplyEvent(o, e) }}
-}
+var driverEvent = storetest.DriverEvent
 
 func TestOpenRejectsBadConfig(t *testing.T) {
 	t.Parallel()
@@ -130,9 +127,15 @@ func TestRestartKeepsOrdersAndVersions(t *testing.T) {
 		require.Equal(t, versions[i], vs)
 	}
 	// The processed event ids survived too.
-	rs, err := s.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-0", eligo.DriverPickedUp)})
+	// A resend of the event is a duplicate; its id reused for another
+	// status is refused: what the event said survived as well.
+	rs, err := s.UpdateOrders(ctx, []eligo.Update{
+		driverEvent("ev-1", "order-0", eligo.DriverAssigned),
+		driverEvent("ev-1", "order-0", eligo.DriverPickedUp),
+	})
 	require.NoError(t, err)
 	require.Equal(t, eligo.OutcomeDuplicate, rs[0].Outcome)
+	require.Equal(t, eligo.OutcomeRejected, rs[1].Outcome)
 }
 
 func TestTimesRoundTripExactly(t *testing.T) {
@@ -287,7 +290,7 @@ func TestSchemaMigrationsRecorded(t *testing.T) {
 		versions = append(versions, v)
 	}
 	require.NoError(t, rows.Err())
-	require.Equal(t, []string{"1:0001_orders"}, versions)
+	require.Equal(t, []string{"1:0001_orders", "2:0002_event_content"}, versions)
 
 	var mode string
 	require.NoError(t, db.QueryRowContext(t.Context(), `PRAGMA journal_mode`).Scan(&mode))
@@ -302,4 +305,45 @@ func openRaw(t *testing.T, path string) *sql.DB {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, db.Close()) })
 	return db
+}
+
+func TestJobsHook(t *testing.T) {
+	t.Parallel()
+	storetest.ExerciseJobs(t, func(t *testing.T, clock func() time.Time, hook func(context.Context, []eligo.Change) error) (eligo.OrderStore, func() []int64) {
+		s, err := sqlite.Open(t.Context(), &sqlite.Config{
+			Path: filepath.Join(t.TempDir(), "eligo.db"), Now: clock,
+			Jobs: func(ctx context.Context, tx *sql.Tx, changes []eligo.Change) error {
+				if err := hook(ctx, changes); err != nil {
+					return err
+				}
+				for _, c := range changes {
+					// Only a version this transaction sees makes a row.
+					res, err := tx.ExecContext(ctx, `INSERT INTO test_jobs (version_id) SELECT id FROM versions WHERE id = ?`, c.VersionID)
+					if err != nil {
+						return err
+					}
+					if n, _ := res.RowsAffected(); n != 1 {
+						return fmt.Errorf("version %d is not visible to the hook", c.VersionID)
+					}
+				}
+				return nil
+			},
+		})
+		require.NoError(t, err)
+		_, err = s.DB().ExecContext(t.Context(), `CREATE TABLE test_jobs (version_id INTEGER NOT NULL)`)
+		require.NoError(t, err)
+		return s, func() []int64 {
+			var ids []int64
+			rows, err := s.DB().QueryContext(t.Context(), `SELECT version_id FROM test_jobs ORDER BY rowid`)
+			require.NoError(t, err)
+			defer rows.Close()
+			for rows.Next() {
+				var id int64
+				require.NoError(t, rows.Scan(&id))
+				ids = append(ids, id)
+			}
+			require.NoError(t, rows.Err())
+			return ids
+		}
+	})
 }

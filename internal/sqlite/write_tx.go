@@ -19,6 +19,8 @@ type writeTx struct {
 	tx    *sql.Tx
 	now   time.Time
 	stmts writeStmts
+	// changes are the changes written so far, for the jobs hook.
+	changes []eligo.Change
 }
 
 // beginWrite starts a write transaction. The caller must end it with commit
@@ -28,7 +30,7 @@ func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: begin: %w", err)
 	}
-	w := &writeTx{ctx: ctx, store: s, tx: tx, now: s.now().UTC()}
+	w := &writeTx{ctx: ctx, store: s, tx: tx, now: s.set.Now().UTC()}
 	w.stmts = writeStmts{
 		findOrder:     tx.StmtContext(ctx, s.ws.findOrder),
 		findForEvent:  tx.StmtContext(ctx, s.ws.findForEvent),
@@ -41,7 +43,12 @@ func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 	return w, nil
 }
 
+// commit runs the jobs hook with the transaction's changes, if any, and
+// commits: the changes and their jobs commit together or not at all.
 func (w *writeTx) commit() error {
+	if err := w.enqueue(); err != nil {
+		return err
+	}
 	if err := w.tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
@@ -51,28 +58,30 @@ func (w *writeTx) commit() error {
 // rollback ends the transaction unless it was committed.
 func (w *writeTx) rollback() { _ = w.tx.Rollback() }
 
-// findOrder returns the order, or an ENOTFOUND error.
-func (w *writeTx) findOrder(id string) (eligo.Order, error) {
+// findOrder returns the order, or nil and an ENOTFOUND error.
+func (w *writeTx) findOrder(id string) (*eligo.Order, error) {
 	o, err := scanOrder(w.stmts.findOrder.QueryRowContext(w.ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return eligo.Order{}, orderNotFound(id)
+		return nil, orderNotFound(id)
 	} else if err != nil {
-		return eligo.Order{}, fmt.Errorf("sqlite: find order: %w", err)
+		return nil, fmt.Errorf("sqlite: find order: %w", err)
 	}
-	return o, nil
+	return &o, nil
 }
 
-// findForEvent returns the order, or an ENOTFOUND error, and whether the
-// event id was processed (false when the order does not exist).
-func (w *writeTx) findForEvent(orderID, eventID string) (eligo.Order, bool, error) {
-	var n int
-	o, err := scanOrder(w.stmts.findForEvent.QueryRowContext(w.ctx, eventID, orderID), &n)
+// findForEvent returns the order (nil when it does not exist) and the
+// record of the event id (nil when it was never processed, or eventID is
+// empty). The common case, an order that exists, is one statement.
+func (w *writeTx) findForEvent(orderID, eventID string) (*eligo.Order, *eligo.ProcessedEvent, error) {
+	var ev processedRow
+	o, err := scanOrder(w.stmts.findForEvent.QueryRowContext(w.ctx, eventID, orderID), ev.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return eligo.Order{}, false, orderNotFound(orderID)
+		seen, err := w.processed(eventID)
+		return nil, seen, err
 	} else if err != nil {
-		return eligo.Order{}, false, fmt.Errorf("sqlite: find order: %w", err)
+		return nil, nil, fmt.Errorf("sqlite: find order: %w", err)
 	}
-	return o, n > 0, nil
+	return &o, ev.record(), nil
 }
 
 func (w *writeTx) insertOrder(o *eligo.Order) error {
@@ -101,18 +110,50 @@ func (w *writeTx) updateOrder(args []any, prev int64) error {
 	return nil
 }
 
-// processed reports whether the event id was recorded.
-func (w *writeTx) processed(eventID string) (bool, error) {
-	var n int
-	if err := w.stmts.findEvent.QueryRowContext(w.ctx, eventID).Scan(&n); err != nil {
-		return false, fmt.Errorf("sqlite: find processed event: %w", err)
-	}
-	return n > 0, nil
+// processedRow is the columns of processed_events that eligo.ProcessedEvent
+// holds, all NULL when there is no row.
+type processedRow struct {
+	orderID, eventType, status sql.NullString
+	occurred                   sql.NullInt64
 }
 
-// recordEvent records the event id as processed for the order.
-func (w *writeTx) recordEvent(eventID, orderID string) error {
-	if _, err := w.stmts.insertEvent.ExecContext(w.ctx, eventID, orderID, w.now.UnixNano()); err != nil {
+func (r *processedRow) dest() []any {
+	return []any{&r.orderID, &r.eventType, &r.status, &r.occurred}
+}
+
+// record returns the processed event, or nil when there was no row.
+func (r *processedRow) record() *eligo.ProcessedEvent {
+	if !r.orderID.Valid {
+		return nil
+	}
+	return &eligo.ProcessedEvent{OrderID: r.orderID.String, Type: r.eventType.String, Status: r.status.String,
+		OccurredAt: fromNanos(r.occurred), Known: r.eventType.Valid}
+}
+
+// processed returns the record of the event id, or nil when it was never
+// processed or is empty.
+func (w *writeTx) processed(eventID string) (*eligo.ProcessedEvent, error) {
+	if eventID == "" {
+		return nil, nil
+	}
+	var r processedRow
+	err := w.stmts.findEvent.QueryRowContext(w.ctx, eventID).Scan(r.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("sqlite: find processed event: %w", err)
+	}
+	return r.record(), nil
+}
+
+// recordEvent records u's event id as processed, with what the event said.
+func (w *writeTx) recordEvent(u *eligo.Update) error {
+	p := u.Processed()
+	occurred, err := nanos("occurred_at", p.OccurredAt)
+	if err != nil {
+		return err
+	}
+	if _, err := w.stmts.insertEvent.ExecContext(w.ctx, u.EventID, p.OrderID, w.now.UnixNano(), p.Type, p.Status, occurred); err != nil {
 		return fmt.Errorf("sqlite: record processed event: %w", err)
 	}
 	return nil

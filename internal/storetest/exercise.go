@@ -109,24 +109,19 @@ func (b *bundle) versions(t *testing.T, id string) []eligo.Version {
 	return vs
 }
 
-// driverEvent returns an update that applies a driver status event.
-func driverEvent(eventID, orderID string, status eligo.DriverStatus) eligo.Update {
+// DriverEvent returns the update of a driver status event, as the engine
+// builds it (eligo.EventUpdate), occurred at the suite's epoch.
+func DriverEvent(eventID, orderID string, status eligo.DriverStatus) eligo.Update {
 	return eventUpdate(&eligo.Event{
 		EventID: eventID, OrderID: orderID, Type: eligo.EventDriverStatus,
 		Status: status.String(), OccurredAt: epoch,
 	})
 }
 
-// eventUpdate returns the update that applies e with eligo.ApplyEvent, as
-// the engine builds it.
-func eventUpdate(e *eligo.Event) eligo.Update {
-	return eligo.Update{
-		OrderID: e.OrderID,
-		EventID: e.EventID,
-		Who:     eligo.WhoService,
-		Apply:   func(o eligo.Order, _ time.Time) (eligo.Order, error) { return eligo.ApplyEvent(o, e) },
-	}
-}
+var driverEvent = DriverEvent
+
+// eventUpdate returns the update that applies e, as the engine builds it.
+func eventUpdate(e *eligo.Event) eligo.Update { return eligo.EventUpdate(e, eligo.WhoService) }
 
 // cancelUpdate returns the update that cancels an order under the default
 // policy at the store's instant, as the engine builds it.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"math"
 	"testing"
 
@@ -11,6 +12,15 @@ import (
 
 func (s *suite) testRead(t *testing.T) {
 	t.Parallel()
+
+	t.Run("PingAnswers", func(t *testing.T) {
+		t.Parallel()
+		b := s.setup(t)
+		require.NoError(t, b.store.Ping(b.ctx))
+		ctx, cancel := context.WithCancel(b.ctx)
+		cancel()
+		require.Error(t, b.store.Ping(ctx), "a cancelled call is not answered")
+	})
 
 	t.Run("FindOrderUnknown", func(t *testing.T) {
 		t.Parallel()

@@ -37,6 +37,8 @@ func (s *suite) testUpdateOrders(t *testing.T) {
 		require.Equal(t, eligo.VersionUpdate, v.Event)
 		require.Equal(t, eligo.WhoService, v.Whodunnit)
 		require.Equal(t, "ev-1", v.EventID)
+		require.True(t, v.OccurredAt.Equal(epoch), "occurred_at %s, want the event's %s", v.OccurredAt, epoch)
+		require.Zero(t, created.OccurredAt, "a create has no event, so no occurred_at")
 		require.EqualValues(t, 2, v.OrderVersion)
 		require.True(t, v.CreatedAt.Equal(b.clock.Now()))
 		require.Equal(t, created.Host, v.Host)
@@ -66,6 +68,7 @@ func (s *suite) testUpdateOrders(t *testing.T) {
 		requireSameOrder(t, stored, gotOrder)
 		require.True(t, gotNow.Equal(b.clock.Now()), "Apply got %s, want the store clock %s", gotNow, b.clock.Now())
 		require.Empty(t, b.versions(t, "order-1")[1].EventID, "an update without an event records none")
+		require.Zero(t, b.versions(t, "order-1")[1].OccurredAt, "nor an occurred_at")
 	})
 
 	t.Run("DuplicateEventAcrossCalls", func(t *testing.T) {
@@ -76,8 +79,10 @@ func (s *suite) testUpdateOrders(t *testing.T) {
 		require.Equal(t, eligo.OutcomeApplied, first.Outcome)
 		b.clock.Advance(time.Minute)
 
-		// The same id with another status is still the event seen before.
-		r := b.update(t, driverEvent("ev-1", "order-1", eligo.DriverPickedUp))[0]
+		// The same event again, occurred_at aside, is a duplicate.
+		resend := driverEvent("ev-1", "order-1", eligo.DriverAssigned)
+		resend.OccurredAt = b.clock.Now()
+		r := b.update(t, resend)[0]
 		require.Equal(t, eligo.OutcomeDuplicate, r.Outcome)
 		require.NoError(t, r.Err)
 		require.Zero(t, r.VersionID)
@@ -86,20 +91,72 @@ func (s *suite) testUpdateOrders(t *testing.T) {
 		require.Len(t, b.versions(t, "order-1"), 2)
 	})
 
+	t.Run("ReusedEventIDRejectedAcrossCalls", func(t *testing.T) {
+		t.Parallel()
+		b := s.setup(t)
+		b.create(t, b.params("order-1"))
+		b.create(t, b.params("order-2"))
+		first := b.update(t, driverEvent("dup-1", "order-1", eligo.DriverAssigned))[0]
+		require.Equal(t, eligo.OutcomeApplied, first.Outcome)
+
+		// The id of one event, reused for another status or another order,
+		// is not that event seen again: it is refused, and says so.
+		rs := b.update(t,
+			driverEvent("dup-1", "order-1", eligo.DriverPickedUp),
+			driverEvent("dup-1", "order-2", eligo.DriverArrivedAtDoorstep),
+			eventUpdate(&eligo.Event{EventID: "dup-1", OrderID: "order-1", Type: eligo.EventPayment, Status: "ASSIGNED"}),
+			driverEvent("dup-1", "order-missing", eligo.DriverAssigned),
+		)
+		for i, r := range rs {
+			require.Equal(t, eligo.OutcomeRejected, r.Outcome, "update %d", i)
+			requireCode(t, eligo.ECONFLICT, r.Err)
+			require.Contains(t, eligo.ErrorMessage(r.Err), "already used", "update %d", i)
+			require.Zero(t, r.VersionID)
+		}
+		requireSameOrder(t, first.Order, b.find(t, "order-1"))
+		require.Equal(t, eligo.DriverNone, b.find(t, "order-2").DriverStatus)
+		require.Len(t, b.versions(t, "order-2"), 1)
+
+		// The first event's resend is still its duplicate.
+		require.Equal(t, eligo.OutcomeDuplicate, b.update(t, driverEvent("dup-1", "order-1", eligo.DriverAssigned))[0].Outcome)
+	})
+
+	t.Run("ReusedEventIDOfStaleEventRejected", func(t *testing.T) {
+		t.Parallel()
+		b := s.setup(t)
+		b.create(t, b.params("order-1"))
+		b.update(t, driverEvent("ev-1", "order-1", eligo.DriverPickedUp))
+		require.Equal(t, eligo.OutcomeStale, b.update(t, driverEvent("ev-2", "order-1", eligo.DriverAssigned))[0].Outcome)
+
+		r := b.update(t, driverEvent("ev-2", "order-1", eligo.DriverArrivedAtDoorstep))[0]
+		require.Equal(t, eligo.OutcomeRejected, r.Outcome)
+		requireCode(t, eligo.ECONFLICT, r.Err)
+		require.Equal(t, eligo.DriverPickedUp, b.find(t, "order-1").DriverStatus)
+	})
+
 	t.Run("DuplicateEventWithinBatch", func(t *testing.T) {
 		t.Parallel()
 		b := s.setup(t)
 		b.create(t, b.params("order-1"))
+		b.create(t, b.params("order-2"))
 
 		rs := b.update(t,
 			driverEvent("ev-1", "order-1", eligo.DriverAssigned),
+			driverEvent("ev-1", "order-1", eligo.DriverAssigned),
 			driverEvent("ev-1", "order-1", eligo.DriverPickedUp),
+			driverEvent("ev-1", "order-2", eligo.DriverArrivedAtDoorstep),
 		)
 		require.Equal(t, eligo.OutcomeApplied, rs[0].Outcome)
 		require.Equal(t, eligo.OutcomeDuplicate, rs[1].Outcome)
 		requireSameOrder(t, rs[0].Order, rs[1].Order)
+		for _, r := range rs[2:] {
+			require.Equal(t, eligo.OutcomeRejected, r.Outcome)
+			requireCode(t, eligo.ECONFLICT, r.Err)
+		}
 		require.Equal(t, eligo.DriverAssigned, b.find(t, "order-1").DriverStatus)
+		require.Equal(t, eligo.DriverNone, b.find(t, "order-2").DriverStatus)
 		require.Len(t, b.versions(t, "order-1"), 2)
+		require.Len(t, b.versions(t, "order-2"), 1)
 	})
 
 	t.Run("StaleEventRecordsIDWithoutVersion", func(t *testing.T) {
