@@ -33,9 +33,10 @@ func Harden(h http.Handler, bodyTimeout time.Duration) http.Handler {
 //
 // Authentication reads headers only and runs before any handler reads the
 // body; an answer written while the body is unread (401, 403, 404, ...)
-// closes the connection, and when the handler is done the deadline is
-// brought to now, so net/http does not wait for the rest of the body
-// either, before answering or after.
+// closes the connection; when the handler is done the answer is flushed and
+// the rest of the body drained for at most drainTime (so that the client
+// reads the answer rather than a reset), and net/http does not wait for it
+// any longer.
 func limitBodyTime(timeout time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -51,13 +52,27 @@ func limitBodyTime(timeout time.Duration) func(http.Handler) http.Handler {
 			r.Body = b
 			next.ServeHTTP(w, r)
 			if !b.ended {
-				// Answered without the whole body: what has arrived is
-				// discarded, what has not is not waited for.
+				// Answered without the whole body (and with Connection:
+				// close). Send the answer now, then read and drop what the
+				// client is still sending, for a bounded time and size:
+				// closing a socket with unread data makes the kernel reset
+				// the connection, and a client still writing its body would
+				// get the reset instead of the answer. A slow sender is not
+				// waited for longer than drainTime.
+				_ = rc.Flush()
+				_ = rc.SetReadDeadline(time.Now().Add(min(timeout, drainTime)))
+				_, _ = io.CopyN(io.Discard, b.ReadCloser, drainBytes)
 				_ = rc.SetReadDeadline(time.Now())
 			}
 		})
 	}
 }
+
+// How long and how much of an unread body is drained after an early answer.
+const (
+	drainTime  = time.Second
+	drainBytes = 8 << 20
+)
 
 // timedBody is a request body under a read deadline.
 type timedBody struct {
