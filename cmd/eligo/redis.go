@@ -26,9 +26,15 @@ func (be *backends) openRedis(ctx context.Context, cfg serverConfig, reg prometh
 	be.closers = append(be.closers, func() error { client.Close(); return nil })
 	// An unreachable Redis does not stop the start: the client connects
 	// by itself, and meanwhile reads go to the store (be.degraded).
-	rm := redis.NewReadModel(client, &redis.ReadModelConfig{Prefix: cfg.Backends.RedisPrefix, Registerer: reg, Logger: cfg.Logger})
+	rm, err := redis.NewReadModel(client, &redis.ReadModelConfig{Prefix: cfg.Backends.RedisPrefix, Registerer: reg, Logger: cfg.Logger})
+	if err != nil {
+		return "", "", err
+	}
 	be.closers = append(be.closers, rm.Close)
-	fan := redis.NewFanout(client, &redis.FanoutConfig{Prefix: cfg.Backends.RedisPrefix, Logger: cfg.Logger, Registerer: reg})
+	fan, err := redis.NewFanout(client, &redis.FanoutConfig{Prefix: cfg.Backends.RedisPrefix, Logger: cfg.Logger, Registerer: reg})
+	if err != nil {
+		return "", "", err
+	}
 	// Closed before the client: it publishes what is still queued.
 	be.closers = append(be.closers, fan.Close)
 	be.readModel = rm

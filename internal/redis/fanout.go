@@ -69,8 +69,13 @@ type Fanout struct {
 }
 
 // NewFanout returns a fan-out on client and starts its publisher, which
-// Close stops.
-func NewFanout(client rueidis.Client, cfg *FanoutConfig) *Fanout {
+// Close stops. It fails when its metrics cannot be registered with
+// cfg.Registerer.
+func NewFanout(client rueidis.Client, cfg *FanoutConfig) (*Fanout, error) {
+	m, err := newFanoutMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, err
+	}
 	prefix := cfg.Prefix
 	if prefix == "" {
 		prefix = DefaultPrefix
@@ -80,7 +85,7 @@ func NewFanout(client rueidis.Client, cfg *FanoutConfig) *Fanout {
 		channel: prefix + ":{fanout}:changes",
 		max:     cfg.MaxQueue,
 		log:     cfg.Logger,
-		metrics: newFanoutMetrics(cfg.Registerer),
+		metrics: m,
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -92,7 +97,7 @@ func NewFanout(client rueidis.Client, cfg *FanoutConfig) *Fanout {
 	}
 	f.out = newQueue(f.max)
 	go f.publishLoop()
-	return f
+	return f, nil
 }
 
 // Publish queues a notice that the order reached version. It never waits

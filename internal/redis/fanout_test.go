@@ -77,7 +77,8 @@ func (l *listener) waitResyncs(t *testing.T, n int) {
 
 func newFanout(t *testing.T, c rueidis.Client, cfg redis.FanoutConfig) *redis.Fanout {
 	t.Helper()
-	f := redis.NewFanout(c, &cfg)
+	f, err := redis.NewFanout(c, &cfg)
+	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, f.Close()) })
 	return f
 }

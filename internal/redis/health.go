@@ -31,16 +31,16 @@ type health struct {
 	lastErr                   error
 }
 
-func newHealth(log *slog.Logger, reg prometheus.Registerer) *health {
+func newHealth(log *slog.Logger, reg prometheus.Registerer) (*health, error) {
 	h := &health{log: log, gauge: prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "eligo_redis_available",
 		Help: "1 while Redis answers the read model, 0 during an outage (reads then go to the store, writes are retried).",
 	})}
 	h.gauge.Set(1)
-	if reg != nil {
-		reg.MustRegister(h.gauge)
+	if err := register(reg, h.gauge); err != nil {
+		return nil, err
 	}
-	return h
+	return h, nil
 }
 
 // Kinds of failed calls.

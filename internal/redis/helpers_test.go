@@ -56,7 +56,8 @@ func deletePrefix(t testing.TB, c rueidis.Client, prefix string) {
 // newReadModel returns a read model on c, closed when the test ends.
 func newReadModel(t testing.TB, c rueidis.Client, cfg redis.ReadModelConfig) *redis.ReadModel {
 	t.Helper()
-	m := redis.NewReadModel(c, &cfg)
+	m, err := redis.NewReadModel(c, &cfg)
+	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, m.Close()) })
 	return m
 }

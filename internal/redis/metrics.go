@@ -1,8 +1,23 @@
 package redis
 
 import (
+	"fmt"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
+
+// register registers cs with reg, unless reg is nil, and says which failed.
+func register(reg prometheus.Registerer, cs ...prometheus.Collector) error {
+	if reg == nil {
+		return nil
+	}
+	for _, c := range cs {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("redis: registering metrics: %w", err)
+		}
+	}
+	return nil
+}
 
 // readMetrics count the read model's reads by where the answer came from,
 // so that the client-side cache's hit ratio is
@@ -16,7 +31,7 @@ type readMetrics struct {
 	retriesDropped                        prometheus.Counter
 }
 
-func newReadMetrics(reg prometheus.Registerer) *readMetrics {
+func newReadMetrics(reg prometheus.Registerer) (*readMetrics, error) {
 	gets := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "eligo_redis_read_model_gets_total",
 		Help: "Read-model reads, by result: cache_hit (answered from the client-side cache), fetched (read from Redis), absent (Redis does not hold the order: the store answers), error.",
@@ -33,8 +48,8 @@ func newReadMetrics(reg prometheus.Registerer) *readMetrics {
 		Name: "eligo_redis_read_model_put_retries_dropped_total",
 		Help: "Failed read-model writes not retried because too many were queued; Redis may answer an older version of those orders until their next change.",
 	})
-	if reg != nil {
-		reg.MustRegister(gets, puts, retriesQueued, retriesDropped)
+	if err := register(reg, gets, puts, retriesQueued, retriesDropped); err != nil {
+		return nil, err
 	}
 	return &readMetrics{
 		retriesQueued:  retriesQueued,
@@ -46,7 +61,7 @@ func newReadMetrics(reg prometheus.Registerer) *readMetrics {
 		stored:         puts.WithLabelValues("stored"),
 		stale:          puts.WithLabelValues("stale"),
 		putErrors:      puts.WithLabelValues("error"),
-	}
+	}, nil
 }
 
 // fanoutMetrics describe the fan-out's outbound queue and its subscription.
@@ -59,7 +74,7 @@ type fanoutMetrics struct {
 	resyncsSent prometheus.Counter
 }
 
-func newFanoutMetrics(reg prometheus.Registerer) *fanoutMetrics {
+func newFanoutMetrics(reg prometheus.Registerer) (*fanoutMetrics, error) {
 	m := &fanoutMetrics{
 		queued: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "eligo_redis_fanout_queue_length",
@@ -86,8 +101,8 @@ func newFanoutMetrics(reg prometheus.Registerer) *fanoutMetrics {
 			Help: "Resync notices published after notices were dropped.",
 		}),
 	}
-	if reg != nil {
-		reg.MustRegister(m.queued, m.published, m.dropped, m.received, m.subscribed, m.resyncsSent)
+	if err := register(reg, m.queued, m.published, m.dropped, m.received, m.subscribed, m.resyncsSent); err != nil {
+		return nil, err
 	}
-	return m
+	return m, nil
 }

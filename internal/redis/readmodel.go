@@ -62,8 +62,8 @@ type ReadModel struct {
 
 // NewReadModel returns a read model on client, which NewClient made, and
 // starts the goroutine that retries failed Puts, which Close stops. It
-// panics when the metrics are already registered with cfg.Registerer.
-func NewReadModel(client rueidis.Client, cfg *ReadModelConfig) *ReadModel {
+// fails when its metrics cannot be registered with cfg.Registerer.
+func NewReadModel(client rueidis.Client, cfg *ReadModelConfig) (*ReadModel, error) {
 	m := &ReadModel{client: client, prefix: cfg.Prefix, cacheTTL: cfg.CacheTTL}
 	if m.prefix == "" {
 		m.prefix = DefaultPrefix
@@ -76,18 +76,23 @@ func NewReadModel(client rueidis.Client, cfg *ReadModelConfig) *ReadModel {
 		keyTTL = DefaultKeyTTL
 	}
 	m.keyTTL = strconv.FormatInt(keyTTL.Milliseconds(), 10)
-	m.metrics = newReadMetrics(cfg.Registerer)
+	var err error
+	if m.metrics, err = newReadMetrics(cfg.Registerer); err != nil {
+		return nil, err
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m.health = newHealth(log, cfg.Registerer)
+	if m.health, err = newHealth(log, cfg.Registerer); err != nil {
+		return nil, err
+	}
 	if lc, ok := client.(*lazyClient); ok && !lc.connected() {
 		m.health.failed(opConnect, fmt.Errorf("redis: not connected yet"))
 		lc.notify(m.health.ok)
 	}
 	m.retries = newRetries(m)
-	return m
+	return m, nil
 }
 
 // Degraded returns "" while Redis answers, and otherwise says since when it

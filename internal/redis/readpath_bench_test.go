@@ -61,7 +61,10 @@ func BenchmarkReadPath(b *testing.B) {
 	var p [6]byte
 	_, _ = rand.Read(p[:])
 	prefix := "eligo-bench-" + hex.EncodeToString(p[:])
-	rm := NewReadModel(client, &ReadModelConfig{Prefix: prefix})
+	rm, err := NewReadModel(client, &ReadModelConfig{Prefix: prefix})
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Cleanup(func() { rm.Close() })
 	rdb := goredis.NewClient(&goredis.Options{Addr: addr})
 	b.Cleanup(func() { rdb.Close() })
