@@ -27,7 +27,8 @@ import (
 //     pipefail), in a fresh directory where `eligo serve --data-dir
 //     ./eligo-data` is listening, with `eligo` on PATH: what the README's
 //     "Running it" starts. localhost:8080 and 127.0.0.1:8080 in them are
-//     replaced by that server's address.
+//     replaced by that server's address, and ELIGO_URL is its URL (for
+//     eligo order, whose default is http://127.0.0.1:8080).
 //   - Every curl call is followed by its expectation, a comment
 //     `# -> STATUS` or `# -> STATUS {JSON}` (the JSON may go on over the
 //     next comment lines): the answer has that status and, when JSON is
@@ -260,6 +261,7 @@ func TestDocsExamples(t *testing.T) {
 				"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
 				"HOME=" + dir, "LANG=C", "TZ=UTC",
 				asMainVar + "=1",
+				"ELIGO_URL=" + srv.url,
 				"EXAMPLES_CALLS=" + calls,
 				"EXAMPLES_MARKS=" + filepath.Join(dir, "marks"),
 				"EXAMPLES_REAL_CURL=" + realCurl,
