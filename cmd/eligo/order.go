@@ -23,7 +23,7 @@ import (
 // server sent it with --json. An error answer is printed as its detail.
 func runOrder(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-		return orderFlags(new(orderConfig), "order").parse([]string{"-h"}, getenv, stdout, orderAbout)
+		return orderFlags(new(orderConfig), "order get|versions|eligibility ID").parse([]string{"-h"}, getenv, stdout, orderAbout)
 	}
 	if len(args) == 0 || orderPaths[args[0]] == "" {
 		return &usageError{"order", errors.New(`order: expected "eligo order get|versions|eligibility ID"`)}

@@ -111,6 +111,7 @@ func TestOrderCommand(t *testing.T) {
 		}
 		out, _, code := runOrderCmd(t, env, "-h")
 		require.Equal(t, 0, code)
+		require.Contains(t, out, "Usage: eligo order get|versions|eligibility ID [flags]")
 		require.Contains(t, out, "eligo order versions ID")
 		require.Contains(t, out, "ELIGO_ORDER_JSON")
 	})
