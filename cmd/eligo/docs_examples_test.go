@@ -21,8 +21,9 @@ import (
 // The documentation's shell examples are run by TestDocsExamples, so that
 // one that goes stale fails CI. The convention, for README.md and docs/*.md:
 //
-//   - A fenced block whose info string is "sh runnable" is run; every block
-//     that calls curl must be one.
+//   - A fenced block whose info string is "sh runnable" is run; every shell
+//     block (sh, bash, shell, console or no info string) that calls curl
+//     must be one.
 //   - The runnable blocks of one file run in order, in one bash (set -eu,
 //     pipefail), in a fresh directory where `eligo serve --data-dir
 //     ./eligo-data` is listening, with `eligo` on PATH: what the README's
@@ -86,8 +87,15 @@ func docBlocks(name string, text string) []docBlock {
 
 var curlCall = regexp.MustCompile(`(^|[\s;|&(])curl\s`)
 
-// callsCurl reports whether a block runs curl (outside comments).
+// callsCurl reports whether a shell block (info string sh, bash, shell,
+// console or none) runs curl outside comments.
 func (b docBlock) callsCurl() bool {
+	switch f := strings.Fields(b.info); {
+	case len(f) == 0:
+	case f[0] == "sh" || f[0] == "bash" || f[0] == "shell" || f[0] == "console":
+	default:
+		return false
+	}
 	for _, l := range b.lines {
 		if !strings.HasPrefix(strings.TrimSpace(l), "#") && curlCall.MatchString(l) {
 			return true
@@ -310,4 +318,37 @@ func TestDocsExamples(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDocsExamplesConvention pins how blocks and expectations are read, so
+// that a mistake in an example fails rather than passes unchecked.
+func TestDocsExamplesConvention(t *testing.T) {
+	t.Parallel()
+	md := "text\n```sh runnable\ncurl a\n# -> 201 {\"a\":1,\n#         \"b\":{\"c\":[1,2]}}\n```\n" +
+		"1. step\n   ```sh\n   curl b\n   ```\n```js\nconst curl = 1;\n```\n"
+	blocks := docBlocks("x.md", md)
+	require.Len(t, blocks, 3)
+	require.True(t, blocks[0].runnable)
+	require.Equal(t, 3, blocks[0].line)
+	require.False(t, blocks[1].runnable)
+	require.True(t, blocks[1].callsCurl(), "an indented block is read too")
+	require.Equal(t, []string{"curl b"}, blocks[1].lines)
+	require.False(t, blocks[2].callsCurl())
+
+	script, exps, err := parseExpectations(blocks[0], 4)
+	require.NoError(t, err)
+	require.Equal(t, "__expect 5", script[len(script)-1])
+	require.Equal(t, []expectation{{where: "x.md:4", status: 201, body: map[string]any{"a": 1.0, "b": map[string]any{"c": []any{1.0, 2.0}}}}}, exps)
+
+	for _, bad := range []string{"# -> ok", "# -> 99", "# -> 200 {\"a\":"} {
+		_, _, err := parseExpectations(docBlock{file: "x.md", line: 1, lines: []string{"curl a", bad}}, 0)
+		require.Error(t, err, bad)
+	}
+
+	want := map[string]any{"a": 1.0, "b": map[string]any{"c": []any{1.0, 2.0}}}
+	require.Empty(t, contains(want, map[string]any{"a": 1.0, "x": "more", "b": map[string]any{"c": []any{1.0, 2.0}, "d": nil}}, "$"))
+	require.Equal(t, "$.a: missing", contains(want, map[string]any{"b": 1.0}, "$"))
+	require.Contains(t, contains(want, map[string]any{"a": 2.0, "b": map[string]any{"c": []any{1.0, 2.0}}}, "$"), "$.a: want 1, got 2")
+	require.Contains(t, contains(want, map[string]any{"a": 1.0, "b": map[string]any{"c": []any{1.0}}}, "$"), "$.b.c: want an array of 2")
+	require.Contains(t, contains(map[string]any{"d": nil}, map[string]any{"d": "x"}, "$"), "$.d: want <nil>, got x")
 }
