@@ -303,7 +303,7 @@ var otherVariables = []string{"ELIGO_SERVICE_TOKENS", "ELIGO_CUSTOMER_TOKEN_SECR
 // it, for the help of the variables and for knownVariables.
 func commandFlags() []*flagSet {
 	sets := []*flagSet{}
-	for _, cmd := range []string{"serve", "worker", "demo", "load", "token customer", "migrate", "dev kafka"} {
+	for _, cmd := range []string{"serve", "worker", "demo", "load", "token customer", "order", "migrate", "dev kafka"} {
 		f := newFlagSet(cmd)
 		switch cmd {
 		case "serve":
@@ -316,6 +316,8 @@ func commandFlags() []*flagSet {
 			new(loadConfig).flags(f)
 		case "token customer":
 			new(tokenConfig).flags(f)
+		case "order":
+			new(orderConfig).flags(f)
 		case "migrate":
 			new(migrateConfig).flags(f)
 		case "dev kafka":

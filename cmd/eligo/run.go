@@ -15,6 +15,7 @@ Usage:
   eligo demo     run the API and a simulated fulfillment on a compressed clock
   eligo load     play the article's traffic against a running server and check every answer
   eligo token    mint credentials: eligo token customer --customer ID --ttl 1h
+  eligo order    show an order as a running server has it: eligo order get|versions|eligibility ID
   eligo migrate  apply the schema migrations of the store (PostgreSQL: --postgres-url)
   eligo dev kafka  DEVELOPMENT ONLY: an in-memory Kafka (kfake) on 127.0.0.1:9092
   eligo version  print the build version
@@ -52,6 +53,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return runLoad(ctx, rest, getenv, stdout, stderr)
 	case "token":
 		return runToken(rest, getenv, stdout, stderr)
+	case "order":
+		return runOrder(ctx, rest, getenv, stdout)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "dev":
