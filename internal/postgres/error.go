@@ -56,6 +56,26 @@ func unavailable(err error) bool {
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
+// brokenConn reports whether err says the connection broke (reset, closed
+// by the other end, or closed before anything was sent), so that a new
+// connection may get past it; not a timeout, nor a connection that cannot
+// be had (the server is away: a new attempt would fail the same).
+func brokenConn(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == sqlstateAdminShutdown || strings.HasPrefix(pgErr.Code, sqlstateConnectionException)
+	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) || pgconn.Timeout(err) {
+		return false
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return !netErr.Timeout()
+	}
+	return pgconn.SafeToRetry(err) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+}
+
 // retryable reports whether err ended a transaction for a reason that a
 // new attempt may not meet: a deadlock, a serialization failure, or a
 // unique violation from a concurrent transaction that inserted the same
