@@ -153,8 +153,10 @@ func (p *Proxy) forget(a, b net.Conn) {
 func (p *Proxy) wait(src net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.held++
-	defer func() { p.held-- }()
+	if p.paused {
+		p.held++
+		defer func() { p.held-- }()
+	}
 	for p.paused && !p.closed {
 		if _, ok := p.conns[src]; !ok {
 			return false
