@@ -11,7 +11,8 @@
 # SOLO=1 only A runs, and a fresh replica is started after the kill: the
 # repair at start. It prints how many orders Redis held at an older version
 # and when the last one was repaired. Needs psql, redis-server, redis-cli,
-# curl, bc.
+# curl, bc. In CI, cmd/eligo's TestReplicasKillRepair checks the same bound
+# with the kill made to land between commit and Put every time.
 set -u
 cd "$(dirname "$0")/.."
 PGURL="${PGURL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}"

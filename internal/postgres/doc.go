@@ -31,10 +31,18 @@
 // Every call has a deadline, Config.Timeout (eligo.DefaultStoreTimeout
 // unless set; `eligo serve --store-timeout`), which the server also gets as
 // statement_timeout and lock_timeout. A call past it, or one the server
-// refuses for now (a statement or lock timeout, no connection to be had),
-// fails with EUNAVAILABLE: a 503 with Retry-After over HTTP, a retried batch
-// on Kafka. Ping is readiness: /readyz is false while it fails. Migrations
-// lift both timeouts for their own transactions.
+// refuses for now (a statement or lock timeout, no connection to be had,
+// or one that broke), fails with EUNAVAILABLE: a 503 with Retry-After over
+// HTTP, a retried batch on Kafka. Ping is readiness: /readyz is false while
+// it fails. Migrations lift both timeouts for their own transactions.
+//
+// A write transaction that finds its connection broken (reset, or closed
+// by a proxy or a restarting server) before its commit runs again once, on
+// a new connection, after the pool closes the others, which broke too; a
+// commit that broke may have committed, and is EUNAVAILABLE, for the
+// caller to resend (event ids make that safe). So a cut between calls
+// costs no write; one in the middle of writes costs those whose commit it
+// cut, and those that break twice (TestStoreConnectionsResetMidFlight).
 //
 // # Durability
 //

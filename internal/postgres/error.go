@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"errors"
+	"io"
 	"net"
 	"strings"
 
@@ -35,8 +36,10 @@ const (
 )
 
 // unavailable reports whether err says the database cannot answer for now:
-// a statement or lock timeout, no connection to be had, or one that broke.
-// The store answers it with EUNAVAILABLE.
+// a statement or lock timeout, no connection to be had, or one that broke:
+// reset (a net.Error) or closed by the other end in the middle of a reply
+// (io.ErrUnexpectedEOF, io.EOF: a proxy, a load balancer or a restarting
+// server closing it). The store answers it with EUNAVAILABLE.
 func unavailable(err error) bool {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
@@ -49,7 +52,28 @@ func unavailable(err error) bool {
 	}
 	var connectErr *pgconn.ConnectError
 	var netErr net.Error
-	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err)
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
+}
+
+// brokenConn reports whether err says the connection broke (reset, closed
+// by the other end, or closed before anything was sent), so that a new
+// connection may get past it; not a timeout, nor a connection that cannot
+// be had (the server is away: a new attempt would fail the same).
+func brokenConn(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == sqlstateAdminShutdown || strings.HasPrefix(pgErr.Code, sqlstateConnectionException)
+	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) || pgconn.Timeout(err) {
+		return false
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return !netErr.Timeout()
+	}
+	return pgconn.SafeToRetry(err) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
 // retryable reports whether err ended a transaction for a reason that a

@@ -1,9 +1,7 @@
 package postgres_test
 
 import (
-	"net"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,8 +22,8 @@ func TestStoreTimeoutBehindPausedProxy(t *testing.T) {
 	require.NoError(t, open(t, direct, time.Now).Close()) // migrated
 	u, err := url.Parse(direct)
 	require.NoError(t, err)
-	proxy := newPausingProxy(t, u.Host)
-	u.Host = proxy.addr()
+	proxy := testenv.NewProxy(t, u.Host)
+	u.Host = proxy.Addr()
 
 	ctx := t.Context()
 	s, err := postgres.Open(ctx, &postgres.Config{URL: u.String(), Timeout: 300 * time.Millisecond, MaxConns: 2})
@@ -35,16 +33,18 @@ func TestStoreTimeoutBehindPausedProxy(t *testing.T) {
 		Order: eligo.NewOrderParams{ID: "order-1", CustomerID: "c", PromisedAt: time.Now().Add(time.Hour)}})
 	require.NoError(t, err)
 
-	proxy.pause()
+	proxy.Pause()
+	paused := time.Now()
 	_, err = s.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-1", eligo.DriverAssigned)})
 	require.Equal(t, eligo.EUNAVAILABLE, eligo.ErrorCode(err), "error: %v", err)
+	t.Logf("a write behind the paused proxy failed with EUNAVAILABLE %v after the pause (timeout 300ms)", time.Since(paused).Round(time.Millisecond))
 	require.Contains(t, eligo.ErrorMessage(err), "retry")
 	_, err = s.FindOrder(ctx, "order-1")
 	require.Equal(t, eligo.EUNAVAILABLE, eligo.ErrorCode(err), "error: %v", err)
 	err = s.Ping(ctx)
 	require.Equal(t, eligo.EUNAVAILABLE, eligo.ErrorCode(err), "error: %v", err)
 
-	proxy.resume()
+	proxy.Resume()
 	require.NoError(t, s.Ping(ctx))
 	rs, err := s.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-1", eligo.DriverAssigned)})
 	require.NoError(t, err)
@@ -79,94 +79,4 @@ func TestLockWaitPastTimeoutIsUnavailable(t *testing.T) {
 	rs, err := s.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-1", eligo.DriverAssigned)})
 	require.NoError(t, err)
 	require.Equal(t, eligo.OutcomeApplied, rs[0].Outcome)
-}
-
-// pausingProxy forwards TCP connections to target; while paused it reads
-// but forwards nothing, as a network that stopped answering.
-type pausingProxy struct {
-	ln     net.Listener
-	target string
-
-	mu     sync.Mutex
-	cond   *sync.Cond
-	paused bool
-	closed bool
-}
-
-func newPausingProxy(t *testing.T, target string) *pausingProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	p := &pausingProxy{ln: ln, target: target}
-	p.cond = sync.NewCond(&p.mu)
-	go p.serve()
-	t.Cleanup(p.close)
-	return p
-}
-
-func (p *pausingProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *pausingProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		go p.handle(c)
-	}
-}
-
-func (p *pausingProxy) handle(c net.Conn) {
-	up, err := net.Dial("tcp", p.target)
-	if err != nil {
-		c.Close()
-		return
-	}
-	go p.pipe(up, c)
-	p.pipe(c, up)
-}
-
-// pipe copies src to dst, holding what it read while the proxy is paused.
-func (p *pausingProxy) pipe(dst, src net.Conn) {
-	defer dst.Close()
-	defer src.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if !p.wait() {
-				return
-			}
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// wait blocks while the proxy is paused and reports whether it is open.
-func (p *pausingProxy) wait() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for p.paused && !p.closed {
-		p.cond.Wait()
-	}
-	return !p.closed
-}
-
-func (p *pausingProxy) set(paused, closed bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.paused, p.closed = paused, closed
-	p.cond.Broadcast()
-}
-
-func (p *pausingProxy) pause()  { p.set(true, false) }
-func (p *pausingProxy) resume() { p.set(false, false) }
-func (p *pausingProxy) close() {
-	p.set(false, true)
-	p.ln.Close()
 }

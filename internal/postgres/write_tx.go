@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -26,11 +27,28 @@ type writeTx struct {
 // inWriteTx runs fn in a new transaction and commits it. A transaction that
 // fails for a retryable reason (see retryable) is rolled back and fn runs
 // again in a new one, up to maxAttempts times; fn must therefore keep its
-// results only from its last run.
+// results only from its last run. One that failed before its commit on a
+// broken connection (see brokenConn) runs again once, on a new connection:
+// the others in the pool are closed first, since what broke one (a
+// restarted server, a proxy or a network that cut them) broke them all.
 func (s *Store) inWriteTx(ctx context.Context, fn func(w *writeTx) error) error {
+	reconnected := false
 	for attempt := 1; ; attempt++ {
 		err := s.writeOnce(ctx, fn)
-		if err == nil || !retryable(err) || attempt == maxAttempts || ctx.Err() != nil {
+		if err == nil || attempt == maxAttempts || ctx.Err() != nil {
+			return err
+		}
+		var atCommit *commitError
+		switch {
+		case retryable(err):
+		case !reconnected && !errors.As(err, &atCommit) && brokenConn(err):
+			// Nothing committed: the server rolls back what a broken
+			// connection left. A commit that broke may have committed,
+			// even one that pgconn says sent nothing (the test saw one),
+			// and is the caller's to resend.
+			reconnected = true
+			s.pool.Reset()
+		default:
 			return err
 		}
 		s.set.Logger.DebugContext(ctx, "postgres: retrying a write transaction", "attempt", attempt, "err", err)
@@ -42,6 +60,12 @@ func (s *Store) inWriteTx(ctx context.Context, fn func(w *writeTx) error) error 
 		}
 	}
 }
+
+// commitError is the failure of a commit: it may have committed.
+type commitError struct{ err error }
+
+func (e *commitError) Error() string { return "postgres: commit: " + e.err.Error() }
+func (e *commitError) Unwrap() error { return e.err }
 
 // writeTxOptions begin every write transaction. Every statement of a write
 // finds its rows by primary or unique key. The batch statements take arrays
@@ -66,7 +90,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *writeTx) error) error 
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+		return &commitError{err}
 	}
 	return nil
 }

@@ -8,7 +8,8 @@
 // It also holds what many packages' tests need, once: a fake clock
 // (Clock), a log buffer safe for the code's goroutines (SyncBuffer), a
 // metric read from a registry (Metric), an in-memory network for tests in
-// a testing/synctest bubble (PipeListener) and the goroutine-leak check of
+// a testing/synctest bubble (PipeListener), a TCP proxy that pauses or
+// cuts the connections to a server (Proxy) and the goroutine-leak check of
 // a TestMain (VerifyNoLeaks). The whole server wired for a test, and the
 // switch between store kinds, are in the sibling package stack, which
 // imports the packages whose tests import this one.
