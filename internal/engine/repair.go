@@ -1,11 +1,14 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
 	"slices"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/eligo/eligo"
 )
@@ -18,6 +21,7 @@ const (
 	repairBatch           = 1000
 	repairPages           = 10
 	maxRepairGaps         = 10_000
+	repairConcurrency     = 32 // orders checked at once
 )
 
 // RepairMark keeps, across restarts and replicas, the version id up to
@@ -208,12 +212,26 @@ func (r *repairer) check(ctx context.Context, now time.Time) error {
 		d.version, d.firstID = max(d.version, p.OrderVersion), min(d.firstID, p.VersionID)
 		latest[p.OrderID] = d
 	}
+	// Each check is a model read and, for a stale order, a store read and
+	// a publish: done repairConcurrency at a time, so that hundreds of
+	// stale orders (a writer killed under load) are repaired in about one
+	// pass rather than one round trip after another.
+	ids := slices.Collect(maps.Keys(latest))
+	errs := make([]error, len(ids))
+	var g errgroup.Group
+	g.SetLimit(repairConcurrency)
+	for i, id := range ids {
+		g.Go(func() error {
+			errs[i] = r.repair(ctx, id, latest[id].version)
+			return nil
+		})
+	}
+	_ = g.Wait()
 	var failed error
-	for id, d := range latest {
-		if failed == nil {
-			failed = r.repair(ctx, id, d.version)
-		}
-		if failed != nil { // check it again next pass
+	for i, id := range ids {
+		if errs[i] != nil { // check it again next pass
+			failed = cmp.Or(failed, errs[i])
+			d := latest[id]
 			keep = append(keep, pendingChange{eligo.CommittedChange{VersionID: d.firstID, OrderID: id, OrderVersion: d.version}, now.Add(-r.cfg.Grace)})
 		}
 	}

@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,9 +15,24 @@ import (
 	"github.com/eligo/eligo/internal/testenv/stack"
 )
 
-type recorder struct{ versions []int64 }
+// recorder is a listener that keeps the versions it is told about; like
+// any listener, it may be called from several goroutines at once.
+type recorder struct {
+	mu       sync.Mutex
+	versions []int64
+}
 
-func (r *recorder) OrderChanged(o eligo.Order) { r.versions = append(r.versions, o.Version) }
+func (r *recorder) OrderChanged(o eligo.Order) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.versions = append(r.versions, o.Version)
+}
+
+func (r *recorder) seen() []int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.versions)
+}
 
 // An event delivered again after the process that applied it died between
 // its commit and its publish (Kafka redelivers the batch) repairs a shared
@@ -49,5 +66,5 @@ func TestDuplicateEventRepairsTheReadModel(t *testing.T) {
 	require.Equal(t, eligo.OutcomeDuplicate, rs[0].Outcome)
 	o, _, _ = shared.Get(ctx, "ord-1")
 	require.EqualValues(t, 2, o.Version)
-	require.Equal(t, []int64{2}, rec.versions)
+	require.Equal(t, []int64{2}, rec.seen())
 }
