@@ -15,6 +15,7 @@ const (
 	EFORBIDDEN    = "forbidden"    // valid credentials that may not do this
 	EUNAVAILABLE  = "unavailable"  // a limit or a dependency refuses for now
 	ETOOMANY      = "too_many"     // a configured limit was reached
+	ETOOLARGE     = "too_large"    // the input is over a size limit (HTTP 413)
 )
 
 // Error is the one error type of the domain. Message is written for a person
