@@ -118,7 +118,8 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 }
 
 // fakeLive records the watchers it was handed. It panics for an order
-// named "panic" and refuses one named "full" with ETOOMANY.
+// named "panic", refuses one named "full" with ETOOMANY and one named
+// "expiring" with EUNAUTHORIZED, as the hub refuses a token that expired.
 type fakeLive struct {
 	mu     sync.Mutex
 	served []string
@@ -130,6 +131,8 @@ func (l *fakeLive) ServeLive(w http.ResponseWriter, _ *http.Request, o eligo.Ord
 		panic("live: boom at /secret/path")
 	case "full":
 		return eligo.Errorf(eligo.ETOOMANY, "this customer has too many open streams; close one")
+	case "expiring":
+		return eligo.Errorf(eligo.EUNAUTHORIZED, "the access token has expired; get a new one")
 	}
 	l.mu.Lock()
 	l.served = append(l.served, o.ID+"/"+p.CustomerID)

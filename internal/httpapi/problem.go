@@ -81,7 +81,7 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	k := statusOf(code)
 	switch k.status {
 	case http.StatusUnauthorized:
-		w.Header().Set("WWW-Authenticate", `Bearer realm="eligo"`)
+		w.Header().Set("WWW-Authenticate", bearerChallenge(err))
 	case http.StatusServiceUnavailable:
 		// A store or dependency that refuses for now: the client retries.
 		w.Header().Set("Retry-After", retryAfterSeconds)

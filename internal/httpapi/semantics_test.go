@@ -24,3 +24,15 @@ func TestBodyOverTheLimitIs413(t *testing.T) {
 	}
 	require.Equal(t, float64(1), b.get(t, "/v1/orders/ord-1").json(t)["version"], "nothing was applied")
 }
+
+// A token the live stream refuses after the access checks (it expired) is
+// a token given and refused: Bearer error="invalid_token" (RFC 6750).
+func TestLiveRefusedTokenIsInvalidToken(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{live: true})
+	b.createOrder(t, "expiring", "cust-1", t0.Add(time.Minute))
+	resp := b.do(t, req{method: http.MethodGet, path: "/v1/orders/expiring/live", token: b.customerToken(t, "cust-1")})
+	p := requireProblem(t, resp, http.StatusUnauthorized)
+	require.Equal(t, "the access token has expired; get a new one", p["detail"])
+	require.Equal(t, []string{`Bearer error="invalid_token"`}, resp.Header.Values("WWW-Authenticate"))
+}
