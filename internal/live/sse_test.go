@@ -1,6 +1,7 @@
 package live
 
 import (
+	"net/http"
 	"testing"
 	"time"
 
@@ -59,4 +60,18 @@ func TestWantsEventStream(t *testing.T) {
 			require.Equal(t, tt.want, wantsEventStream(r))
 		})
 	}
+}
+
+// An SSE response carries Date, as every 2xx from a server with a clock
+// must (RFC 9110, section 6.6.1): the head is written on the hijacked
+// connection, past net/http, which would have added it.
+func TestSSECarriesDate(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
+	s := dialSSE(t, b, "ord-1", nil)
+	date, err := http.ParseTime(s.resp.Header.Get("Date"))
+	require.NoError(t, err, "Date: %q", s.resp.Header.Get("Date"))
+	require.WithinDuration(t, time.Now(), date, time.Minute)
+	s.nextDoc(t)
 }
