@@ -43,6 +43,10 @@ type countingStore struct {
 	updates  atomic.Int64
 	fail     atomic.Pointer[error]
 	pingFail atomic.Pointer[error] // Ping's answer, when set
+	// beforeUpdate, when set, runs once before the next UpdateOrders, with
+	// the store underneath: a change that lands between a handler's read
+	// and the store's lock.
+	beforeUpdate atomic.Pointer[func(eligo.OrderStore)]
 }
 
 func (s *countingStore) Ping(ctx context.Context) error {
@@ -54,6 +58,9 @@ func (s *countingStore) Ping(ctx context.Context) error {
 
 func (s *countingStore) UpdateOrders(ctx context.Context, u []eligo.Update) ([]eligo.UpdateResult, error) {
 	s.updates.Add(1)
+	if f := s.beforeUpdate.Swap(nil); f != nil {
+		(*f)(s.OrderStore)
+	}
 	if err := s.fail.Load(); err != nil {
 		return nil, *err
 	}

@@ -39,6 +39,8 @@ func statusOf(code string) problemKind {
 		return problemKind{http.StatusConflict, "conflict", "The request conflicts with the current state"}
 	case eligo.ETOOMANY:
 		return problemKind{http.StatusTooManyRequests, "too-many", "Too many requests"}
+	case eligo.EPRECONDITION:
+		return problemKind{http.StatusPreconditionFailed, "precondition-failed", "A precondition of the request does not hold"}
 	case eligo.ETOOLARGE:
 		return problemKind{http.StatusRequestEntityTooLarge, "too-large", "The request is too large"}
 	case eligo.EUNAVAILABLE:
