@@ -7,14 +7,16 @@ import (
 
 // Error codes. Each maps to exactly one HTTP status in internal/httpapi.
 const (
-	ECONFLICT     = "conflict"     // the request conflicts with the current state
-	EINTERNAL     = "internal"     // a failure the caller cannot fix; its text is never shown
-	EINVALID      = "invalid"      // the input is malformed or breaks a rule
-	ENOTFOUND     = "not_found"    // the thing asked for does not exist
-	EUNAUTHORIZED = "unauthorized" // no valid credentials
-	EFORBIDDEN    = "forbidden"    // valid credentials that may not do this
-	EUNAVAILABLE  = "unavailable"  // a limit or a dependency refuses for now
-	ETOOMANY      = "too_many"     // a configured limit was reached
+	ECONFLICT     = "conflict"            // the request conflicts with the current state
+	EINTERNAL     = "internal"            // a failure the caller cannot fix; its text is never shown
+	EINVALID      = "invalid"             // the input is malformed or breaks a rule
+	ENOTFOUND     = "not_found"           // the thing asked for does not exist
+	EUNAUTHORIZED = "unauthorized"        // no valid credentials
+	EFORBIDDEN    = "forbidden"           // valid credentials that may not do this
+	EUNAVAILABLE  = "unavailable"         // a limit or a dependency refuses for now
+	ETOOMANY      = "too_many"            // a configured limit was reached
+	ETOOLARGE     = "too_large"           // the input is over a size limit (HTTP 413)
+	EPRECONDITION = "precondition_failed" // the state is not the one the request was made against (HTTP 412)
 )
 
 // Error is the one error type of the domain. Message is written for a person

@@ -163,7 +163,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		Live:       d.hub,
 		MaxAge:     cfg.MaxAge,
 		RiverUI:    ui,
-		DemoPage:   demoPage(cfg, be.store, sec.CustomerSecret),
+		DemoPage:   demoPage(cfg, be.store, eng, sec.CustomerSecret),
 		Degraded:   be.degraded,
 
 		NoMetricsRoute: metrics != nil, // --metrics-addr: on that listener only

@@ -55,8 +55,12 @@ func (d *Document) Until() time.Time {
 	return u
 }
 
-// ETag returns a strong entity tag that changes whenever the version or any
-// decision changes. It leaves out as_of, so an unchanged answer keeps its tag.
+// ETag returns a weak entity tag (W/"v<version>-<hash>") that changes
+// whenever the version or any decision changes. It leaves out as_of, so an
+// unchanged answer keeps its tag; two answers with the same tag then differ
+// in as_of, which is why the tag is weak (RFC 9110, section 8.8.1): it
+// names equivalent answers, not identical bytes, and is compared weakly
+// (If-None-Match).
 func (d *Document) ETag() string {
 	var buf [48]byte
 	return string(d.AppendETag(buf[:0]))
@@ -78,7 +82,7 @@ func (d *Document) AppendETag(dst []byte) []byte {
 		}
 		h = fnvByte(h, 0xff) // separates one action from the next
 	}
-	dst = append(dst, `"v`...)
+	dst = append(dst, `W/"v`...)
 	dst = strconv.AppendInt(dst, d.Version, 10)
 	dst = append(dst, '-')
 	dst = strconv.AppendUint(dst, h, 36)

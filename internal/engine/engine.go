@@ -208,11 +208,19 @@ func (e *Engine) ApplyEvents(ctx context.Context, events []eligo.Event) ([]Event
 // A refusal is ECONFLICT with the decision's reason; cancelling a cancelled
 // order returns it unchanged.
 func (e *Engine) Cancel(ctx context.Context, id, who string) (eligo.Order, error) {
+	return e.CancelIfMatch(ctx, id, who, nil)
+}
+
+// CancelIfMatch is Cancel under the precondition m (nil: none), checked by
+// eligo.CancelIfMatch on the stored order under the same lock as the
+// cancel, so a change committed after the caller read the order still
+// fails it: EPRECONDITION.
+func (e *Engine) CancelIfMatch(ctx context.Context, id, who string, m *eligo.VersionMatch) (eligo.Order, error) {
 	results, err := e.cfg.Store.UpdateOrders(ctx, []eligo.Update{{
 		OrderID: id,
 		Who:     who,
 		Apply: func(o eligo.Order, now time.Time) (eligo.Order, error) {
-			return eligo.Cancel(o, e.cfg.Policy, now)
+			return eligo.CancelIfMatch(o, e.cfg.Policy, now, m)
 		},
 	}})
 	if err != nil {
@@ -227,6 +235,8 @@ func (e *Engine) Cancel(ctx context.Context, id, who string) (eligo.Order, error
 	case eligo.OutcomeRejected:
 		if reason := eligo.ErrorReason(r.Err); reason != "" {
 			e.metrics.cancels.WithLabelValues("refused").Inc()
+		} else if eligo.ErrorCode(r.Err) == eligo.EPRECONDITION {
+			e.metrics.cancels.WithLabelValues("precondition_failed").Inc()
 		}
 		return eligo.Order{}, r.Err
 	}

@@ -24,7 +24,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"outcome"}),
 		cancels: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "eligo_cancels_total",
-			Help: "Cancel commands, by result (cancelled, refused, already_cancelled).",
+			Help: "Cancel commands, by result (cancelled, refused, already_cancelled, precondition_failed).",
 		}, []string{"result"}),
 		unknownReads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "eligo_unknown_order_reads_total",

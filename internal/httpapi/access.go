@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/eligo/eligo"
@@ -19,9 +20,30 @@ func credential(r *http.Request, from auth.Sources) (string, error) {
 func authenticate(deps Deps, r *http.Request, from auth.Sources) (auth.Principal, error) {
 	token, err := credential(r, from)
 	if err != nil {
-		return auth.Principal{}, err
+		return auth.Principal{}, err // no token the route reads: a bare challenge
 	}
-	return deps.Auth.Verify(token)
+	p, err := deps.Auth.Verify(token)
+	if err != nil {
+		return p, tokenRefused{err}
+	}
+	return p, nil
+}
+
+// tokenRefused marks the error of a token that the request carried and
+// that was refused (unknown, forged, expired): its 401 challenges with
+// Bearer error="invalid_token" (RFC 6750, section 3.1). A request with no
+// token where the route reads one is answered a bare "Bearer".
+type tokenRefused struct{ error }
+
+func (e tokenRefused) Unwrap() error { return e.error }
+
+// bearerChallenge is the WWW-Authenticate of a 401 for err.
+func bearerChallenge(err error) string {
+	var refused tokenRefused
+	if errors.As(err, &refused) {
+		return `Bearer error="invalid_token"`
+	}
+	return "Bearer"
 }
 
 // requireService lets through only requests with a service token; a

@@ -66,7 +66,15 @@ func TestAccess(t *testing.T) {
 			if tt.status >= 400 {
 				p := requireProblem(t, resp, tt.status)
 				if tt.status == http.StatusUnauthorized {
-					require.Equal(t, `Bearer realm="eligo"`, resp.Header.Get("WWW-Authenticate"))
+					// RFC 6750, section 3.1: no error code when the request
+					// carried no token the route reads; invalid_token when
+					// it carried one that was refused.
+					want := `Bearer error="invalid_token"`
+					switch tt.name {
+					case "no token", "no token on service route", "basic scheme", "X-Session-Token elsewhere":
+						want = "Bearer"
+					}
+					require.Equal(t, []string{want}, resp.Header.Values("WWW-Authenticate"))
 					require.Equal(t, "https://eligo.dev/problems/unauthorized", p["type"])
 				}
 				return
@@ -113,6 +121,7 @@ func TestAccessTokenQueryOnlyForBrowsers(t *testing.T) {
 			if tt.status == http.StatusUnauthorized {
 				p := requireProblem(t, resp, tt.status)
 				require.Equal(t, "this route does not take the access_token query parameter; send \"Authorization: Bearer <token>\"", p["detail"])
+				require.Equal(t, []string{"Bearer"}, resp.Header.Values("WWW-Authenticate"), "a token the route does not read is no token")
 				return
 			}
 			require.Equal(t, tt.status, resp.StatusCode, "body: %s", resp.body)

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
@@ -11,13 +13,90 @@ import (
 // decided by the engine against the store under the order's lock, never
 // against the read model. 200 with the order document (also when it was
 // cancelled before); 409 with the refusing rule in `reason` otherwise.
+//
+// If-Match makes it "cancel only what I saw": the order document's strong
+// ETag ("v<version>", orderETag) of the stored order must be in the list,
+// compared strongly (RFC 9110, section 13.1.1: a weak tag, the eligibility
+// ETag among them, never matches), or the list be "*"; otherwise 412. The
+// engine checks it under the same lock as the cancel, before the policy;
+// an order cancelled already is 200 whatever the tag. The refusals that
+// come before the handler (401, 403, 404, 400) ignore it (section 13.2.1).
 func handleCancel(deps Deps) orderHandler {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal, o eligo.Order) {
-		cancelled, err := deps.Engine.Cancel(r.Context(), o.ID, p.Who())
+		var match *eligo.VersionMatch
+		if values, ok := r.Header["If-Match"]; ok {
+			var err error
+			if match, err = parseIfMatch(values); err != nil {
+				writeError(w, r, deps.Logger, err)
+				return
+			}
+		}
+		cancelled, err := deps.Engine.CancelIfMatch(r.Context(), o.ID, p.Who(), match)
 		if err != nil {
 			writeError(w, r, deps.Logger, err)
 			return
 		}
+		w.Header().Set("ETag", orderETag(cancelled.Version))
 		encode(w, r, deps.Logger, http.StatusOK, newOrderDoc(&cancelled))
 	}
+}
+
+// orderETag is the strong entity tag of the order document at version:
+// "v<version>". One version's document is the same bytes wherever it is
+// served, so the tag is strong.
+func orderETag(version int64) string {
+	return `"v` + strconv.FormatInt(version, 10) + `"`
+}
+
+// parseIfMatch reads If-Match (its values as sent, each a list; RFC 9110,
+// section 13.1.1): "*", or entity tags. A strong tag "v<version>" names
+// that version; any other tag is well-formed but names none, and a weak
+// tag never matches under the strong comparison If-Match asks for.
+// Anything else is EINVALID.
+func parseIfMatch(values []string) (*eligo.VersionMatch, error) {
+	m := &eligo.VersionMatch{}
+	tags := 0
+	for _, v := range values {
+		for rest := v; ; {
+			rest = strings.TrimLeft(rest, " \t,")
+			if rest == "" {
+				break
+			}
+			if rest[0] == '*' {
+				m.Any = true
+				rest = rest[1:]
+				tags++
+				continue
+			}
+			weak := strings.HasPrefix(rest, "W/")
+			if weak {
+				rest = rest[2:]
+			}
+			end := -1
+			if rest != "" && rest[0] == '"' {
+				end = strings.IndexByte(rest[1:], '"')
+			}
+			if end < 0 {
+				return nil, eligo.Errorf(eligo.EINVALID, "If-Match must be \"*\" or a list of entity tags such as \"v3\"; got %s", strings.Join(values, ", "))
+			}
+			opaque := rest[1 : end+1]
+			rest = rest[end+2:]
+			if after := strings.TrimLeft(rest, " \t"); after != "" && after[0] != ',' {
+				return nil, eligo.Errorf(eligo.EINVALID, "If-Match must be \"*\" or a list of entity tags such as \"v3\"; got %s", strings.Join(values, ", "))
+			}
+			tags++
+			if weak {
+				continue
+			}
+			if digits, ok := strings.CutPrefix(opaque, "v"); ok && digits != "" && digits[0] != '0' && digits[0] != '+' && digits[0] != '-' {
+				if n, err := strconv.ParseInt(digits, 10, 64); err == nil {
+					m.Versions = append(m.Versions, n)
+				}
+			}
+		}
+	}
+	if tags == 0 {
+		return nil, eligo.Errorf(eligo.EINVALID, "If-Match must be \"*\" or a list of entity tags such as \"v3\"; got an empty value")
+	}
+	return m, nil
 }

@@ -17,8 +17,9 @@ var docBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &
 
 // handleEligibility answers whether each action (or only ?action=) may be
 // done now. The answer is decided at the engine's clock against the read
-// model, tagged with an ETag that changes with the version or any decision,
-// and cacheable for no longer than until its next change.
+// model, tagged with a weak ETag that changes with the version or any
+// decision (weak: as_of differs between answers with the same tag), and
+// cacheable for no longer than until its next change.
 func handleEligibility(deps Deps) orderHandler {
 	policy := deps.Engine.Policy()
 	cacheControl := newCacheControl(deps.MaxAge)

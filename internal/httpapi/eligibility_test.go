@@ -54,7 +54,9 @@ func TestEligibilityCaching(t *testing.T) {
 
 	resp := b.get(t, "/v1/orders/ord-1/eligibility")
 	etag := resp.Header.Get("ETag")
-	require.Regexp(t, `^"v1-[0-9a-z]+"$`, etag)
+	// Weak: two 200s with this tag differ in as_of (RFC 9110, section 8.8.1).
+	require.Regexp(t, `^W/"v1-[0-9a-z]+"$`, etag)
+	strong := etag[len("W/"):]
 
 	tests := []struct {
 		name        string
@@ -66,8 +68,10 @@ func TestEligibilityCaching(t *testing.T) {
 		{"cap applies far from until", t0, etag, http.StatusNotModified, "60"},
 		{"max-age stops at until, rounded down", promised.Add(-2500 * time.Millisecond), etag, http.StatusNotModified, "2"},
 		{"exactly one second left", promised.Add(-time.Second), etag, http.StatusNotModified, "1"},
-		{"weak form matches", t0, "W/" + etag, http.StatusNotModified, "60"},
+		{"weak form matches", t0, etag, http.StatusNotModified, "60"},
+		{"strong form matches too: the comparison is weak", t0, strong, http.StatusNotModified, "60"},
 		{"in a list", t0, `"x", ` + etag + `, "y"`, http.StatusNotModified, "60"},
+		{"strong form in a list", t0, `W/"x",` + strong, http.StatusNotModified, "60"},
 		{"star", t0, "*", http.StatusNotModified, "60"},
 		{"another tag", t0, `"v1-other"`, http.StatusOK, "60"},
 		{"malformed", t0, `v1, "v1-`, http.StatusOK, "60"},

@@ -32,13 +32,14 @@ func encode(w http.ResponseWriter, r *http.Request, logger *slog.Logger, status 
 	_, _ = w.Write(append(b, '\n'))
 }
 
-// readBody reads the whole body, up to maxBodyBytes.
+// readBody reads the whole body, up to maxBodyBytes: a longer one is
+// ETOOLARGE (413), a slow one EINVALID (400).
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, eligo.Errorf(eligo.EINVALID, "the request body is larger than %d bytes", tooBig.Limit)
+			return nil, eligo.Errorf(eligo.ETOOLARGE, "the request body is larger than %d bytes", tooBig.Limit)
 		}
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return nil, eligo.Errorf(eligo.EINVALID, "the request body did not arrive within %s", bodyTimeout(r))

@@ -43,6 +43,10 @@ type countingStore struct {
 	updates  atomic.Int64
 	fail     atomic.Pointer[error]
 	pingFail atomic.Pointer[error] // Ping's answer, when set
+	// beforeUpdate, when set, runs once before the next UpdateOrders, with
+	// the store underneath: a change that lands between a handler's read
+	// and the store's lock.
+	beforeUpdate atomic.Pointer[func(eligo.OrderStore)]
 }
 
 func (s *countingStore) Ping(ctx context.Context) error {
@@ -54,6 +58,9 @@ func (s *countingStore) Ping(ctx context.Context) error {
 
 func (s *countingStore) UpdateOrders(ctx context.Context, u []eligo.Update) ([]eligo.UpdateResult, error) {
 	s.updates.Add(1)
+	if f := s.beforeUpdate.Swap(nil); f != nil {
+		(*f)(s.OrderStore)
+	}
 	if err := s.fail.Load(); err != nil {
 		return nil, *err
 	}
@@ -118,7 +125,8 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 }
 
 // fakeLive records the watchers it was handed. It panics for an order
-// named "panic" and refuses one named "full" with ETOOMANY.
+// named "panic", refuses one named "full" with ETOOMANY and one named
+// "expiring" with EUNAUTHORIZED, as the hub refuses a token that expired.
 type fakeLive struct {
 	mu     sync.Mutex
 	served []string
@@ -130,6 +138,8 @@ func (l *fakeLive) ServeLive(w http.ResponseWriter, _ *http.Request, o eligo.Ord
 		panic("live: boom at /secret/path")
 	case "full":
 		return eligo.Errorf(eligo.ETOOMANY, "this customer has too many open streams; close one")
+	case "expiring":
+		return eligo.Errorf(eligo.EUNAUTHORIZED, "the access token has expired; get a new one")
 	}
 	l.mu.Lock()
 	l.served = append(l.served, o.ID+"/"+p.CustomerID)

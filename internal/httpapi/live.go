@@ -15,6 +15,9 @@ import (
 func handleLive(deps Deps) orderHandler {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal, o eligo.Order) {
 		if err := deps.Live.ServeLive(w, r, o, p); err != nil {
+			if eligo.ErrorCode(err) == eligo.EUNAUTHORIZED {
+				err = tokenRefused{err} // the token p came from, refused now (expired)
+			}
 			writeError(w, r, deps.Logger, err)
 		}
 	}

@@ -105,13 +105,16 @@ func handleCreateOrder(deps Deps) http.Handler {
 			status = http.StatusCreated
 			w.Header().Set("Location", "/v1/orders/"+url.PathEscape(o.ID))
 		}
+		w.Header().Set("ETag", orderETag(o.Version))
 		encode(w, r, deps.Logger, status, newOrderDoc(&o))
 	})
 }
 
-// handleGetOrder answers the order document from the read model.
+// handleGetOrder answers the order document from the read model, with its
+// strong ETag (orderETag), the tag If-Match on cancel compares.
 func handleGetOrder(deps Deps) orderHandler {
 	return func(w http.ResponseWriter, r *http.Request, _ auth.Principal, o eligo.Order) {
+		w.Header().Set("ETag", orderETag(o.Version))
 		encode(w, r, deps.Logger, http.StatusOK, newOrderDoc(&o))
 	}
 }

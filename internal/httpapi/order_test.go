@@ -92,5 +92,5 @@ func TestCreateOrderBodyTooLarge(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	big := `{"id":"o","customer_id":"` + string(make([]byte, 2<<20)) + `"}`
-	requireProblem(t, b.post(t, "/v1/orders", big), http.StatusBadRequest)
+	requireProblem(t, b.post(t, "/v1/orders", big), http.StatusRequestEntityTooLarge)
 }

@@ -39,6 +39,10 @@ func statusOf(code string) problemKind {
 		return problemKind{http.StatusConflict, "conflict", "The request conflicts with the current state"}
 	case eligo.ETOOMANY:
 		return problemKind{http.StatusTooManyRequests, "too-many", "Too many requests"}
+	case eligo.EPRECONDITION:
+		return problemKind{http.StatusPreconditionFailed, "precondition-failed", "A precondition of the request does not hold"}
+	case eligo.ETOOLARGE:
+		return problemKind{http.StatusRequestEntityTooLarge, "too-large", "The request is too large"}
 	case eligo.EUNAVAILABLE:
 		return problemKind{http.StatusServiceUnavailable, "unavailable", "Unavailable for now"}
 	}
@@ -79,7 +83,7 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	k := statusOf(code)
 	switch k.status {
 	case http.StatusUnauthorized:
-		w.Header().Set("WWW-Authenticate", `Bearer realm="eligo"`)
+		w.Header().Set("WWW-Authenticate", bearerChallenge(err))
 	case http.StatusServiceUnavailable:
 		// A store or dependency that refuses for now: the client retries.
 		w.Header().Set("Retry-After", retryAfterSeconds)

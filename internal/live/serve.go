@@ -41,7 +41,8 @@ type protocol interface {
 // Required with Sec-WebSocket-Version: 13 (RFC 6455, section 4.4), as
 // problem+json, and returns nil.
 // Once the connection is upgraded it returns nil; the stream then lives on
-// without the caller's goroutine.
+// without the caller's goroutine. A HEAD that would have been a stream is
+// answered the stream's head, with no body and no stream, and returns nil.
 func (h *Hub) ServeLive(w http.ResponseWriter, r *http.Request, o eligo.Order, p auth.Principal) error {
 	proto, err := negotiate(r)
 	if err != nil {
@@ -62,6 +63,15 @@ func (h *Hub) ServeLive(w http.ResponseWriter, r *http.Request, o eligo.Order, p
 	}
 	if err := h.reserve(customer); err != nil {
 		return err
+	}
+	if r.Method == http.MethodHead {
+		// The head a GET would have, without its body (RFC 9110, section
+		// 9.3.2): no stream, so the slot is given back at once. Only an
+		// event stream gets here; a WebSocket upgrade must be a GET.
+		h.release(customer)
+		setSSEHeaders(w.Header())
+		w.WriteHeader(http.StatusOK)
+		return nil
 	}
 	conn, in, err := proto.upgrade(w, r)
 	if err != nil {

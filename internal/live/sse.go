@@ -36,8 +36,8 @@ func wantsEventStream(r *http.Request) bool {
 }
 
 // upgrade hijacks the connection and writes the response head: status 200,
-// text/event-stream, no caching and no proxy buffering, the headers already
-// set on w, and no length, so the body runs until the connection closes.
+// text/event-stream, no caching and no proxy buffering, Date, the headers
+// already set on w, and no length, so the body runs until the connection closes.
 func (sseProtocol) upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, io.Reader, error) {
 	conn, rw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
@@ -46,10 +46,10 @@ func (sseProtocol) upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, io
 	// Undo the HTTP server's read and write timeouts.
 	_ = conn.SetDeadline(time.Time{})
 	h := w.Header().Clone()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Accel-Buffering", "no")
+	setSSEHeaders(h)
 	h.Set("Connection", "close")
+	// net/http adds Date to what it writes; this head is written past it.
+	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	var head bytes.Buffer
 	head.WriteString("HTTP/1.1 200 OK\r\n")
 	_ = h.Write(&head)
@@ -59,6 +59,15 @@ func (sseProtocol) upgrade(w http.ResponseWriter, r *http.Request) (net.Conn, io
 		return nil, nil, err
 	}
 	return conn, afterBuffered(conn, rw.Reader), nil
+}
+
+// setSSEHeaders sets the headers of an event stream's response (and of
+// the answer to a HEAD of one): text/event-stream, no caching, no proxy
+// buffering.
+func setSSEHeaders(h http.Header) {
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
 }
 
 func (sseProtocol) document(doc []byte) []byte {

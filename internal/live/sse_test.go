@@ -1,6 +1,10 @@
 package live
 
 import (
+	"bufio"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,4 +63,47 @@ func TestWantsEventStream(t *testing.T) {
 			require.Equal(t, tt.want, wantsEventStream(r))
 		})
 	}
+}
+
+// An SSE response carries Date, as every 2xx from a server with a clock
+// must (RFC 9110, section 6.6.1): the head is written on the hijacked
+// connection, past net/http, which would have added it.
+func TestSSECarriesDate(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
+	s := dialSSE(t, b, "ord-1", nil)
+	date, err := http.ParseTime(s.resp.Header.Get("Date"))
+	require.NoError(t, err, "Date: %q", s.resp.Header.Get("Date"))
+	require.WithinDuration(t, time.Now(), date, time.Minute)
+	s.nextDoc(t)
+}
+
+// HEAD on the stream answers the head a GET would have, and no body
+// (RFC 9110, section 9.3.2): the connection stays an HTTP one, so the next
+// request on it is answered, and no stream is opened.
+func TestSSEHeadAnswersHeadersOnly(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{})
+	b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
+	conn, err := b.dial(t.Context(), "tcp", strings.TrimPrefix(b.url, "http://"))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	// Pipelined: the HEAD, then a request for a path with no route.
+	_, err = io.WriteString(conn, "HEAD /orders/ord-1 HTTP/1.1\r\nHost: eligo\r\nAccept: text/event-stream\r\n\r\n"+
+		"GET /nothing-here HTTP/1.1\r\nHost: eligo\r\n\r\n")
+	require.NoError(t, err)
+	br := bufio.NewReader(conn)
+	head, err := http.ReadResponse(br, &http.Request{Method: http.MethodHead})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, head.StatusCode)
+	require.Equal(t, "text/event-stream", head.Header.Get("Content-Type"))
+	require.Equal(t, "no-cache", head.Header.Get("Cache-Control"))
+	require.NotEmpty(t, head.Header.Get("Date"))
+	// Whatever follows is the answer to the second request, not a "data:"
+	// line of a stream.
+	line, err := br.ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "HTTP/1.1 404 Not Found\r\n", line)
+	require.Equal(t, 0, b.conns(), "HEAD opened a stream")
 }

@@ -59,7 +59,7 @@ func newStack(t *testing.T, withLive bool) *stack {
 	full := teststack.New(t, teststack.Config{ServiceTokens: []string{serviceToken}, CustomerSecret: testSecret, NoLive: !withLive,
 		Wrap: func(full *teststack.Stack, api http.Handler) http.Handler {
 			s.eng = full.Engine
-			demo := webdemo.New(webdemo.Config{Orders: full.Store, CustomerSecret: testSecret})
+			demo := webdemo.New(webdemo.Config{Orders: full.Store, Decider: full.Engine, CustomerSecret: testSecret})
 			return s.instrument(webdemo.Mount(api, demo))
 		}})
 	s.url = full.URL
@@ -292,10 +292,21 @@ func TestPageInChromium(t *testing.T) {
 	s.createOrder(t, "web-race", time.Now().Add(-time.Minute))
 	s.createOrder(t, "web-wins", time.Now().Add(-2*time.Minute))
 	s.driver(t, "web-wins", "PICKED_UP")
+	// Late too, but its driver is at the door: the list must say what
+	// eligo says, not "cancel open" from promised_at.
+	s.createOrder(t, "web-door", time.Now().Add(-3*time.Minute))
+	s.driver(t, "web-door", "ARRIVED_AT_DOORSTEP")
 
-	// The list of live orders.
+	// The list of live orders, each row with eligo's own answer.
 	b.do(10*time.Second, chromedp.Navigate(s.url+"/demo/"))
-	b.waitFor("the order list", `document.querySelectorAll('#orders tbody tr').length === 3`, 5*time.Second)
+	b.waitFor("the order list", `document.querySelectorAll('#orders tbody tr').length === 4`, 5*time.Second)
+	row := func(id string) string {
+		return eval[string](b, fmt.Sprintf(`document.querySelector('#orders a[data-order=%q]').closest('tr').innerText`, id))
+	}
+	require.Contains(t, row("web-door"), "cancel closed: driver_at_doorstep")
+	require.NotContains(t, row("web-door"), "cancel open")
+	require.Contains(t, row("web-race"), "cancel open: sla_breached")
+	require.Contains(t, row("web-late"), "cancel closed: outside_window · until "+promisedAt.Local().Format("15:04:05"))
 	b.screenshot("1-order-list")
 
 	// Before the promise: no button, and the map's second question is a 304.

@@ -15,7 +15,9 @@
 //
 // The page calls the public v1 API with a customer token, exactly as a
 // customer's app would, plus one endpoint of this package: GET
-// /demo/api/orders lists the live orders and GET /demo/api/orders/{id}
+// /demo/api/orders lists the live orders, each with eligo's own answer
+// (its actions, as the eligibility document has them, decided by
+// Config.Decider: the server's engine), which the list shows as it is, and GET /demo/api/orders/{id}
 // hands out a short-lived customer token for the order's customer. Its
 // errors are problem+json from the API's one writer, httpapi.WriteError.
 //

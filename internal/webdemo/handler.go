@@ -30,10 +30,32 @@ type Orders interface {
 	ListOrders(ctx context.Context, p *eligo.ListOrdersParams) ([]eligo.Order, error)
 }
 
+// Decider is what the order list decides with: the policy and the clock
+// the API answers with, so the list says what GET eligibility says.
+// *engine.Engine is one.
+type Decider interface {
+	Policy() *eligo.Policy
+	Now() time.Time
+}
+
+// defaultDecider is the built-in policy at Config.Now, for a Config
+// without a Decider.
+type defaultDecider struct {
+	policy *eligo.Policy
+	now    func() time.Time
+}
+
+func (d defaultDecider) Policy() *eligo.Policy { return d.policy }
+func (d defaultDecider) Now() time.Time        { return d.now() }
+
 // Config holds the demo page's dependencies. Orders and CustomerSecret are
 // required.
 type Config struct {
 	Orders Orders
+	// Decider decides the answer shown for each listed order: the
+	// server's engine. Nil means the built-in policy at Now, which is
+	// right only for a server that runs the built-in policy.
+	Decider Decider
 	// CustomerSecret signs the customer tokens handed to the page (the
 	// server's ELIGO_CUSTOMER_TOKEN_SECRET).
 	CustomerSecret []byte
@@ -63,6 +85,9 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Decider == nil {
+		cfg.Decider = defaultDecider{policy: eligo.DefaultPolicy(), now: cfg.Now}
 	}
 	files, err := fs.Sub(static, "static")
 	if err != nil {

@@ -3,6 +3,7 @@ package webdemo_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -185,4 +186,53 @@ func TestPageIsAccessible(t *testing.T) {
 	} {
 		require.Contains(t, html, want)
 	}
+}
+
+// The list carries eligo's own answer for every order, decided by the
+// policy at the server's clock, so the page never works it out from
+// promised_at: a late order whose driver is at the door, or whose payment
+// expired, is not "cancel open".
+func TestListOrdersCarriesTheServicesAnswer(t *testing.T) {
+	t.Parallel()
+	now := time.Now().UTC().Truncate(time.Second)
+	door := order("late-door", "cust-1", -3*time.Minute, eligo.StatusPlaced, now)
+	door.DriverStatus = eligo.DriverArrivedAtDoorstep
+	unpaid := order("late-unpaid", "cust-2", -2*time.Minute, eligo.StatusPlaced, now)
+	unpaid.PaymentStatus, unpaid.PaymentTimeoutAt = eligo.PaymentPending, now.Add(-5*time.Minute)
+	late := order("late", "cust-3", -time.Minute, eligo.StatusPlaced, now)
+	late.PaymentStatus = eligo.PaymentPaid
+	early := order("early", "cust-4", 5*time.Minute, eligo.StatusPlaced, now)
+	early.PaymentStatus = eligo.PaymentPaid
+	door.PaymentStatus = eligo.PaymentPaid
+	b := setup(t, fakeOrders{door, unpaid, late, early})
+
+	resp, body := get(t, b.srv.URL+"/demo/api/orders")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	var list struct {
+		Orders []struct {
+			ID      string `json:"id"`
+			Actions map[string]struct {
+				Allowed bool       `json:"allowed"`
+				Reason  string     `json:"reason"`
+				Until   *time.Time `json:"until"`
+			} `json:"actions"`
+		} `json:"orders"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &list))
+	got := map[string]string{}
+	for _, o := range list.Orders {
+		c, ok := o.Actions["cancel"]
+		require.True(t, ok, "order %s has no cancel answer: %s", o.ID, body)
+		until := "null"
+		if c.Until != nil {
+			until = c.Until.UTC().Format(time.RFC3339)
+		}
+		got[o.ID] = fmt.Sprintf("%t %s %s", c.Allowed, c.Reason, until)
+	}
+	require.Equal(t, map[string]string{
+		"late-door":   "false driver_at_doorstep null",
+		"late-unpaid": "false payment_expired null",
+		"late":        "true sla_breached null",
+		"early":       "false outside_window " + early.PromisedAt.Format(time.RFC3339),
+	}, got)
 }

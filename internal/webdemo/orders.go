@@ -10,6 +10,7 @@ import (
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
+	"github.com/eligo/eligo/internal/eligibility"
 	"github.com/eligo/eligo/internal/httpapi"
 )
 
@@ -29,6 +30,34 @@ type orderSummary struct {
 	DriverStatus *string   `json:"driver_status"` // null when no driver yet
 	PlacedAt     time.Time `json:"placed_at"`
 	PromisedAt   time.Time `json:"promised_at"`
+	// Actions is eligo's answer for each action of the policy, as the
+	// eligibility document has it, in the order list only: the page shows
+	// it and works nothing out by itself.
+	Actions map[string]decision `json:"actions,omitempty"`
+}
+
+// decision is one action's answer, the members of the eligibility
+// document's actions.
+type decision struct {
+	Allowed bool       `json:"allowed"`
+	Reason  string     `json:"reason"`
+	Until   *time.Time `json:"until"` // null when the answer does not change by the clock alone
+}
+
+// decide returns eligo's answer for every action of p for o at now, as
+// GET /v1/orders/{id}/eligibility builds it (internal/eligibility).
+func decide(o *eligo.Order, p *eligo.Policy, now time.Time) map[string]decision {
+	doc := eligibility.Build(o, p, "", now)
+	m := make(map[string]decision, len(doc.Actions))
+	for _, a := range doc.Actions {
+		d := decision{Allowed: a.Allowed, Reason: a.Reason}
+		if !a.Until.IsZero() {
+			u := a.Until.UTC()
+			d.Until = &u
+		}
+		m[a.Action] = d
+	}
+	return m
 }
 
 func newOrderSummary(o *eligo.Order) orderSummary {
@@ -56,12 +85,15 @@ type orderList struct {
 	Truncated bool           `json:"truncated"` // the store holds more than the scan reads
 }
 
-// handleListOrders lists the live orders for the page's first screen. It
-// reads the store in pages and stops after maxScanned orders: a demo's
+// handleListOrders lists the live orders for the page's first screen, each
+// with eligo's answer at the decider's clock (the engine's). It reads the
+// store in pages and stops after maxScanned orders: a demo's
 // store is small, and this endpoint never runs on a real one.
 func handleListOrders(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		list := orderList{Orders: []orderSummary{}, AsOf: cfg.Now().UTC()}
+		now := cfg.Decider.Now()
+		policy := cfg.Decider.Policy()
+		list := orderList{Orders: []orderSummary{}, AsOf: now.UTC()}
 		p := eligo.ListOrdersParams{Limit: listPage}
 		for scanned := 0; ; {
 			page, err := cfg.Orders.ListOrders(r.Context(), &p)
@@ -72,7 +104,9 @@ func handleListOrders(cfg Config) http.Handler {
 			for i := range page {
 				if !page[i].Terminal() {
 					list.Live++
-					list.Orders = append(list.Orders, newOrderSummary(&page[i]))
+					s := newOrderSummary(&page[i])
+					s.Actions = decide(&page[i], policy, now)
+					list.Orders = append(list.Orders, s)
 				}
 			}
 			scanned += len(page)

@@ -69,6 +69,31 @@ async function showList() {
   setInterval(load, LIST_REFRESH_MS);
 }
 
+// cancelBadge shows eligo's own answer for the order, as the list carries
+// it (the same as GET /v1/orders/{id}/eligibility): its reason, and until
+// when the answer changes by the clock alone. The page works nothing out
+// from promised_at: a late order whose driver is at the door, or whose
+// payment expired, is not open for cancel.
+function cancelBadge(o) {
+  const badge = document.createElement('span');
+  const c = o.actions && o.actions.cancel;
+  if (!c) {
+    badge.className = 'badge';
+    badge.textContent = 'no cancel rule';
+    return badge;
+  }
+  badge.className = c.allowed ? 'badge open' : 'badge closed';
+  badge.dataset.reason = c.reason;
+  let text = `${c.allowed ? 'cancel open' : 'cancel closed'}: ${c.reason}`;
+  if (c.until) {
+    const until = Date.parse(c.until);
+    text += ` · until ${clockText(until)} (in ${durationText(until - serverNow())})`;
+  }
+  badge.textContent = text;
+  badge.title = reasonText(c.reason);
+  return badge;
+}
+
 function renderList(list) {
   learnClock(list.as_of);
   const table = $('orders');
@@ -81,11 +106,7 @@ function renderList(list) {
     link.textContent = o.id;
     link.dataset.order = o.id;
     const promised = Date.parse(o.promised_at);
-    const late = promised <= serverNow();
-    const badge = document.createElement('span');
-    badge.className = late ? 'badge late' : 'badge ontime';
-    badge.textContent = late ? 'late: cancel open' : `due in ${durationText(promised - serverNow())}`;
-    const cells = [link, o.customer_id, clockText(promised), o.driver_status ? DRIVER_WORDS[o.driver_status] || o.driver_status : 'waiting', badge];
+    const cells = [link, o.customer_id, clockText(promised), o.driver_status ? DRIVER_WORDS[o.driver_status] || o.driver_status : 'waiting', cancelBadge(o)];
     for (const c of cells) {
       const td = document.createElement('td');
       td.append(c);
