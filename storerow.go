@@ -127,6 +127,16 @@ func ScanOrder[T any](row RowScanner, toTime func(*T) time.Time, extra ...any) (
 	return o, nil
 }
 
+// OrderScanner returns ScanOrder with toTime, for a store's row reads.
+func OrderScanner[T any](toTime func(*T) time.Time) func(RowScanner) (Order, error) {
+	return func(row RowScanner) (Order, error) { return ScanOrder(row, toTime) }
+}
+
+// VersionScanner returns ScanVersion with toTime, for a store's row reads.
+func VersionScanner[T any](toTime func(*T) time.Time) func(RowScanner) (Version, error) {
+	return func(row RowScanner) (Version, error) { return ScanVersion(row, toTime) }
+}
+
 // ScanVersion reads one row of the version columns; T and toTime are as
 // for ScanOrder.
 func ScanVersion[T any](row RowScanner, toTime func(*T) time.Time) (Version, error) {

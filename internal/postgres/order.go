@@ -95,10 +95,12 @@ func (s *Store) ListOrders(ctx context.Context, p *eligo.ListOrdersParams) (_ []
 	})
 }
 
-// scanOrder reads one row of orderColumns (see eligo.ScanOrder).
-func scanOrder(row eligo.RowScanner) (eligo.Order, error) {
-	return eligo.ScanOrder(row, utc)
-}
+// scanOrder and scanVersion read one row of orderColumns and of
+// versionColumns, their times from timestamptz.
+var (
+	scanOrder   = eligo.OrderScanner(utc)
+	scanVersion = eligo.VersionScanner(utc)
+)
 
 // utc returns a timestamptz column's time in UTC, or the zero time for
 // NULL (nil).

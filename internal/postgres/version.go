@@ -42,11 +42,6 @@ func (s *Store) FindVersion(ctx context.Context, id int64) (_ eligo.Version, err
 	return eligo.FoundRow(v, err, pgx.ErrNoRows, "postgres: find version", func() error { return eligo.VersionNotFound(id) })
 }
 
-// scanVersion reads one row of versionColumns (see eligo.ScanVersion).
-func scanVersion(row eligo.RowScanner) (eligo.Version, error) {
-	return eligo.ScanVersion(row, utc)
-}
-
 // ListChanges returns up to limit committed changes with a version id above
 // afterID, by version id (the primary key's index).
 func (s *Store) ListChanges(ctx context.Context, afterID int64, limit int) (_ []eligo.CommittedChange, err error) {

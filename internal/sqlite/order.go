@@ -91,9 +91,3 @@ func orderArgs(o *eligo.Order) ([]any, error) {
 	return []any{o.ID, o.CustomerID, o.Status.String(), driver, o.PaymentStatus.String(),
 		placed, promised, timeout, o.Version, updated}, nil
 }
-
-// scanOrder reads one row of orderColumns (see eligo.ScanOrder); times are
-// Unix nanoseconds.
-func scanOrder(row eligo.RowScanner) (eligo.Order, error) {
-	return eligo.ScanOrder(row, fromNanos)
-}

@@ -26,6 +26,13 @@ func nanos(field string, t time.Time) (any, error) {
 	return t.UnixNano(), nil
 }
 
+// scanOrder and scanVersion read one row of orderColumns and of
+// versionColumns, their times as Unix nanoseconds.
+var (
+	scanOrder   = eligo.OrderScanner(fromNanos)
+	scanVersion = eligo.VersionScanner(fromNanos)
+)
+
 // fromNanos is the inverse of nanos: a UTC time, or the zero time for NULL
 // (nil).
 func fromNanos(n *int64) time.Time {

@@ -66,12 +66,6 @@ func (s *Store) FindVersion(ctx context.Context, id int64) (_ eligo.Version, err
 	return eligo.FoundRow(v, err, sql.ErrNoRows, "sqlite: find version", func() error { return eligo.VersionNotFound(id) })
 }
 
-// scanVersion reads one row of versionColumns (see eligo.ScanVersion);
-// times are Unix nanoseconds.
-func scanVersion(row eligo.RowScanner) (eligo.Version, error) {
-	return eligo.ScanVersion(row, fromNanos)
-}
-
 // ListChanges returns up to limit committed changes with a version id above
 // afterID, by version id. The embedded family needs no repair (its read
 // model is rebuilt at start); it lists them all the same.
