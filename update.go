@@ -260,6 +260,15 @@ func (p *ListOrdersParams) Validate() error {
 	return nil
 }
 
+// ValidateChangesLimit checks the limit of OrderStore.ListChanges: below 1
+// is EINVALID.
+func ValidateChangesLimit(limit int) error {
+	if limit < 1 {
+		return Errorf(EINVALID, "list changes: limit must be at least 1")
+	}
+	return nil
+}
+
 // DecodeChanges sets v.ObjectChanges from their stored form (see
 // UnmarshalChanges).
 func (v *Version) DecodeChanges(data []byte) error {

@@ -7,18 +7,12 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/eligo/eligo"
 )
 
 // The store's errors are either an *eligo.Error (ENOTFOUND, ECONFLICT,
 // EINVALID) or a wrapped database error, which eligo.ErrorCode reports as
 // EINTERNAL and eligo.ErrorMessage never shows. pgx.ErrNoRows never leaves
 // the package: it becomes ENOTFOUND where a row was asked for.
-
-func orderNotFound(id string) error { return eligo.OrderNotFound(id) }
-
-func versionNotFound(id int64) error { return eligo.VersionNotFound(id) }
 
 // SQLSTATE codes of the failures that a fresh attempt of the same
 // transaction can get past.

@@ -2,12 +2,9 @@ package postgres
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/migration"
@@ -85,12 +82,7 @@ type querier interface {
 
 func findOrder(ctx context.Context, q querier, id string) (eligo.Order, error) {
 	o, err := scanOrder(q.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return eligo.Order{}, orderNotFound(id)
-	} else if err != nil {
-		return eligo.Order{}, fmt.Errorf("postgres: find order: %w", err)
-	}
-	return o, nil
+	return eligo.FoundRow(o, err, pgx.ErrNoRows, "postgres: find order", func() error { return eligo.OrderNotFound(id) })
 }
 
 // ListOrders returns up to p.Limit orders with id > p.AfterID, by id (byte
@@ -98,54 +90,25 @@ func findOrder(ctx context.Context, q querier, id string) (eligo.Order, error) {
 func (s *Store) ListOrders(ctx context.Context, p *eligo.ListOrdersParams) (_ []eligo.Order, err error) {
 	ctx, done := s.call(ctx)
 	defer done(&err)
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id > $1 ORDER BY id LIMIT $2`, p.AfterID, p.Limit)
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list orders: %w", err)
-	}
-	orders, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (eligo.Order, error) { return scanOrder(row) })
-	if err != nil {
-		return nil, fmt.Errorf("postgres: list orders: %w", err)
-	}
-	if orders == nil {
-		orders = []eligo.Order{}
-	}
-	return orders, nil
+	return eligo.StoreListOrders(p, "postgres: list orders", scanOrder, func() (eligo.Rows, error) {
+		return s.pool.Query(ctx, `SELECT `+orderColumns+` FROM orders WHERE id > $1 ORDER BY id LIMIT $2`, p.AfterID, p.Limit)
+	})
 }
 
-// scanOrder reads one row of orderColumns. A status it cannot parse is an
-// internal error, not the EINVALID of parsing user input.
-func scanOrder(row pgx.Row) (eligo.Order, error) {
-	var (
-		o                           eligo.Order
-		status, payment             string
-		driver                      pgtype.Text
-		placed, promised, updatedAt time.Time
-		timeout                     pgtype.Timestamptz
-	)
-	err := row.Scan(&o.ID, &o.CustomerID, &status, &driver, &payment,
-		&placed, &promised, &timeout, &o.Version, &updatedAt)
-	if err != nil {
-		return eligo.Order{}, err
+// scanOrder and scanVersion read one row of orderColumns and of
+// versionColumns, their times from timestamptz.
+var (
+	scanOrder   = eligo.OrderScanner(utc)
+	scanVersion = eligo.VersionScanner(utc)
+)
+
+// utc returns a timestamptz column's time in UTC, or the zero time for
+// NULL (nil).
+func utc(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
 	}
-	if o.Status, err = eligo.ParseStatus(status); err != nil {
-		return eligo.Order{}, fmt.Errorf("order %s: stored status %q is unknown", o.ID, status)
-	}
-	if driver.Valid {
-		if o.DriverStatus, err = eligo.ParseDriverStatus(driver.String); err != nil {
-			return eligo.Order{}, fmt.Errorf("order %s: stored driver status %q is unknown", o.ID, driver.String)
-		}
-	}
-	if o.PaymentStatus, err = eligo.ParsePaymentStatus(payment); err != nil {
-		return eligo.Order{}, fmt.Errorf("order %s: stored payment status %q is unknown", o.ID, payment)
-	}
-	o.PlacedAt, o.PromisedAt, o.UpdatedAt = placed.UTC(), promised.UTC(), updatedAt.UTC()
-	if timeout.Valid {
-		o.PaymentTimeoutAt = timeout.Time.UTC()
-	}
-	return o, nil
+	return t.UTC()
 }
 
 // micro returns t in UTC truncated to the microsecond, as timestamptz

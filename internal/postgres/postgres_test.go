@@ -18,23 +18,12 @@ import (
 
 func TestOpenRejectsBadConfig(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name string
-		cfg  *postgres.Config
-	}{
-		{"Nil", nil},
-		{"NoURL", &postgres.Config{}},
+	storetest.RequireOpenRefuses(t, postgres.Open, map[string]*postgres.Config{
 		// The parse error would quote the password; the message must not.
-		{"Unparsable", &postgres.Config{URL: "postgres://user:secret@host:notaport/db"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			_, err := postgres.Open(t.Context(), tt.cfg)
-			require.Equal(t, eligo.EINVALID, eligo.ErrorCode(err), "error: %v", err)
-			require.NotContains(t, err.Error(), "secret")
-		})
-	}
+		"Unparsable": {URL: "postgres://user:secret@host:notaport/db"},
+	}, func(t *testing.T, err error) {
+		require.NotContains(t, err.Error(), "secret")
+	})
 }
 
 func TestRedact(t *testing.T) {
@@ -131,31 +120,13 @@ func TestTimesKeepMicroseconds(t *testing.T) {
 	require.Equal(t, rs[0].Order, stored)
 }
 
-func TestRestartKeepsOrdersVersionsAndEventIDs(t *testing.T) {
+func TestRestart(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	ctx := t.Context()
-	_, _, err := b.store.CreateOrder(ctx, b.params("order-1"))
-	require.NoError(t, err)
-	_, err = b.store.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-1", eligo.DriverAssigned)})
-	require.NoError(t, err)
-	vs, err := b.store.FindVersions(ctx, "order-1")
-	require.NoError(t, err)
-	require.NoError(t, b.store.Close())
-
-	s := b.open(t)
-	again, err := s.FindVersions(ctx, "order-1")
-	require.NoError(t, err)
-	require.Equal(t, vs, again)
-	// A resend of the event is a duplicate; its id reused for another
-	// status is refused: what the event said survived as well.
-	rs, err := s.UpdateOrders(ctx, []eligo.Update{
-		driverEvent("ev-1", "order-1", eligo.DriverAssigned),
-		driverEvent("ev-1", "order-1", eligo.DriverPickedUp),
+	testenv.PostgresURL(t)
+	storetest.ExerciseRestart(t, func(t *testing.T, clock func() time.Time) func() eligo.OrderStore {
+		connURL := testenv.PostgresSchemaURL(t)
+		return func() eligo.OrderStore { return open(t, connURL, clock) }
 	})
-	require.NoError(t, err)
-	require.Equal(t, eligo.OutcomeDuplicate, rs[0].Outcome)
-	require.Equal(t, eligo.OutcomeRejected, rs[1].Outcome)
 }
 
 // Pins the lock order: batches that name the same orders in opposite

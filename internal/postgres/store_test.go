@@ -15,9 +15,14 @@ import (
 func TestStore(t *testing.T) {
 	t.Parallel()
 	testenv.PostgresURL(t) // skip (or fail under CI) once, not once per test
-	storetest.Exercise(t, func(t *testing.T, clock func() time.Time) eligo.OrderStore {
-		return open(t, testenv.PostgresSchemaURL(t), clock)
-	})
+	storetest.Exercise(t, openFresh)
+}
+
+// openFresh opens a store on a fresh schema (a storetest.NewStoreFunc). The
+// store is not closed when the test ends: the caller (or storetest) does
+// that.
+func openFresh(t testing.TB, clock func() time.Time) eligo.OrderStore {
+	return open(t, testenv.PostgresSchemaURL(t), clock)
 }
 
 // open opens a store on connURL and applies the migrations. The store is
@@ -44,7 +49,7 @@ type testBundle struct {
 // with nanoseconds.
 func setup(t testing.TB) *testBundle {
 	t.Helper()
-	b := &testBundle{url: testenv.PostgresSchemaURL(t), now: time.Date(2031, time.March, 4, 5, 6, 7, 123456789, time.UTC)}
+	b := &testBundle{url: testenv.PostgresSchemaURL(t), now: storetest.NanoTime}
 	b.store = b.open(t)
 	return b
 }
@@ -53,14 +58,13 @@ func setup(t testing.TB) *testBundle {
 func (b *testBundle) open(t testing.TB) *postgres.Store {
 	t.Helper()
 	s := open(t, b.url, func() time.Time { return b.now })
-	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	storetest.CloseAtEnd(t, s)
 	return s
 }
 
+// params returns the params of a new order placed a minute ago.
 func (b *testBundle) params(id string) *eligo.CreateOrderParams {
-	return &eligo.CreateOrderParams{Who: eligo.WhoService, Order: eligo.NewOrderParams{
-		ID: id, CustomerID: "cust-1", PlacedAt: b.now.Add(-time.Minute), PromisedAt: b.now.Add(10 * time.Minute),
-	}}
+	return storetest.CreateParams(id, b.now)
 }
 
 var driverEvent = storetest.DriverEvent

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"net/url"
 	"testing"
 	"time"
@@ -41,6 +42,12 @@ func TestStoreTimeoutBehindPausedProxy(t *testing.T) {
 	require.Contains(t, eligo.ErrorMessage(err), "retry")
 	_, err = s.FindOrder(ctx, "order-1")
 	require.Equal(t, eligo.EUNAVAILABLE, eligo.ErrorCode(err), "error: %v", err)
+	// ListChanges too: bounded here only so that a call without the
+	// store's deadline fails the test instead of hanging it.
+	bounded, cancel := context.WithTimeout(ctx, 10*time.Second)
+	_, err = s.ListChanges(bounded, 0, 10)
+	cancel()
+	require.Equal(t, eligo.EUNAVAILABLE, eligo.ErrorCode(err), "list changes: %v", err)
 	err = s.Ping(ctx)
 	require.Equal(t, eligo.EUNAVAILABLE, eligo.ErrorCode(err), "error: %v", err)
 

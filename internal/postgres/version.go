@@ -2,12 +2,9 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/migration"
@@ -24,12 +21,9 @@ func (s *Store) FindVersions(ctx context.Context, orderID string) (_ []eligo.Ver
 	defer done(&err)
 	rows, err := s.pool.Query(ctx, `SELECT `+versionColumns+` FROM versions
 		WHERE item_type = $1 AND item_id = $2 ORDER BY id`, eligo.ItemTypeOrder, orderID)
+	vs, err := eligo.CollectRows(rows, err, "postgres: find versions", scanVersion)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: find versions: %w", err)
-	}
-	vs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (eligo.Version, error) { return scanVersion(row) })
-	if err != nil {
-		return nil, fmt.Errorf("postgres: find versions: %w", err)
+		return nil, err
 	}
 	return eligo.OrderVersions(orderID, vs, func() (bool, error) {
 		var exists bool
@@ -45,34 +39,16 @@ func (s *Store) FindVersion(ctx context.Context, id int64) (_ eligo.Version, err
 	ctx, done := s.call(ctx)
 	defer done(&err)
 	v, err := scanVersion(s.pool.QueryRow(ctx, `SELECT `+versionColumns+` FROM versions WHERE id = $1`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return eligo.Version{}, versionNotFound(id)
-	} else if err != nil {
-		return eligo.Version{}, fmt.Errorf("postgres: find version: %w", err)
-	}
-	return v, nil
+	return eligo.FoundRow(v, err, pgx.ErrNoRows, "postgres: find version", func() error { return eligo.VersionNotFound(id) })
 }
 
-// scanVersion reads one row of versionColumns.
-func scanVersion(row pgx.Row) (eligo.Version, error) {
-	var (
-		v        eligo.Version
-		changes  []byte
-		eventID  pgtype.Text
-		created  time.Time
-		occurred pgtype.Timestamptz
-	)
-	err := row.Scan(&v.ID, &v.ItemType, &v.ItemID, &v.Event, &v.Whodunnit, &changes,
-		&eventID, &v.OrderVersion, &created, &v.Host, &v.Build, &occurred)
-	if err != nil {
-		return eligo.Version{}, err
-	}
-	if err := v.DecodeChanges(changes); err != nil {
-		return eligo.Version{}, err
-	}
-	v.EventID, v.CreatedAt = eventID.String, created.UTC()
-	if occurred.Valid {
-		v.OccurredAt = occurred.Time.UTC()
-	}
-	return v, nil
+// ListChanges returns up to limit committed changes with a version id above
+// afterID, by version id (the primary key's index).
+func (s *Store) ListChanges(ctx context.Context, afterID int64, limit int) (_ []eligo.CommittedChange, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
+	return eligo.StoreListChanges(limit, "postgres: list changes", func() (eligo.Rows, error) {
+		return s.pool.Query(ctx, `SELECT id, item_id, order_version FROM versions
+			WHERE id > $1 AND item_type = $2 ORDER BY id LIMIT $3`, afterID, eligo.ItemTypeOrder, limit)
+	})
 }

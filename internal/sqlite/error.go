@@ -1,18 +1,10 @@
 package sqlite
 
-import (
-	"errors"
-
-	"github.com/eligo/eligo"
-)
+import "errors"
 
 // The store's errors are either an *eligo.Error (ENOTFOUND, ECONFLICT,
 // EINVALID) or a wrapped database error, which eligo.ErrorCode reports as
 // EINTERNAL and eligo.ErrorMessage never shows.
-
-func orderNotFound(id string) error { return eligo.OrderNotFound(id) }
-
-func versionNotFound(id int64) error { return eligo.VersionNotFound(id) }
 
 // Result codes (the primary code, the low byte of an extended one) of a
 // database that refuses for now: another connection holds the lock past

@@ -3,8 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"fmt"
 	"time"
 
 	"github.com/eligo/eligo"
@@ -49,12 +47,12 @@ func (s *Store) FindOrder(ctx context.Context, id string) (_ eligo.Order, err er
 	ctx, done := s.call(ctx)
 	defer done(&err)
 	o, err := scanOrder(s.rs.findOrder.QueryRowContext(ctx, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return eligo.Order{}, orderNotFound(id)
-	} else if err != nil {
-		return eligo.Order{}, fmt.Errorf("sqlite: find order: %w", err)
-	}
-	return o, nil
+	return foundOrder(o, err, id)
+}
+
+// foundOrder is the answer of a lookup of order id (see eligo.FoundRow).
+func foundOrder(o eligo.Order, err error, id string) (eligo.Order, error) {
+	return eligo.FoundRow(o, err, sql.ErrNoRows, "sqlite: find order", func() error { return eligo.OrderNotFound(id) })
 }
 
 // ListOrders returns up to p.Limit orders with id > p.AfterID, by id (byte
@@ -62,26 +60,9 @@ func (s *Store) FindOrder(ctx context.Context, id string) (_ eligo.Order, err er
 func (s *Store) ListOrders(ctx context.Context, p *eligo.ListOrdersParams) (_ []eligo.Order, err error) {
 	ctx, done := s.call(ctx)
 	defer done(&err)
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	rows, err := s.rs.listOrders.QueryContext(ctx, p.AfterID, p.Limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: list orders: %w", err)
-	}
-	defer rows.Close()
-	orders := make([]eligo.Order, 0, min(p.Limit, 1024))
-	for rows.Next() {
-		o, err := scanOrder(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: list orders: %w", err)
-		}
-		orders = append(orders, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: list orders: %w", err)
-	}
-	return orders, nil
+	return eligo.StoreListOrders(p, "sqlite: list orders", scanOrder, func() (eligo.Rows, error) {
+		return s.rs.listOrders.QueryContext(ctx, p.AfterID, p.Limit)
+	})
 }
 
 // orderArgs returns o's column values in the order of orderColumns. A time
@@ -109,41 +90,4 @@ func orderArgs(o *eligo.Order) ([]any, error) {
 	}
 	return []any{o.ID, o.CustomerID, o.Status.String(), driver, o.PaymentStatus.String(),
 		placed, promised, timeout, o.Version, updated}, nil
-}
-
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface {
-	Scan(dest ...any) error
-}
-
-// scanOrder reads one row of orderColumns, and into extra the columns that
-// follow them. A status it cannot parse is an
-// internal error, not the EINVALID of parsing user input.
-func scanOrder(row scanner, extra ...any) (eligo.Order, error) {
-	var (
-		o                             eligo.Order
-		status, payment               string
-		driver                        sql.NullString
-		placed, promised, timeout, up sql.NullInt64
-	)
-	dest := append([]any{&o.ID, &o.CustomerID, &status, &driver, &payment,
-		&placed, &promised, &timeout, &o.Version, &up}, extra...)
-	err := row.Scan(dest...)
-	if err != nil {
-		return eligo.Order{}, err
-	}
-	if o.Status, err = eligo.ParseStatus(status); err != nil {
-		return eligo.Order{}, fmt.Errorf("order %s: stored status %q is unknown", o.ID, status)
-	}
-	if driver.Valid {
-		if o.DriverStatus, err = eligo.ParseDriverStatus(driver.String); err != nil {
-			return eligo.Order{}, fmt.Errorf("order %s: stored driver status %q is unknown", o.ID, driver.String)
-		}
-	}
-	if o.PaymentStatus, err = eligo.ParsePaymentStatus(payment); err != nil {
-		return eligo.Order{}, fmt.Errorf("order %s: stored payment status %q is unknown", o.ID, payment)
-	}
-	o.PlacedAt, o.PromisedAt = fromNanos(placed), fromNanos(promised)
-	o.PaymentTimeoutAt, o.UpdatedAt = fromNanos(timeout), fromNanos(up)
-	return o, nil
 }

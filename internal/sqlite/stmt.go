@@ -58,6 +58,7 @@ type readStmts struct {
 	orderExists  *sql.Stmt
 	findVersions *sql.Stmt
 	findVersion  *sql.Stmt
+	listChanges  *sql.Stmt
 }
 
 // versionColumns are the columns of versions in the order scanVersion reads
@@ -72,11 +73,13 @@ func (r *readStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&r.findVersions, `SELECT ` + versionColumns + ` FROM versions
 			WHERE item_type = ? AND item_id = ? ORDER BY id`},
 		{&r.findVersion, `SELECT ` + versionColumns + ` FROM versions WHERE id = ?`},
+		{&r.listChanges, `SELECT id, item_id, order_version FROM versions
+			WHERE id > ? AND item_type = ? ORDER BY id LIMIT ?`},
 	})
 }
 
 func (r *readStmts) close() error {
-	return closeAll(r.findOrder, r.listOrders, r.orderExists, r.findVersions, r.findVersion)
+	return closeAll(r.findOrder, r.listOrders, r.orderExists, r.findVersions, r.findVersion, r.listChanges)
 }
 
 type stmtDef struct {

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"database/sql"
 	"math"
 	"time"
 
@@ -27,10 +26,18 @@ func nanos(field string, t time.Time) (any, error) {
 	return t.UnixNano(), nil
 }
 
-// fromNanos is the inverse of nanos: a UTC time, or the zero time for NULL.
-func fromNanos(n sql.NullInt64) time.Time {
-	if !n.Valid {
+// scanOrder and scanVersion read one row of orderColumns and of
+// versionColumns, their times as Unix nanoseconds.
+var (
+	scanOrder   = eligo.OrderScanner(fromNanos)
+	scanVersion = eligo.VersionScanner(fromNanos)
+)
+
+// fromNanos is the inverse of nanos: a UTC time, or the zero time for NULL
+// (nil).
+func fromNanos(n *int64) time.Time {
+	if n == nil {
 		return time.Time{}
 	}
-	return time.Unix(0, n.Int64).UTC()
+	return time.Unix(0, *n).UTC()
 }

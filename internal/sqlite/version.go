@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -46,20 +45,9 @@ func (s *Store) FindVersions(ctx context.Context, orderID string) (_ []eligo.Ver
 	ctx, done := s.call(ctx)
 	defer done(&err)
 	rows, err := s.rs.findVersions.QueryContext(ctx, eligo.ItemTypeOrder, orderID)
+	vs, err := eligo.CollectRows(rows, err, "sqlite: find versions", scanVersion)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: find versions: %w", err)
-	}
-	defer rows.Close()
-	var vs []eligo.Version
-	for rows.Next() {
-		v, err := scanVersion(rows)
-		if err != nil {
-			return nil, fmt.Errorf("sqlite: find versions: %w", err)
-		}
-		vs = append(vs, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: find versions: %w", err)
+		return nil, err
 	}
 	return eligo.OrderVersions(orderID, vs, func() (bool, error) {
 		var n int
@@ -75,30 +63,16 @@ func (s *Store) FindVersion(ctx context.Context, id int64) (_ eligo.Version, err
 	ctx, done := s.call(ctx)
 	defer done(&err)
 	v, err := scanVersion(s.rs.findVersion.QueryRowContext(ctx, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return eligo.Version{}, versionNotFound(id)
-	} else if err != nil {
-		return eligo.Version{}, fmt.Errorf("sqlite: find version: %w", err)
-	}
-	return v, nil
+	return eligo.FoundRow(v, err, sql.ErrNoRows, "sqlite: find version", func() error { return eligo.VersionNotFound(id) })
 }
 
-// scanVersion reads one row of versionColumns.
-func scanVersion(row scanner) (eligo.Version, error) {
-	var (
-		v                 eligo.Version
-		changes           []byte
-		eventID           sql.NullString
-		created, occurred sql.NullInt64
-	)
-	err := row.Scan(&v.ID, &v.ItemType, &v.ItemID, &v.Event, &v.Whodunnit, &changes,
-		&eventID, &v.OrderVersion, &created, &v.Host, &v.Build, &occurred)
-	if err != nil {
-		return eligo.Version{}, err
-	}
-	if err := v.DecodeChanges(changes); err != nil {
-		return eligo.Version{}, err
-	}
-	v.EventID, v.CreatedAt, v.OccurredAt = eventID.String, fromNanos(created), fromNanos(occurred)
-	return v, nil
+// ListChanges returns up to limit committed changes with a version id above
+// afterID, by version id. The embedded family needs no repair (its read
+// model is rebuilt at start); it lists them all the same.
+func (s *Store) ListChanges(ctx context.Context, afterID int64, limit int) (_ []eligo.CommittedChange, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
+	return eligo.StoreListChanges(limit, "sqlite: list changes", func() (eligo.Rows, error) {
+		return s.rs.listChanges.QueryContext(ctx, afterID, eligo.ItemTypeOrder, limit)
+	})
 }

@@ -61,10 +61,8 @@ func (w *writeTx) rollback() { _ = w.tx.Rollback() }
 // findOrder returns the order, or nil and an ENOTFOUND error.
 func (w *writeTx) findOrder(id string) (*eligo.Order, error) {
 	o, err := scanOrder(w.stmts.findOrder.QueryRowContext(w.ctx, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, orderNotFound(id)
-	} else if err != nil {
-		return nil, fmt.Errorf("sqlite: find order: %w", err)
+	if o, err = foundOrder(o, err, id); err != nil {
+		return nil, err
 	}
 	return &o, nil
 }
@@ -74,7 +72,7 @@ func (w *writeTx) findOrder(id string) (*eligo.Order, error) {
 // empty). The common case, an order that exists, is one statement.
 func (w *writeTx) findForEvent(orderID, eventID string) (*eligo.Order, *eligo.ProcessedEvent, error) {
 	var ev processedRow
-	o, err := scanOrder(w.stmts.findForEvent.QueryRowContext(w.ctx, eventID, orderID), ev.dest()...)
+	o, err := eligo.ScanOrder(w.stmts.findForEvent.QueryRowContext(w.ctx, eventID, orderID), fromNanos, ev.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		seen, err := w.processed(eventID)
 		return nil, seen, err
@@ -114,7 +112,7 @@ func (w *writeTx) updateOrder(args []any, prev int64) error {
 // holds, all NULL when there is no row.
 type processedRow struct {
 	orderID, eventType, status sql.NullString
-	occurred                   sql.NullInt64
+	occurred                   *int64
 }
 
 func (r *processedRow) dest() []any {

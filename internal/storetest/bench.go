@@ -10,14 +10,10 @@ import (
 	"github.com/eligo/eligo"
 )
 
-// NewBenchStoreFunc returns a fresh, empty store whose clock is the given
-// function. The benchmark closes the store when it ends.
-type NewBenchStoreFunc func(b *testing.B, clock func() time.Time) eligo.OrderStore
-
 // BenchmarkUpdateOrders applies batches of driver events, each one applied
 // (none stale or duplicate), one transaction per batch, and reports the cost
 // per event, on a fresh store from newStore for each batch size.
-func BenchmarkUpdateOrders(b *testing.B, newStore NewBenchStoreFunc) {
+func BenchmarkUpdateOrders(b *testing.B, newStore NewStoreFunc) {
 	for _, size := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
 			benchmarkUpdateOrders(b, newStore, size)
@@ -25,7 +21,7 @@ func BenchmarkUpdateOrders(b *testing.B, newStore NewBenchStoreFunc) {
 	}
 }
 
-func benchmarkUpdateOrders(b *testing.B, newStore NewBenchStoreFunc, size int) {
+func benchmarkUpdateOrders(b *testing.B, newStore NewStoreFunc, size int) {
 	now := epoch
 	store := newStore(b, func() time.Time { return now })
 	require.NotNil(b, store)

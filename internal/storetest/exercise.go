@@ -18,8 +18,8 @@ import (
 )
 
 // NewStoreFunc returns a fresh, empty store whose clock is the given
-// function. The suite closes the store when the test ends.
-type NewStoreFunc func(t *testing.T, clock func() time.Time) eligo.OrderStore
+// function. The suite (or benchmark) closes the store when it ends.
+type NewStoreFunc func(t testing.TB, clock func() time.Time) eligo.OrderStore
 
 // Exercise runs the suite against stores made by newStore, one fresh store
 // per test, with the tests in parallel.

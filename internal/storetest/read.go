@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -20,6 +21,66 @@ func (s *suite) testRead(t *testing.T) {
 		ctx, cancel := context.WithCancel(b.ctx)
 		cancel()
 		require.Error(t, b.store.Ping(ctx), "a cancelled call is not answered")
+	})
+
+	// Every call runs under the caller's context through the store's
+	// deadline (eligo.StoreCall): one whose context is cancelled or past
+	// its deadline ends with the context's error or EUNAVAILABLE, and a
+	// write changes nothing.
+	t.Run("CallsEndWithTheirContext", func(t *testing.T) {
+		t.Parallel()
+		b := s.setup(t)
+		o := b.create(t, b.params("order-1"))
+		cancelled, cancel := context.WithCancel(b.ctx)
+		cancel()
+		expired, cancel := context.WithDeadline(b.ctx, time.Unix(0, 0))
+		defer cancel()
+		calls := map[string]func(ctx context.Context) error{
+			"Ping": b.store.Ping,
+			"FindOrder": func(ctx context.Context) error {
+				_, err := b.store.FindOrder(ctx, "order-1")
+				return err
+			},
+			"ListOrders": func(ctx context.Context) error {
+				_, err := b.store.ListOrders(ctx, &eligo.ListOrdersParams{Limit: 10})
+				return err
+			},
+			"FindVersions": func(ctx context.Context) error {
+				_, err := b.store.FindVersions(ctx, "order-1")
+				return err
+			},
+			"FindVersion": func(ctx context.Context) error {
+				_, err := b.store.FindVersion(ctx, 1)
+				return err
+			},
+			"ListChanges": func(ctx context.Context) error {
+				_, err := b.store.ListChanges(ctx, 0, 10)
+				return err
+			},
+			"CreateOrder": func(ctx context.Context) error {
+				_, _, err := b.store.CreateOrder(ctx, &eligo.CreateOrderParams{Order: *b.params("order-2"), Who: eligo.WhoService})
+				return err
+			},
+			"UpdateOrders": func(ctx context.Context) error {
+				_, err := b.store.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-1", eligo.DriverAssigned)})
+				return err
+			},
+		}
+		for name, call := range calls {
+			for _, ctx := range []context.Context{cancelled, expired} {
+				err := call(ctx)
+				require.Error(t, err, "%s under a %v context", name, ctx.Err())
+				if eligo.ErrorCode(err) != eligo.EUNAVAILABLE {
+					require.ErrorIs(t, err, ctx.Err(), "%s: the context's error or EUNAVAILABLE", name)
+				}
+			}
+		}
+		requireSameOrder(t, o, b.find(t, "order-1"))
+		_, err := b.store.FindOrder(b.ctx, "order-2")
+		requireCode(t, eligo.ENOTFOUND, err)
+		cs, err := b.store.ListChanges(b.ctx, 0, 10)
+		require.NoError(t, err)
+		require.Len(t, cs, 1, "only the create of order-1")
 	})
 
 	t.Run("FindOrderUnknown", func(t *testing.T) {
