@@ -153,22 +153,26 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		started: start,
 		metrics: metrics,
 	}
-	handler, err := httpapi.NewServer(httpapi.Deps{
-		Engine:     eng,
-		Auth:       authn,
-		Logger:     log,
-		Registerer: reg,
-		Gatherer:   reg,
-		Ready:      s.ready.Load,
-		Live:       d.hub,
-		MaxAge:     cfg.MaxAge,
-		RiverUI:    ui,
-		DemoPage:   demoPage(cfg, be.store, eng, sec.CustomerSecret),
-		Degraded:   be.degraded,
+	var handler http.Handler
+	demo, err := demoPage(cfg, be.store, eng, sec.CustomerSecret)
+	if err == nil {
+		handler, err = httpapi.NewServer(httpapi.Deps{
+			Engine:     eng,
+			Auth:       authn,
+			Logger:     log,
+			Registerer: reg,
+			Gatherer:   reg,
+			Ready:      s.ready.Load,
+			Live:       d.hub,
+			MaxAge:     cfg.MaxAge,
+			RiverUI:    ui,
+			DemoPage:   demo,
+			Degraded:   be.degraded,
 
-		NoMetricsRoute: metrics != nil, // --metrics-addr: on that listener only
-		BodyTimeout:    cfg.BodyTimeout,
-	})
+			NoMetricsRoute: metrics != nil, // --metrics-addr: on that listener only
+			BodyTimeout:    cfg.BodyTimeout,
+		})
+	}
 	if err != nil {
 		ln.Close()
 		if metrics != nil {

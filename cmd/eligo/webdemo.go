@@ -15,9 +15,9 @@ import (
 // The page's endpoint hands a customer token for any order to anyone who
 // asks. `eligo demo` turns it on; `eligo serve` only with --demo-page, which
 // must never be set on a deployment that holds real customers' orders.
-func demoPage(cfg serverConfig, orders eligo.OrderStore, decider webdemo.Decider, customerSecret string) http.Handler {
+func demoPage(cfg serverConfig, orders eligo.OrderStore, decider webdemo.Decider, customerSecret string) (http.Handler, error) {
 	if !cfg.DemoPage {
-		return nil
+		return nil, nil
 	}
 	cfg.Logger.Warn("the demo page is on at " + webdemo.Prefix + ": it hands customer tokens to anyone; never enable it on a real deployment")
 	return webdemo.New(webdemo.Config{

@@ -59,7 +59,8 @@ func newStack(t *testing.T, withLive bool) *stack {
 	full := teststack.New(t, teststack.Config{ServiceTokens: []string{serviceToken}, CustomerSecret: testSecret, NoLive: !withLive,
 		Wrap: func(full *teststack.Stack, api http.Handler) http.Handler {
 			s.eng = full.Engine
-			demo := webdemo.New(webdemo.Config{Orders: full.Store, Decider: full.Engine, CustomerSecret: testSecret})
+			demo, err := webdemo.New(webdemo.Config{Orders: full.Store, Decider: full.Engine, CustomerSecret: testSecret})
+			require.NoError(t, err)
 			return s.instrument(webdemo.Mount(api, demo))
 		}})
 	s.url = full.URL

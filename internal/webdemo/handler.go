@@ -3,6 +3,7 @@ package webdemo
 import (
 	"context"
 	"embed"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -71,11 +72,10 @@ type Config struct {
 // /demo/ and the order list with its tokens under /demo/api/orders. It
 // hands out customer tokens to anyone; see the package documentation.
 //
-// It panics when Orders is nil or CustomerSecret is too short to sign with,
-// as the server's own credentials check refuses such a secret first.
-func New(cfg Config) http.Handler {
+// It fails when Orders is nil or CustomerSecret is too short to sign with.
+func New(cfg Config) (http.Handler, error) {
 	if cfg.Orders == nil || len(cfg.CustomerSecret) < auth.MinSecretLen {
-		panic("webdemo: New needs Config.Orders and a CustomerSecret of auth.MinSecretLen bytes or more")
+		return nil, fmt.Errorf("webdemo: New needs Config.Orders and a CustomerSecret of %d bytes or more", auth.MinSecretLen)
 	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = DefaultTokenTTL
@@ -91,7 +91,7 @@ func New(cfg Config) http.Handler {
 	}
 	files, err := fs.Sub(static, "static")
 	if err != nil {
-		panic(err) // the embedded tree always has static/
+		return nil, fmt.Errorf("webdemo: the embedded files: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /demo/api/orders", handleListOrders(cfg))
@@ -99,7 +99,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /demo/api/", handleNotFound(cfg))
 	mux.Handle("GET /demo/", http.StripPrefix("/demo", http.FileServerFS(files)))
 	mux.Handle("GET /demo", http.RedirectHandler(Prefix, http.StatusMovedPermanently))
-	return securityHeaders(mux)
+	return securityHeaders(mux), nil
 }
 
 // Mount serves /demo and everything under /demo/ with demo, and every other
