@@ -11,16 +11,28 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
 
 // Client is an HTTP client of eligo's v1 API with a pool of kept-alive
-// connections.
+// connections. It does what a well-behaved client does with a 503 that
+// carries Retry-After (the store did not answer in time, or the server is
+// not ready): it waits as told, at most maxRetryWait, and tries again, up to
+// max503Retries times; Retried503 counts those tries. Every write of the
+// API is idempotent, so a retried one is never applied twice.
 type Client struct {
-	base string
-	http *http.Client
+	base       string
+	http       *http.Client
+	Retried503 atomic.Int64
 }
+
+// How a Client retries a 503 with Retry-After.
+const (
+	max503Retries = 3
+	maxRetryWait  = time.Second
+)
 
 // NewClient returns a client of the API at base (such as
 // http://127.0.0.1:8080) that keeps up to conns connections alive and gives
@@ -43,17 +55,38 @@ func newTransport(conns int) *http.Transport {
 // (when not nil). It returns the status code; a transport failure or an
 // answer that does not decode is an error.
 func (c *Client) Do(ctx context.Context, method, path, token string, body, out any) (int, error) {
-	var rd io.Reader
+	var b []byte
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
 			return 0, err
 		}
-		rd = bytes.NewReader(b)
+	}
+	for try := 0; ; try++ {
+		code, wait, err := c.do(ctx, method, path, token, b, out)
+		if code != http.StatusServiceUnavailable || wait < 0 || try == max503Retries {
+			return code, err
+		}
+		c.Retried503.Add(1)
+		t := time.NewTimer(min(wait, maxRetryWait))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return code, err
+		case <-t.C:
+		}
+	}
+}
+
+// do sends one request; wait is the 503's Retry-After, -1 when there is none.
+func (c *Client) do(ctx context.Context, method, path, token string, body []byte, out any) (code int, wait time.Duration, err error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
-		return 0, err
+		return 0, -1, err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -63,19 +96,23 @@ func (c *Client) Do(ctx context.Context, method, path, token string, body, out a
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, -1, err
 	}
 	defer resp.Body.Close()
+	wait = -1
+	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+		wait = time.Duration(secs) * time.Second
+	}
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return resp.StatusCode, err
+		return resp.StatusCode, wait, err
 	}
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
-			return resp.StatusCode, &decodeError{fmt.Errorf("%s %s: decoding the %d answer: %w", method, path, resp.StatusCode, err)}
+			return resp.StatusCode, wait, &decodeError{fmt.Errorf("%s %s: decoding the %d answer: %w", method, path, resp.StatusCode, err)}
 		}
 	}
-	return resp.StatusCode, nil
+	return resp.StatusCode, wait, nil
 }
 
 // eligibility reads an order's eligibility, sending If-None-Match when etag

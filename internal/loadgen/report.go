@@ -73,7 +73,11 @@ type Report struct {
 	ErrorsByKind     map[string]int64 `json:"errors_by_kind"`
 	// Cut counts requests the end of the run interrupted; they are neither
 	// errors nor checked.
-	Cut          int64            `json:"requests_cut_by_end"`
+	Cut int64 `json:"requests_cut_by_end"`
+	// Retried503 counts 503 answers with Retry-After that were tried again
+	// (the store or the server asked for time); a 503 still there after
+	// the retries is an error.
+	Retried503   int64            `json:"retried_503"`
 	Wrong        int64            `json:"wrong_answers"`
 	WrongByKind  map[string]int64 `json:"wrong_by_kind"`
 	WrongSamples []string         `json:"wrong_samples,omitempty"`
@@ -209,7 +213,7 @@ func (r *runner) report(started time.Time, elapsed time.Duration, cpuStart time.
 			BoundarySamples: int64(st.boundaryLat.Count()), BoundaryP50Ms: msf(st.boundaryLat.Quantile(0.5)), BoundaryP99Ms: msf(st.boundaryLat.Quantile(0.99)),
 		},
 		Cancels:      CancelReport{Won: st.won.Load(), Refused: st.refused.Load()},
-		ErrorsByKind: st.errors.snapshot(), Errors: st.errors.total(), Cut: st.cut.Load(),
+		ErrorsByKind: st.errors.snapshot(), Errors: st.errors.total(), Cut: st.cut.Load(), Retried503: r.api.Retried503.Load(),
 		WrongByKind: st.wrong.snapshot(), Wrong: st.wrong.total(), Unchecked: st.unchecked.Load(),
 		Lag: LagReport{
 			CreateP99Ms: msf(st.createLag.Quantile(0.99)), CancelP99Ms: msf(st.cancelLag.Quantile(0.99)),
@@ -327,7 +331,7 @@ func (rep *Report) Text() string {
 	}
 	p("load generator: RSS %s; CPU %.1f s", mib(rep.LoadRSS), rep.LoadCPUSeconds)
 	p("")
-	p("errors: %d%s; requests cut by the end of the run: %d", rep.Errors, byKind(rep.ErrorsByKind), rep.Cut)
+	p("errors: %d%s; requests cut by the end of the run: %d; 503s retried: %d", rep.Errors, byKind(rep.ErrorsByKind), rep.Cut, rep.Retried503)
 	p("WRONG ANSWERS: %d%s; unchecked (version of an unanswered write): %d", rep.Wrong, byKind(rep.WrongByKind), rep.Unchecked)
 	for _, s := range rep.WrongSamples {
 		p("  wrong: %s", s)
