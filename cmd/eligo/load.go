@@ -190,7 +190,7 @@ func readSecretsFile(dir string) (secrets, error) {
 	if _, err := os.Stat(filepath.Join(dir, secretsFile)); err != nil {
 		return secrets{}, fmt.Errorf("load: no %s in %s (%v); pass --token and --customer-secret", secretsFile, dir, err)
 	}
-	return storedSecrets(dir)
+	return storedSecrets(dir, false)
 }
 
 func firstToken(list string) string {

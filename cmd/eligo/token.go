@@ -23,16 +23,22 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 		return err
 	}
 	dataDir, customer, ttl := &tc.DataDir, &tc.Customer, &tc.TTL
-	s, err := loadSecrets(getenv, *dataDir)
+	if kind == "customer" && *customer == "" {
+		return &usageError{"token customer", errors.New("token customer: --customer is required")}
+	}
+	s, err := readSecrets(getenv, *dataDir)
 	if err != nil {
 		return err
 	}
 	if kind == "service" {
+		if len(s.ServiceTokens) == 0 {
+			return missingSecretError("token", "service token", "ELIGO_SERVICE_TOKENS", *dataDir)
+		}
 		fmt.Fprintln(stdout, s.ServiceTokens[0])
 		return nil
 	}
-	if *customer == "" {
-		return &usageError{"token customer", errors.New("token customer: --customer is required")}
+	if s.CustomerSecret == "" {
+		return missingSecretError("token", "customer token secret", "ELIGO_CUSTOMER_TOKEN_SECRET", *dataDir)
 	}
 	if err := auth.CheckLifetime(*ttl, tc.MaxTTL); err != nil {
 		return fmt.Errorf("token customer: --ttl: %s", eligo.ErrorMessage(err))
@@ -46,8 +52,10 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 }
 
 // tokenAbout is the help of `eligo token`.
-const tokenAbout = `Mint credentials from the configured secrets (ELIGO_SERVICE_TOKENS,
-ELIGO_CUSTOMER_TOKEN_SECRET, else the data directory's secrets.json):
+const tokenAbout = `Mint credentials from the secrets a server checks: ELIGO_SERVICE_TOKENS and
+ELIGO_CUSTOMER_TOKEN_SECRET, else the secrets.json in --data-dir (point it
+at the running server's data directory). It never creates secrets: without
+them it fails and says where it looked.
 "eligo token customer --customer ID [--ttl 1h]" or "eligo token service".`
 
 // tokenConfig is the configuration of `eligo token`.
@@ -60,7 +68,7 @@ type tokenConfig struct {
 
 // flags declares the flags of `eligo token` into c.
 func (c *tokenConfig) flags(f *flagSet) {
-	f.String(&c.DataDir, "data-dir", defaultDataDir, "data directory holding generated secrets")
+	f.String(&c.DataDir, "data-dir", defaultDataDir, "the running server's data directory, whose secrets.json is read when the environment sets no secrets")
 	f.Duration(&c.MaxTTL, "customer-token-max-ttl", auth.DefaultMaxCustomerTokenTTL, time.Second, "longest customer token lifetime serve accepts; a longer --ttl is refused")
 	t := f.scoped("ELIGO_TOKEN_")
 	t.String(&c.Customer, "customer", "", "customer id, the token's subject (customer tokens)")
