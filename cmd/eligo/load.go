@@ -37,7 +37,7 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		if *token == "" {
+		if *token == "" && len(sec.ServiceTokens) > 0 {
 			*token = sec.ServiceTokens[0]
 		}
 		if *secret == "" {
@@ -190,7 +190,7 @@ func readSecretsFile(dir string) (secrets, error) {
 	if _, err := os.Stat(filepath.Join(dir, secretsFile)); err != nil {
 		return secrets{}, fmt.Errorf("load: no %s in %s (%v); pass --token and --customer-secret", secretsFile, dir, err)
 	}
-	return storedSecrets(dir, false)
+	return storedSecrets(dir)
 }
 
 func firstToken(list string) string {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/eligo/eligo/internal/auth"
@@ -28,11 +30,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	if s.Secrets.generated {
-		fmt.Fprintf(stdout, "Generated credentials in %s/%s (keep it secret).\n", cfg.DataDir, secretsFile)
+	if g := s.Secrets.generated; len(g) > 0 {
+		fmt.Fprintf(stdout, "Generated %s in %s (keep it secret).\n", strings.Join(g, " and "), filepath.Join(cfg.DataDir, secretsFile))
 	}
-	if s.Secrets.generated || getenv("ELIGO_SERVICE_TOKENS") == "" {
+	if getenv("ELIGO_SERVICE_TOKENS") == "" { // from the data directory
 		fmt.Fprintf(stdout, "Service token: %s\n", s.Secrets.ServiceTokens[0])
+	}
+	if getenv("ELIGO_CUSTOMER_TOKEN_SECRET") == "" {
 		fmt.Fprintf(stdout, "Customer token: eligo token customer --data-dir %s --customer CUSTOMER_ID --ttl 1h\n", cfg.DataDir)
 	}
 	fmt.Fprintf(stdout, "eligo is serving on %s\n", s.URL)

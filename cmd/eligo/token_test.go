@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -62,7 +63,7 @@ func TestServeCustomerTokenMaxTTL(t *testing.T) {
 	var out strings.Builder
 	require.NoError(t, run(context.Background(), []string{"eligo", "token", "customer", "--data-dir", t.TempDir(), "--customer", "c", "--ttl", "47h"}, env, &out, io.Discard))
 	tok := strings.TrimSpace(out.String())
-	const svc = "svc-test-token"
+	const svc = "svc-test-token-for-the-cmd-tests"
 
 	def := startServe(t, t.TempDir(), testEnv(nil))
 	require.Equal(t, http.StatusCreated, call(t, "POST", def.url+"/v1/orders", svc, map[string]any{"id": "o", "customer_id": "c", "promised_at": "2099-01-01T00:00:00Z"}, nil))
@@ -115,4 +116,71 @@ func TestTokenNeverInventsSecrets(t *testing.T) {
 	again, err := os.ReadFile(filepath.Join(dir, secretsFile))
 	require.NoError(t, err)
 	require.Equal(t, first, again)
+}
+
+// TestServiceTokensAreLong pins that a service token shorter than 32 bytes
+// is refused, by serve and by token, with a message saying how to make one
+// (`eligo token new`), and that serve calls generated only what it did
+// generate.
+func TestServiceTokensAreLong(t *testing.T) {
+	t.Parallel()
+	long := "svc_" + strings.Repeat("x", 28)
+	for _, tokens := range []string{"abc", long + ",abc", strings.Repeat("y", 31)} {
+		env := testEnv(map[string]string{"ELIGO_SERVICE_TOKENS": tokens})
+		dir := t.TempDir()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second) // the code before the fix serves
+		err := run(ctx, []string{"eligo", "serve", "--addr", "127.0.0.1:0", "--data-dir", dir}, env, io.Discard, io.Discard)
+		cancel()
+		require.ErrorContains(t, err, "32 bytes", tokens)
+		require.ErrorContains(t, err, "eligo token new", tokens)
+		require.NotContains(t, err.Error(), "abc", "the token itself is not shown")
+		err = run(context.Background(), []string{"eligo", "token", "service", "--data-dir", dir}, env, io.Discard, io.Discard)
+		require.ErrorContains(t, err, "eligo token new", tokens)
+	}
+
+	// eligo token new prints a random service token and a random secret,
+	// which serve accepts.
+	var out strings.Builder
+	require.NoError(t, run(context.Background(), []string{"eligo", "token", "new"}, testEnv(nil), &out, io.Discard))
+	vars := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		require.True(t, ok, line)
+		vars[k] = v
+	}
+	require.Len(t, vars, 2, out.String())
+	require.GreaterOrEqual(t, len(vars["ELIGO_SERVICE_TOKENS"]), 32)
+	require.GreaterOrEqual(t, len(vars["ELIGO_CUSTOMER_TOKEN_SECRET"]), 32)
+	out.Reset()
+	require.NoError(t, run(context.Background(), []string{"eligo", "token", "new"}, testEnv(nil), &out, io.Discard))
+	require.NotContains(t, out.String(), vars["ELIGO_SERVICE_TOKENS"], "random each time")
+	require.NotContains(t, out.String(), vars["ELIGO_CUSTOMER_TOKEN_SECRET"], "random each time")
+	srv := startServe(t, t.TempDir(), func(k string) string { return vars[k] })
+	require.Equal(t, http.StatusCreated, call(t, "POST", srv.url+"/v1/orders", vars["ELIGO_SERVICE_TOKENS"], map[string]any{"id": "o", "customer_id": "c", "promised_at": "2099-01-01T00:00:00Z"}, nil))
+
+	// Only ELIGO_SERVICE_TOKENS set: the customer token secret is generated
+	// and said to be; the service token is not printed as generated, and no
+	// other service token is written.
+	dir := t.TempDir()
+	srv = startServe(t, dir, func(k string) string { return map[string]string{"ELIGO_SERVICE_TOKENS": long}[k] })
+	printed := srv.stdout()
+	require.NotContains(t, printed, long, "the service token came from the environment")
+	require.NotContains(t, printed, "Service token:")
+	require.Contains(t, printed, "customer token secret")
+	require.NotContains(t, printed, "a service token")
+	data, err := os.ReadFile(filepath.Join(dir, secretsFile))
+	require.NoError(t, err)
+	require.NotContains(t, string(data), "svc_", "no unused service token is written: %s", data)
+	require.Equal(t, http.StatusCreated, call(t, "POST", srv.url+"/v1/orders", long, map[string]any{"id": "o", "customer_id": "c", "promised_at": "2099-01-01T00:00:00Z"}, nil))
+	out.Reset()
+	require.NoError(t, run(context.Background(), []string{"eligo", "token", "customer", "--customer", "c", "--data-dir", dir}, func(string) string { return "" }, &out, io.Discard))
+	require.Equal(t, http.StatusOK, call(t, "GET", srv.url+"/v1/orders/o/eligibility", strings.TrimSpace(out.String()), nil, nil), "the generated secret is the one the server checks")
+
+	// Both set: nothing is generated, nothing printed as generated.
+	dir = t.TempDir()
+	srv = startServe(t, dir, testEnv(map[string]string{"ELIGO_SERVICE_TOKENS": long}))
+	require.NotContains(t, srv.stdout(), "Generated")
+	require.NotContains(t, srv.stdout(), "Service token:")
+	_, err = os.Stat(filepath.Join(dir, secretsFile))
+	require.ErrorIs(t, err, fs.ErrNotExist)
 }
