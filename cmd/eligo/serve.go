@@ -47,6 +47,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 func (c *serverConfig) serveFlags(f *flagSet) {
 	c.processFlags(f, ":8080", "listen address of the API")
 	c.apiFlags(f)
+	f.Duration(&c.ShutdownDelay, "shutdown-delay", 0, 0, "on SIGTERM, answer /readyz 503 and keep serving for this long before the graceful shutdown (--shutdown-timeout) begins, so load balancers stop sending requests first")
 	f.Bool(&c.DemoPage, "demo-page", false, "serve the demo page at /demo/; it hands customer tokens to anyone: never on a real deployment")
 	f.String(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this address only, not on --addr; the production setting, for example 127.0.0.1:9090 or an internal interface")
 	c.Jobs.flags(f, true)
