@@ -33,7 +33,7 @@ func TestServeOnPostgresAndKafka(t *testing.T) {
 	srv := startServe(t, t.TempDir(), env, "--workers=false")
 	require.Contains(t, srv.output.String(), "store=\"postgres ")
 	require.Contains(t, srv.output.String(), "ingest=\"http and kafka")
-	const svc = "svc-test-token"
+	const svc = "svc-test-token-for-the-cmd-tests"
 	require.Equal(t, http.StatusCreated, call(t, "POST", srv.url+"/v1/orders", svc,
 		map[string]any{"id": "ord-1", "customer_id": "cust-9", "promised_at": time.Now().Add(time.Hour)}, nil))
 

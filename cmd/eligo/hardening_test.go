@@ -36,12 +36,12 @@ func TestServeHardening(t *testing.T) {
 		return resp, br
 	}
 
-	resp, _ := raw("GET /v1/./orders/x HTTP/1.1\r\nHost: eligo\r\nAuthorization: Bearer svc-test-token\r\n\r\n")
+	resp, _ := raw("GET /v1/./orders/x HTTP/1.1\r\nHost: eligo\r\nAuthorization: Bearer svc-test-token-for-the-cmd-tests\r\n\r\n")
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
 	require.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
 	require.Empty(t, resp.Header.Get("Location"))
 
-	slow, br := raw("POST /v1/events HTTP/1.1\r\nHost: eligo\r\nAuthorization: Bearer svc-test-token\r\n" +
+	slow, br := raw("POST /v1/events HTTP/1.1\r\nHost: eligo\r\nAuthorization: Bearer svc-test-token-for-the-cmd-tests\r\n" +
 		"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n[")
 	body, err := io.ReadAll(slow.Body)
 	require.NoError(t, err)

@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const jobsTestToken = "svc-test-token"
+const jobsTestToken = "svc-test-token-for-the-cmd-tests"
 
 // apiCall sends a request with the service token and decodes a JSON
 // answer into out (when not nil).

@@ -37,7 +37,7 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		if *token == "" {
+		if *token == "" && len(sec.ServiceTokens) > 0 {
 			*token = sec.ServiceTokens[0]
 		}
 		if *secret == "" {

@@ -204,7 +204,7 @@ func nextVersion(t *testing.T, docs <-chan timedDoc, v int64) time.Time {
 	}
 }
 
-const replicaServiceToken = "svc-replicas-token"
+const replicaServiceToken = "svc-replicas-token-0123456789abc"
 
 // TestReplicas runs two eligo processes on one PostgreSQL, one Redis and one
 // (kfake) Kafka: an event consumed by one replica reaches a WebSocket

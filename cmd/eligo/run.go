@@ -14,7 +14,7 @@ Usage:
   eligo worker   run the job workers only (payment re-checks, outbound events, webhooks)
   eligo demo     run the API and a simulated fulfillment on a compressed clock
   eligo load     play the article's traffic against a running server and check every answer
-  eligo token    mint credentials: eligo token customer --customer ID --ttl 1h
+  eligo token    mint credentials: eligo token customer --customer ID --ttl 1h; eligo token new
   eligo order    show an order as a running server has it: eligo order get|versions|eligibility ID
   eligo migrate  apply the schema migrations of the store (PostgreSQL: --postgres-url)
   eligo dev kafka  DEVELOPMENT ONLY: an in-memory Kafka (kfake) on 127.0.0.1:9092

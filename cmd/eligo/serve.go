@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/eligo/eligo/internal/auth"
@@ -28,11 +30,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	if s.Secrets.generated {
-		fmt.Fprintf(stdout, "Generated credentials in %s/%s (keep it secret).\n", cfg.DataDir, secretsFile)
+	if g := s.Secrets.generated; len(g) > 0 {
+		fmt.Fprintf(stdout, "Generated %s in %s (keep it secret).\n", strings.Join(g, " and "), filepath.Join(cfg.DataDir, secretsFile))
 	}
-	if s.Secrets.generated || getenv("ELIGO_SERVICE_TOKENS") == "" {
+	if getenv("ELIGO_SERVICE_TOKENS") == "" { // from the data directory
 		fmt.Fprintf(stdout, "Service token: %s\n", s.Secrets.ServiceTokens[0])
+	}
+	if getenv("ELIGO_CUSTOMER_TOKEN_SECRET") == "" {
 		fmt.Fprintf(stdout, "Customer token: eligo token customer --data-dir %s --customer CUSTOMER_ID --ttl 1h\n", cfg.DataDir)
 	}
 	fmt.Fprintf(stdout, "eligo is serving on %s\n", s.URL)
@@ -43,6 +47,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 func (c *serverConfig) serveFlags(f *flagSet) {
 	c.processFlags(f, ":8080", "listen address of the API")
 	c.apiFlags(f)
+	f.Duration(&c.ShutdownDelay, "shutdown-delay", 0, 0, "on SIGTERM, answer /readyz 503 and keep serving for this long before the graceful shutdown (--shutdown-timeout) begins, so load balancers stop sending requests first")
 	f.Bool(&c.DemoPage, "demo-page", false, "serve the demo page at /demo/; it hands customer tokens to anyone: never on a real deployment")
 	f.String(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this address only, not on --addr; the production setting, for example 127.0.0.1:9090 or an internal interface")
 	c.Jobs.flags(f, true)

@@ -30,9 +30,12 @@ type serverConfig struct {
 	MaxConns        int           // the most HTTP connections open at once; 0: no limit
 	BodyTimeout     time.Duration // how long a request body may take to arrive
 	ShutdownTimeout time.Duration
-	LogLevel        string       // one of logLevels
-	Logger          *slog.Logger // built from LogLevel after the flags are read
-	DemoPage        bool         // serve internal/webdemo at /demo/: it hands out customer tokens, never on a real deployment
+	// ShutdownDelay is how long /readyz answers 503 while everything else
+	// keeps serving, once ctx ends and before the shutdown begins.
+	ShutdownDelay time.Duration
+	LogLevel      string       // one of logLevels
+	Logger        *slog.Logger // built from LogLevel after the flags are read
+	DemoPage      bool         // serve internal/webdemo at /demo/: it hands out customer tokens, never on a real deployment
 	// Jobs is the deferred work (River): what writes enqueue and whether
 	// this process works jobs. The zero value enqueues payment re-checks
 	// only and works nothing.
@@ -191,12 +194,33 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	return s, nil
 }
 
-// Serve serves until ctx ends, then shuts down gracefully within the
-// configured timeout and closes the store.
+// Serve serves until ctx ends, then answers /readyz 503 for the shutdown
+// delay while serving everything else, shuts down gracefully within the
+// shutdown timeout and closes the store.
 func (s *server) Serve(ctx context.Context) error {
-	g, gctx := errgroup.WithContext(ctx)
+	// The parts run until the delay after ctx ends (or one of them fails).
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	g, gctx := errgroup.WithContext(runCtx)
+	s.ready.Store(true) // the listener is open: connections queue until Serve takes them
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-gctx.Done():
+		}
+		s.ready.Store(false)
+		if ctx.Err() != nil && s.cfg.ShutdownDelay > 0 {
+			s.cfg.Logger.Info("not ready: draining before the shutdown", "delay", s.cfg.ShutdownDelay)
+			t := time.NewTimer(s.cfg.ShutdownDelay)
+			select {
+			case <-t.C:
+			case <-gctx.Done():
+			}
+			t.Stop()
+		}
+		stop()
+	}()
 	g.Go(func() error {
-		s.ready.Store(true)
 		if err := s.http.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}

@@ -35,7 +35,7 @@ func TestServeDemoPage(t *testing.T) {
 	t.Parallel()
 	srv := startServe(t, t.TempDir(), testEnv(nil), "--demo-page")
 	require.Contains(t, srv.output.String(), "never enable it on a real deployment")
-	const svc = "svc-test-token"
+	const svc = "svc-test-token-for-the-cmd-tests"
 	require.Equal(t, http.StatusCreated, call(t, "POST", srv.url+"/v1/orders", svc,
 		map[string]any{"id": "ord-1", "customer_id": "cust-9", "promised_at": "2030-01-01T00:00:00Z"}, nil))
 

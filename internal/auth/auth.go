@@ -55,6 +55,20 @@ const (
 // key at least as long as its hash output (RFC 7518, section 3.2).
 const MinSecretLen = 32
 
+// MinServiceTokenLen is the shortest service token accepted: a service
+// token may act on any order, so it must be as hard to guess as the
+// customer-token secret.
+const MinServiceTokenLen = 32
+
+// CheckServiceToken reports whether t is long enough to be a service
+// token. The error does not show t.
+func CheckServiceToken(t string) error {
+	if len(t) < MinServiceTokenLen {
+		return eligo.Errorf(eligo.EINVALID, "a service token is %d bytes long; service tokens must be at least %d bytes", len(t), MinServiceTokenLen)
+	}
+	return nil
+}
+
 // maxTokenLen bounds the tokens looked at, so a huge header costs nothing.
 const maxTokenLen = 4096
 

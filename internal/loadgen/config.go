@@ -23,7 +23,11 @@ type Config struct {
 
 	// Orders is how many orders are placed, evenly over Ramp.
 	Orders int
-	Ramp   time.Duration
+	// FirstOrder is the number of the run's first order less one: orders
+	// are numbered FirstOrder+1 to FirstOrder+Orders, so that runs one
+	// after another (eligo demo) place new orders.
+	FirstOrder int
+	Ramp       time.Duration
 	// Promise is the delivery promise, the article's ten minutes
 	// compressed; drivers arrive between half and one and a half times it.
 	Promise time.Duration
@@ -120,7 +124,7 @@ func (c *Config) validate() error {
 		return errors.New("loadgen: a service token is required to create orders and post events")
 	case len(c.CustomerSecret) == 0:
 		return errors.New("loadgen: the customer-token secret is required to act as the customers")
-	case c.Orders < 1 || c.Promise <= 0 || c.Poll <= 0 || c.Ramp < 0:
+	case c.Orders < 1 || c.FirstOrder < 0 || c.Promise <= 0 || c.Poll <= 0 || c.Ramp < 0:
 		return errors.New("loadgen: orders, promise and poll must be positive, ramp not negative")
 	case c.Promise < 20*time.Millisecond:
 		return fmt.Errorf("loadgen: a promise of %s is too short to script; use at least 20ms", c.Promise)

@@ -75,7 +75,7 @@ func newRunner(cfg Config) (*runner, error) {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x10ad))
 	ttl := 24 * time.Hour
 	for i := range cfg.Orders {
-		n := strconv.Itoa(i + 1)
+		n := strconv.Itoa(cfg.FirstOrder + i + 1)
 		o := &order{id: cfg.OrderPrefix + n, customer: cfg.CustomerPrefix + n, plan: makePlan(i, &cfg, rng), writesDone: make(chan struct{})}
 		tok, err := auth.MintCustomerToken(cfg.CustomerSecret, o.customer, ttl, time.Now())
 		if err != nil {

@@ -81,7 +81,7 @@ func (c *checker) errorf(format string, args ...any) {
 	c.problems = append(c.problems, fmt.Sprintf(format, args...))
 }
 
-var helpFlag = regexp.MustCompile(`^\s+-([a-z0-9][a-z0-9-]*)`)
+var helpFlag = regexp.MustCompile(`^\s+--?([a-z0-9][a-z0-9-]*)`) // "  --addr string" (cmd/eligo) or "  -addr" (package flag)
 
 func load(dir, envFile string, helps map[string]string) (*checker, error) {
 	c := &checker{env: map[string]bool{}, flags: map[string]map[string]bool{}}
