@@ -252,6 +252,8 @@ func errorKind(code int, err error) string {
 		return "out_of_sockets"
 	case err != nil:
 		return "transport"
+	case code == http.StatusServiceUnavailable:
+		return "http_503" // the server asked for time, and the retries ran out
 	case code >= 500:
 		return "http_5xx"
 	case code == http.StatusTooManyRequests:
