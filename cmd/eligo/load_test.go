@@ -16,8 +16,11 @@ import (
 
 // `eligo load` against `eligo serve`: every answer of the real server is
 // right, and the report says so in JSON.
+//
+// Not parallel: the run has 8 s to place and finish its 80 orders, which
+// the package's parallel tests (replicas, demos) would starve; run alone
+// first, it takes about 5 s.
 func TestLoadAgainstServe(t *testing.T) {
-	t.Parallel()
 	srv := startServe(t, t.TempDir(), testEnv(nil))
 	var out, errOut syncBuffer
 	err := run(context.Background(), []string{"eligo", "load", "--url", srv.url, "--json", "--seed", "5",
