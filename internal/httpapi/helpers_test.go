@@ -119,7 +119,7 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 	}
 	b.handler, err = httpapi.NewServer(deps)
 	require.NoError(t, err)
-	b.srv = httptest.NewServer(b.handler)
+	b.srv = httptest.NewServer(validateResponses(t, b.handler)) // every answer checked against openapi.json
 	t.Cleanup(b.srv.Close)
 	return b
 }

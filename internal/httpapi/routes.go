@@ -40,6 +40,7 @@ func routes(deps Deps, m *metrics) http.Handler {
 
 	mux.Handle("GET /healthz", handleHealthz())
 	mux.Handle("GET /readyz", handleReadyz(deps))
+	mux.Handle("GET /openapi.json", handleOpenAPI()) // the contract: openapi.json
 	if deps.Gatherer != nil && !deps.NoMetricsRoute {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{}))
 	}
