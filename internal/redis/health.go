@@ -23,6 +23,11 @@ type health struct {
 	// isDown mirrors down, so that a call Redis answered costs one atomic
 	// load while there is no outage.
 	isDown atomic.Bool
+	// epoch counts outages. A call notes it when it starts (begin), and
+	// only a call that started during the outage can end it: a reply to a
+	// call sent before Redis went away says nothing about whether it is
+	// back.
+	epoch atomic.Uint64
 
 	mu                        sync.Mutex
 	down                      bool
@@ -65,6 +70,7 @@ func (h *health) failed(op string, err error) {
 		return
 	}
 	h.down, h.since = true, time.Now()
+	h.epoch.Add(1)
 	h.isDown.Store(true)
 	h.gauge.Set(0)
 	msg := "redis unavailable: reads go to the store, writes are retried until it is back"
@@ -74,15 +80,18 @@ func (h *health) failed(op string, err error) {
 	h.log.LogAttrs(context.Background(), slog.LevelError, msg, slog.String("op", op), slog.Any("err", err))
 }
 
-// ok notes a call that Redis answered; the first after an outage logs its
-// end.
-func (h *health) ok() {
+// begin returns what a call that starts now passes to ok.
+func (h *health) begin() uint64 { return h.epoch.Load() }
+
+// ok notes a call that Redis answered, which began as begin said; the
+// first after an outage that began during it logs the outage's end.
+func (h *health) ok(began uint64) {
 	if !h.isDown.Load() {
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.down {
+	if !h.down || began != h.epoch.Load() {
 		return
 	}
 	h.log.LogAttrs(context.Background(), slog.LevelWarn, "redis available again",

@@ -89,7 +89,7 @@ func NewReadModel(client rueidis.Client, cfg *ReadModelConfig) (*ReadModel, erro
 	}
 	if lc, ok := client.(*lazyClient); ok && !lc.connected() {
 		m.health.failed(opConnect, fmt.Errorf("redis: not connected yet"))
-		lc.notify(m.health.ok)
+		lc.notify(func() { m.health.ok(m.health.begin()) }) // connected
 	}
 	m.retries = newRetries(m)
 	return m, nil
@@ -121,6 +121,7 @@ func (m *ReadModel) key(id string) string { return OrderKey(m.prefix, id) }
 // does not hold the order, which says nothing about whether it exists; a
 // miss is always Redis's own answer, never a cached one.
 func (m *ReadModel) Get(ctx context.Context, id string) (eligo.Order, bool, error) {
+	began := m.health.begin()
 	r := m.client.DoCache(ctx, m.client.B().Get().Key(m.key(id)).Cache(), m.cacheTTL)
 	v, err := r.ToString()
 	if rueidis.IsRedisNil(err) && r.IsCacheHit() {
@@ -133,7 +134,7 @@ func (m *ReadModel) Get(ctx context.Context, id string) (eligo.Order, bool, erro
 		v, err = r.ToString()
 	}
 	if rueidis.IsRedisNil(err) {
-		m.health.ok()
+		m.health.ok(began)
 		m.metrics.absent.Inc()
 		return eligo.Order{}, false, nil
 	}
@@ -142,10 +143,13 @@ func (m *ReadModel) Get(ctx context.Context, id string) (eligo.Order, bool, erro
 		m.metrics.getErrors.Inc()
 		return eligo.Order{}, false, fmt.Errorf("redis: reading order %q: %w", id, err)
 	}
-	m.health.ok()
 	if r.IsCacheHit() {
+		// Answered from this process's memory: it says nothing about
+		// whether Redis answers (a copy can outlive a killed server for a
+		// moment), so it neither starts nor ends an outage.
 		m.metrics.cacheHits.Inc()
 	} else {
+		m.health.ok(began)
 		m.metrics.fetched.Inc()
 	}
 	return m.decode(id, v)
@@ -223,6 +227,7 @@ func (m *ReadModel) put(ctx context.Context, o *eligo.Order) (bool, error) {
 	putBuffers.Put(bp)
 	version := strconv.FormatInt(o.Version, 10)
 
+	began := m.health.begin()
 	rs := m.client.DoMulti(ctx,
 		m.client.B().Evalsha().Sha1(putSHA1).Numkeys(1).Key(key).Arg(version, val, m.keyTTL).Build(),
 		m.client.B().Pttl().Key(key).Build())
@@ -240,7 +245,7 @@ func (m *ReadModel) put(ctx context.Context, o *eligo.Order) (bool, error) {
 		m.metrics.putErrors.Inc()
 		return false, fmt.Errorf("redis: storing order %q version %d: %w", o.ID, o.Version, err)
 	}
-	m.health.ok()
+	m.health.ok(began)
 	if stored == 1 {
 		m.metrics.stored.Inc()
 		return true, nil
