@@ -239,7 +239,10 @@ func Token(r *http.Request, from Sources) (string, error) {
 	}
 	var t string
 	if r.URL.RawQuery != "" {
-		t = QueryValue(r.URL.RawQuery, AccessTokenParam)
+		// A badly escaped access_token counts as none, as before, and so
+		// now does a repeated one (it was read as its first value): the
+		// answer is the 401 that asks for a token.
+		t, _ = QueryValue(r.URL.RawQuery, AccessTokenParam)
 	}
 	switch {
 	case t == "" && from&FromQuery != 0:
@@ -408,25 +411,35 @@ func (a *Authenticator) forget(token string) {
 	a.mu.Unlock()
 }
 
-// QueryValue returns the first value of key in a raw query string without
-// building a url.Values map, or "" when absent or badly escaped. It is on
-// the hot path of every read that carries ?access_token= or ?action=.
-func QueryValue(rawQuery, key string) string {
-	for rawQuery != "" {
+// QueryValue returns the value of the query parameter key in rawQuery
+// ("" when absent), decoded, without building a url.Values map: it is on
+// the hot path of every read that carries ?access_token= or ?action=. A
+// parameter given twice or not validly escaped is EINVALID, so that the
+// query is read one way only. It allocates only when the value is escaped.
+func QueryValue(rawQuery, key string) (string, error) {
+	var (
+		value string
+		n     int
+	)
+	for q := rawQuery; q != ""; {
 		var kv string
-		kv, rawQuery, _ = strings.Cut(rawQuery, "&")
+		kv, q, _ = strings.Cut(q, "&")
 		k, v, _ := strings.Cut(kv, "=")
 		if k != key {
 			continue
 		}
-		if strings.ContainsAny(v, "%+") {
-			u, err := url.QueryUnescape(v)
-			if err != nil {
-				return ""
-			}
-			return u
-		}
-		return v
+		n++
+		value = v
 	}
-	return ""
+	if n > 1 {
+		return "", eligo.Errorf(eligo.EINVALID, "the query parameter %s is given %d times; give it once", key, n)
+	}
+	if strings.ContainsAny(value, "%+") {
+		u, err := url.QueryUnescape(value)
+		if err != nil {
+			return "", eligo.Errorf(eligo.EINVALID, "the query parameter %s is not validly escaped: %q", key, value)
+		}
+		value = u
+	}
+	return value, nil
 }

@@ -24,7 +24,7 @@ func handleEligibility(deps Deps) orderHandler {
 	policy := deps.Engine.Policy()
 	cacheControl := newCacheControl(deps.MaxAge)
 	return func(w http.ResponseWriter, r *http.Request, _ auth.Principal, o eligo.Order) {
-		action, err := queryValue(r.URL.RawQuery, "action")
+		action, err := auth.QueryValue(r.URL.RawQuery, "action")
 		if err != nil {
 			writeError(w, r, deps.Logger, err)
 			return

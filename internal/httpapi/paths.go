@@ -3,7 +3,6 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
-	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -37,38 +36,6 @@ func cleanPath(p string) string {
 		np += "/"
 	}
 	return np
-}
-
-// queryValue returns the value of the query parameter key in rawQuery
-// ("" when absent), decoded. A parameter given twice or not validly
-// escaped is EINVALID: the query is read one way only. It allocates only
-// when the value is escaped.
-func queryValue(rawQuery, key string) (string, error) {
-	var (
-		value string
-		n     int
-	)
-	for q := rawQuery; q != ""; {
-		var kv string
-		kv, q, _ = strings.Cut(q, "&")
-		k, v, _ := strings.Cut(kv, "=")
-		if k != key {
-			continue
-		}
-		n++
-		value = v
-	}
-	if n > 1 {
-		return "", eligo.Errorf(eligo.EINVALID, "the query parameter %s is given %d times; give it once", key, n)
-	}
-	if strings.ContainsAny(value, "%+") {
-		u, err := url.QueryUnescape(value)
-		if err != nil {
-			return "", eligo.Errorf(eligo.EINVALID, "the query parameter %s is not validly escaped: %q", key, value)
-		}
-		value = u
-	}
-	return value, nil
 }
 
 // positiveID parses a numeric id from a path in its one canonical form:
