@@ -8,17 +8,12 @@ import (
 	"github.com/eligo/eligo/internal/auth"
 )
 
-// credential returns the token r carries: the Authorization header, else
-// the other places in from that the route takes a token from. It is the
-// one place the API reads a credential from a request, and reads headers
-// and the URL only, never the body.
-func credential(r *http.Request, from auth.Sources) (string, error) {
-	return auth.Token(r, from)
-}
-
-// authenticate returns the caller of r, the principal of its credential.
+// authenticate returns the caller of r, the principal of the token it
+// carries in the Authorization header or in the other places in from that
+// the route takes one from (auth.Token reads headers and the URL only,
+// never the body).
 func authenticate(deps Deps, r *http.Request, from auth.Sources) (auth.Principal, error) {
-	token, err := credential(r, from)
+	token, err := auth.Token(r, from)
 	if err != nil {
 		return auth.Principal{}, err // no token the route reads: a bare challenge
 	}
