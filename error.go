@@ -17,6 +17,7 @@ const (
 	ETOOMANY      = "too_many"            // a configured limit was reached
 	ETOOLARGE     = "too_large"           // the input is over a size limit (HTTP 413)
 	EPRECONDITION = "precondition_failed" // the state is not the one the request was made against (HTTP 412)
+	EUPGRADE      = "upgrade_required"    // the protocol or its version is not one served (HTTP 426)
 )
 
 // Error is the one error type of the domain. Message is written for a person

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -97,4 +98,21 @@ func TestLiveWebSocketWithSubprotocolToken(t *testing.T) {
 	require.NoError(t, c.Close(websocket.StatusNormalClosure, ""))
 	require.Contains(t, b.logs.String(), "/v1/orders/mine/live", "the request is logged")
 	require.NotContains(t, b.logs.String(), mine)
+}
+
+// The live hub's refusal of a WebSocket version other than 13 is written
+// by the API's one problem+json writer: 426, type upgrade-required, with
+// the version served.
+func TestLiveWebSocketVersionIsProblem(t *testing.T) {
+	t.Parallel()
+	hub, err := live.New(live.Config{ReadModel: readmodel.NewMemory(), Policy: eligo.DefaultPolicy()})
+	require.NoError(t, err)
+	b := setup(t, setupOpts{streamer: hub})
+	b.createOrder(t, "mine", "cust-1", t0.Add(10*time.Minute))
+	resp := b.do(t, req{method: "GET", path: "/v1/orders/mine/live", token: serviceToken, header: map[string]string{
+		"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "8"}})
+	p := requireProblem(t, resp, http.StatusUpgradeRequired)
+	require.Equal(t, "13", resp.Header.Get("Sec-WebSocket-Version"))
+	require.Equal(t, "https://eligo.dev/problems/upgrade-required", p["type"])
+	require.EqualValues(t, 426, p["status"])
 }

@@ -45,6 +45,8 @@ func statusOf(code string) problemKind {
 		return problemKind{http.StatusRequestEntityTooLarge, "too-large", "The request is too large"}
 	case eligo.EUNAVAILABLE:
 		return problemKind{http.StatusServiceUnavailable, "unavailable", "Unavailable for now"}
+	case eligo.EUPGRADE:
+		return problemKind{http.StatusUpgradeRequired, "upgrade-required", "Upgrade required"}
 	}
 	return problemKind{http.StatusInternalServerError, "internal", "Internal error"}
 }

@@ -150,6 +150,8 @@ func statusOf(err error) int {
 		return http.StatusTooManyRequests
 	case eligo.EUNAVAILABLE:
 		return http.StatusServiceUnavailable
+	case eligo.EUPGRADE:
+		return http.StatusUpgradeRequired
 	}
 	return http.StatusInternalServerError
 }

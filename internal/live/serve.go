@@ -48,8 +48,7 @@ func (h *Hub) ServeLive(w http.ResponseWriter, r *http.Request, o eligo.Order, p
 	if err != nil {
 		h.metrics.refused.WithLabelValues("bad_request").Inc()
 		if errors.Is(err, errWebSocketVersion) {
-			refuseVersion(w, r)
-			return nil
+			w.Header().Set("Sec-WebSocket-Version", "13")
 		}
 		return err
 	}

@@ -2,7 +2,6 @@ package live
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -88,29 +87,10 @@ func offersSubprotocol(h http.Header) (offered, ours bool) {
 // isSubprotocol selects the subprotocol the upgrade answers.
 func isSubprotocol(p string) bool { return p == Subprotocol }
 
-// errWebSocketVersion refuses a WebSocket version other than 13. ServeLive
-// answers it itself (refuseVersion), since it is not a 400.
-var errWebSocketVersion = eligo.Errorf(eligo.EINVALID, "the only WebSocket version served is 13: send Sec-WebSocket-Version: 13")
-
-// refuseVersion answers an upgrade of another WebSocket version: 426 with
-// the version served (RFC 6455, section 4.4), as problem+json in the shape
-// of the API's other refusals.
-func refuseVersion(w http.ResponseWriter, r *http.Request) {
-	body, _ := json.Marshal(struct {
-		Type     string `json:"type"`
-		Title    string `json:"title"`
-		Status   int    `json:"status"`
-		Detail   string `json:"detail"`
-		Instance string `json:"instance"`
-	}{"https://eligo.dev/problems/upgrade-required", "Upgrade required", http.StatusUpgradeRequired,
-		eligo.ErrorMessage(errWebSocketVersion), r.URL.Path})
-	h := w.Header()
-	h.Set("Sec-WebSocket-Version", "13")
-	h.Set("Content-Type", "application/problem+json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusUpgradeRequired)
-	_, _ = w.Write(body)
-}
+// errWebSocketVersion refuses a WebSocket version other than 13: 426, with
+// the version served in Sec-WebSocket-Version (RFC 6455, section 4.4),
+// which ServeLive sets before it returns the error.
+var errWebSocketVersion = eligo.Errorf(eligo.EUPGRADE, "the only WebSocket version served is 13: send Sec-WebSocket-Version: 13")
 
 // upgrade completes the handshake on the hijacked connection. Bytes the
 // client sent after its request, if any, are read before the connection.

@@ -42,8 +42,8 @@ func handshake(t *testing.T, b *testBundle, extra http.Header) (*http.Response, 
 }
 
 // A WebSocket version other than 13 is refused with 426 and the version
-// served (RFC 6455, section 4.4), as problem+json, before any slot is
-// taken.
+// served (RFC 6455, section 4.4), before any slot is taken (httpapi writes
+// the refusal as problem+json: TestLiveWebSocketVersionIsProblem).
 func TestWebSocketVersion(t *testing.T) {
 	t.Parallel()
 	b := setup(t, setupOpts{})
@@ -53,8 +53,6 @@ func TestWebSocketVersion(t *testing.T) {
 			resp, body := handshake(t, b, http.Header{"Sec-Websocket-Version": {v}})
 			require.Equal(t, http.StatusUpgradeRequired, resp.StatusCode)
 			require.Equal(t, "13", resp.Header.Get("Sec-WebSocket-Version"))
-			require.Equal(t, "application/problem+json", resp.Header.Get("Content-Type"))
-			require.Contains(t, body, `"status":426`)
 			require.Contains(t, body, "Sec-WebSocket-Version: 13")
 		})
 	}
