@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/eligo/eligo/internal/testenv"
 )
 
 // The documentation's shell examples are run by TestDocsExamples, so that
@@ -209,15 +211,27 @@ const examplesPrelude = `set -eu -o pipefail
 __expect() { n=0; while [ -e "$EXAMPLES_CALLS/$((n+1)).status" ]; do n=$((n+1)); done; echo "$1 $n" >> "$EXAMPLES_MARKS"; }
 `
 
+// lookTool returns the path of a tool the examples run. Without it the
+// test skips, saying so, except under CI (CI=true), where .ci/run installs
+// it and its absence is a failure.
+func lookTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if testenv.InCI() {
+			t.Fatalf("the documentation's examples need %s: %v", name, err)
+		}
+		t.Skipf("the documentation's examples need %s, which is not on PATH: skipped", name)
+	}
+	return p
+}
+
 // TestDocsExamples runs the runnable shell blocks of README.md and docs/
 // against a real `eligo serve` and checks every curl answer against the
 // expectation written after it (the convention is at the top of this file).
 func TestDocsExamples(t *testing.T) {
 	t.Parallel()
-	bash, err := exec.LookPath("bash")
-	require.NoError(t, err, "the examples need bash")
-	realCurl, err := exec.LookPath("curl")
-	require.NoError(t, err, "the examples need curl")
+	bash, realCurl := lookTool(t, "bash"), lookTool(t, "curl")
 	self, err := os.Executable()
 	require.NoError(t, err)
 
