@@ -17,12 +17,13 @@ import (
 	"github.com/eligo/eligo/internal/sqlite"
 )
 
-// hidingStore hides version ids from ListChanges, as a transaction that
-// took its id and has not committed yet.
+// hidingStore hides an order's changes from ListChanges, as a transaction
+// that took its id and has not committed yet. It hides by order, before the
+// write, so that the repair can never read the change first.
 type hidingStore struct {
 	eligo.OrderStore
 	mu     sync.Mutex
-	hidden map[int64]bool
+	hidden map[string]bool
 }
 
 func (s *hidingStore) ListChanges(ctx context.Context, afterID int64, limit int) ([]eligo.CommittedChange, error) {
@@ -31,17 +32,17 @@ func (s *hidingStore) ListChanges(ctx context.Context, afterID int64, limit int)
 	defer s.mu.Unlock()
 	out := cs[:0]
 	for _, c := range cs {
-		if !s.hidden[c.VersionID] {
+		if !s.hidden[c.OrderID] {
 			out = append(out, c)
 		}
 	}
 	return out, err
 }
 
-func (s *hidingStore) hide(id int64, hidden bool) {
+func (s *hidingStore) hide(orderID string, hidden bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.hidden[id] = hidden
+	s.hidden[orderID] = hidden
 }
 
 type memMark struct{ v atomic.Int64 }
@@ -67,7 +68,7 @@ func TestRepairTailsTheStoresChanges(t *testing.T) {
 	st, err := sqlite.Open(ctx, &sqlite.Config{Path: filepath.Join(t.TempDir(), "eligo.db")})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
-	store := &hidingStore{OrderStore: st, hidden: map[int64]bool{}}
+	store := &hidingStore{OrderStore: st, hidden: map[string]bool{}}
 	shared := readmodel.NewPartialMemory() // the Redis every replica reads
 	newEngine := func(rm eligo.ReadModel, ls ...engine.Listener) *engine.Engine {
 		e, err := engine.New(engine.Config{Store: store, ReadModel: rm, Policy: eligo.DefaultPolicy(), Listeners: ls})
@@ -122,12 +123,12 @@ func TestRepairTailsTheStoresChanges(t *testing.T) {
 
 	// Out of order: order 0's change took its id first and commits after
 	// order 1's, which the repair reads (and passes) meanwhile.
+	store.hide("ord-0", true)
 	late := event(dying, 0, "AT_STORE")
-	store.hide(late.VersionID, true)
 	event(dying, 1, "AT_STORE")
 	require.Eventually(t, func() bool { return modelVersion(1) == 3 }, 10*time.Second, 5*time.Millisecond)
 	require.EqualValues(t, 2, modelVersion(0))
-	store.hide(late.VersionID, false) // it commits
+	store.hide("ord-0", false) // it commits
 	require.Eventually(t, func() bool { return modelVersion(0) == 3 }, 10*time.Second, 5*time.Millisecond,
 		"the change committed behind the high-water mark was repaired")
 	require.Eventually(t, func() bool { return mark.v.Load() >= late.VersionID+1 }, 10*time.Second, 5*time.Millisecond, "the mark passed every change")
