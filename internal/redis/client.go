@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strings"
 	"syscall"
 	"time"
 
@@ -19,6 +18,14 @@ type ClientConfig struct {
 	// Addr is host:port of a standalone Redis, or a comma-separated list of
 	// seed nodes of a Redis Cluster (the client finds out which).
 	Addr string
+	// URL replaces Addr: redis://user:password@host:6379/0, rediss:// for
+	// TLS, redis-sentinel:// for a Sentinel (see url.go for the forms).
+	URL string
+	// CAFile, CertFile and KeyFile are PEM files for a TLS URL: the CA
+	// that signed the server's certificate (empty: the system's), and the
+	// client's certificate and key for mutual TLS. The URL's ca_file,
+	// cert_file and key_file parameters set the same.
+	CAFile, CertFile, KeyFile string
 	// Name is sent with CLIENT SETNAME, so that CLIENT LIST shows which
 	// replica holds a connection; empty means "eligo".
 	Name string
@@ -45,26 +52,22 @@ func NewClient(ctx context.Context, cfg ClientConfig) (rueidis.Client, error) {
 	if name == "" {
 		name = "eligo"
 	}
-	var addrs []string
-	for a := range strings.SplitSeq(cfg.Addr, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			addrs = append(addrs, a)
-		}
+	opt, err := cfg.options()
+	if err != nil {
+		return nil, err
 	}
-	if len(addrs) == 0 {
-		return nil, fmt.Errorf("redis: no address given; expected host:port")
-	}
-	opt := rueidis.ClientOption{
-		InitAddress:       addrs,
-		ClientName:        name,
-		CacheSizeEachConn: cfg.CacheBytes,
-		PipelineMultiplex: -1,
-		// Redis is a cache here: a read that fails is answered from the
-		// store at once rather than retried, and a dead or stalled server
-		// is given up on within seconds.
-		DisableRetry:     true,
-		Dialer:           net.Dialer{Timeout: 2 * time.Second, KeepAlive: time.Second},
-		ConnWriteTimeout: 3 * time.Second,
+	opt.ClientName = name
+	opt.CacheSizeEachConn = cfg.CacheBytes
+	opt.PipelineMultiplex = -1
+	// Redis is a cache here: a read that fails is answered from the store
+	// at once rather than retried, and a dead or stalled server is given
+	// up on within seconds.
+	opt.DisableRetry = true
+	opt.Dialer = net.Dialer{Timeout: 2 * time.Second, KeepAlive: time.Second}
+	opt.ConnWriteTimeout = 3 * time.Second
+	if opt.Sentinel.MasterSet != "" {
+		opt.Sentinel.Dialer = opt.Dialer
+		opt.Sentinel.ClientName = name
 	}
 	ping := func(c rueidis.Client) error {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -76,6 +79,9 @@ func NewClient(ctx context.Context, cfg ClientConfig) (rueidis.Client, error) {
 		if err = ping(client); err != nil {
 			client.Close()
 		}
+	}
+	if err != nil && opt.TLSConfig == nil && closedAtOnce(err) && speaksTLS(opt.InitAddress[0]) {
+		return nil, fmt.Errorf("redis %s: the server speaks TLS only; use a rediss:// URL (ELIGO_REDIS_URL)", cfg.server())
 	}
 	switch {
 	case err == nil:
@@ -91,7 +97,7 @@ func NewClient(ctx context.Context, cfg ClientConfig) (rueidis.Client, error) {
 		}
 		return newLazyClient(opt, ping)
 	default:
-		return nil, fmt.Errorf("redis: connecting to %s: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("redis %s: %s: %w", cfg.server(), whatFailed(err), err)
 	}
 }
 
@@ -100,7 +106,7 @@ func NewClient(ctx context.Context, cfg ClientConfig) (rueidis.Client, error) {
 // with an error (wrong credentials, a bad setting): only the first lets a
 // replica start without it.
 func unreachable(err error) bool {
-	if _, ok := rueidis.IsRedisErr(err); ok {
+	if _, ok := rueidis.IsRedisErr(err); ok || tlsFailed(err) {
 		return false
 	}
 	var opErr *net.OpError

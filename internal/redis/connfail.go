@@ -1,0 +1,96 @@
+package redis
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// A failure to connect is either an outage (Redis unreachable: the replica
+// starts without it, see unreachable) or a configuration error, which stops
+// the start at once; whatFailed says in words which one it is.
+
+// whatFailed names what went wrong in a connection that reached Redis:
+// the credentials, the TLS handshake, or a setting the server refused.
+func whatFailed(err error) string {
+	if re, ok := rueidis.IsRedisErr(err); ok {
+		code, _, _ := strings.Cut(re.Error(), " ")
+		switch code {
+		case "WRONGPASS":
+			return "authentication failed: the server refused the user and password of the URL"
+		case "NOAUTH":
+			return "authentication failed: the server requires a password, and the URL has none (redis://user:password@host)"
+		case "NOPERM":
+			return "the ACL user may not run a command eligo needs"
+		}
+		if strings.Contains(re.Error(), "without any password configured") {
+			return "authentication failed: the URL has a password, and the server has none set for that user"
+		}
+		return "the server refused the connection's setup"
+	}
+	var rec tls.RecordHeaderError
+	var verify *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var host x509.HostnameError
+	switch {
+	case errors.As(err, &rec):
+		return "the TLS handshake failed: the server does not speak TLS (use a redis:// URL)"
+	case errors.As(err, &host):
+		return "the TLS handshake failed: the server's certificate is not for this host name"
+	case errors.As(err, &unknownCA):
+		return "the TLS handshake failed: the server's certificate is not signed by a trusted CA " +
+			"(give its CA with --redis-ca-file or ca_file= in the URL)"
+	case errors.As(err, &verify):
+		return "the TLS handshake failed: the server's certificate is not valid"
+	case remoteAlert(err):
+		return "the TLS handshake failed: the server refused this client " +
+			"(it may want a client certificate it trusts: --redis-cert-file and --redis-key-file)"
+	}
+	return "connecting failed"
+}
+
+// tlsFailed reports whether err is a failed TLS handshake, which is a
+// configuration error, not an outage.
+func tlsFailed(err error) bool {
+	var rec tls.RecordHeaderError
+	var verify *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var host x509.HostnameError
+	return errors.As(err, &rec) || errors.As(err, &verify) || errors.As(err, &unknownCA) ||
+		errors.As(err, &host) || remoteAlert(err)
+}
+
+// remoteAlert reports whether the server ended the TLS handshake with an
+// alert (a client certificate missing or not trusted, no common version).
+func remoteAlert(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error"
+}
+
+// closedAtOnce reports whether the server closed a connection it had
+// accepted, as a TLS-only server does to a client that does not speak TLS.
+func closedAtOnce(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// speaksTLS reports whether the server at addr answers a TLS handshake:
+// the probe of a plain connection that the server closed at once.
+func speaksTLS(addr string) bool {
+	// Only the handshake is made, to learn whether the server speaks
+	// TLS; nothing is sent on the connection, so its certificate does
+	// not matter.
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: time.Second}, "tcp", addr,
+		&tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}) //nolint:gosec // a probe, see above
+	if err != nil {
+		return remoteAlert(err)
+	}
+	conn.Close()
+	return true
+}
