@@ -42,7 +42,7 @@ func newLazyClient(opt rueidis.ClientOption, ping func(rueidis.Client) error) (*
 	popt := opt
 	popt.ForceSingleClient = true
 	popt.InitAddress = opt.InitAddress[:1]
-	popt.Sentinel = rueidis.SentinelOption{} // for a Sentinel, the first sentinel stands in
+	popt.Sentinel = rueidis.SentinelOption{}  // for a Sentinel, the first sentinel stands in
 	placeholder, _ := rueidis.NewClient(popt) // a client even when the dial fails
 	if placeholder == nil {
 		return nil, fmt.Errorf("redis: cannot make a client for %s", opt.InitAddress[0])

@@ -105,4 +105,3 @@ func TestRedactHidesPasswords(t *testing.T) {
 	require.Equal(t, "redis-sentinel://:xxxxx@s1/m?sentinel_password=xxxxx", Redact("redis-sentinel://:hunter2@s1/m?sentinel_password=hunter3"))
 	require.Equal(t, "(a Redis URL that does not parse)", Redact("redis://u:hunter2 x@h"))
 }
-
