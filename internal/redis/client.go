@@ -80,8 +80,10 @@ func NewClient(ctx context.Context, cfg ClientConfig) (rueidis.Client, error) {
 			client.Close()
 		}
 	}
-	if err != nil && opt.TLSConfig == nil && closedAtOnce(err) && speaksTLS(opt.InitAddress[0]) {
-		return nil, fmt.Errorf("redis %s: the server speaks TLS only; use a rediss:// URL (ELIGO_REDIS_URL)", cfg.server())
+	if err != nil && unreachable(err) {
+		if perr := probe(opt, err); perr != nil {
+			err = perr // a configuration error after all
+		}
 	}
 	switch {
 	case err == nil:
@@ -96,6 +98,8 @@ func NewClient(ctx context.Context, cfg ClientConfig) (rueidis.Client, error) {
 			return c.Do(pctx, c.B().Ping().Build()).Error()
 		}
 		return newLazyClient(opt, ping)
+	case errors.Is(err, errSpeaksTLS) || errors.Is(err, errSpeaksPlain):
+		return nil, fmt.Errorf("redis %s: %w", cfg.server(), err)
 	default:
 		return nil, fmt.Errorf("redis %s: %s: %w", cfg.server(), whatFailed(err), err)
 	}

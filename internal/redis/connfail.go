@@ -4,10 +4,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"io"
+
 	"net"
 	"strings"
-	"syscall"
+
 	"time"
 
 	"github.com/redis/rueidis"
@@ -59,6 +59,9 @@ func whatFailed(err error) string {
 // tlsFailed reports whether err is a failed TLS handshake, which is a
 // configuration error, not an outage.
 func tlsFailed(err error) bool {
+	if errors.Is(err, errSpeaksTLS) || errors.Is(err, errSpeaksPlain) {
+		return true
+	}
 	var rec tls.RecordHeaderError
 	var verify *tls.CertificateVerificationError
 	var unknownCA x509.UnknownAuthorityError
@@ -74,14 +77,53 @@ func remoteAlert(err error) bool {
 	return errors.As(err, &op) && op.Op == "remote error"
 }
 
-// closedAtOnce reports whether the server closed a connection it had
-// accepted, as a TLS-only server does to a client that does not speak TLS.
-func closedAtOnce(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
+// errSpeaksTLS and errSpeaksPlain are what a closer look (probe) finds
+// behind a connection the server closed or left unanswered.
+var (
+	errSpeaksTLS   = errors.New("the server speaks TLS only; use a rediss:// URL")
+	errSpeaksPlain = errors.New("the TLS handshake failed: the server does not speak TLS (use a redis:// URL)")
+)
+
+// probe takes a closer look at a server that accepted the connection and
+// then closed it or left it unanswered, which looks like an outage but may
+// be a configuration error: TLS spoken to a plain server or the reverse, or
+// a client certificate the server wants (under TLS 1.3 its refusal arrives
+// after the handshake, as a reset connection). It returns that error, or
+// nil when the server is unreachable after all.
+func probe(opt rueidis.ClientOption, err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return nil // no connection was made: unreachable
+	}
+	addr := opt.InitAddress[0]
+	if opt.TLSConfig == nil {
+		if speaksTLS(addr) {
+			return errSpeaksTLS
+		}
+		return nil
+	}
+	if speaksPlain(addr) {
+		return errSpeaksPlain
+	}
+	d := &net.Dialer{Timeout: time.Second}
+	conn, err := tls.DialWithDialer(d, "tcp", addr, opt.TLSConfig.Clone())
+	if err != nil {
+		if tlsFailed(err) {
+			return err
+		}
+		return nil
+	}
+	defer conn.Close()
+	// Under TLS 1.3 a server that refuses the client's certificate says
+	// so right after the handshake, unasked: read, sending nothing.
+	_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err = conn.Read(make([]byte, 1)); err != nil && remoteAlert(err) {
+		return err
+	}
+	return nil
 }
 
-// speaksTLS reports whether the server at addr answers a TLS handshake:
-// the probe of a plain connection that the server closed at once.
+// speaksTLS reports whether the server at addr answers a TLS handshake.
 func speaksTLS(addr string) bool {
 	// Only the handshake is made, to learn whether the server speaks
 	// TLS; nothing is sent on the connection, so its certificate does
@@ -93,4 +135,23 @@ func speaksTLS(addr string) bool {
 	}
 	conn.Close()
 	return true
+}
+
+// speaksPlain reports whether the server at addr answers a plain PING as
+// Redis does, with a simple string or an error.
+func speaksPlain(addr string) bool {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(time.Second))
+	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	b := make([]byte, 1)
+	if _, err := conn.Read(b); err != nil {
+		return false
+	}
+	return b[0] == '+' || b[0] == '-'
 }

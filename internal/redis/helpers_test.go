@@ -36,19 +36,22 @@ func testPrefix() string {
 	return "eligo-test-" + hex.EncodeToString(b[:])
 }
 
-// deletePrefix deletes every key under prefix, as losing them would.
+// deletePrefix deletes every key under prefix, as losing them would; on a
+// Redis Cluster, on every node.
 func deletePrefix(t testing.TB, c rueidis.Client, prefix string) {
 	t.Helper()
 	ctx := context.Background()
-	var cursor uint64
-	for {
-		e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(prefix+":*").Count(1000).Build()).AsScanEntry()
-		require.NoError(t, err)
-		if len(e.Elements) > 0 {
-			require.NoError(t, c.Do(ctx, c.B().Unlink().Key(e.Elements...).Build()).Error())
-		}
-		if cursor = e.Cursor; cursor == 0 {
-			return
+	for _, node := range c.Nodes() {
+		var cursor uint64
+		for {
+			e, err := node.Do(ctx, node.B().Scan().Cursor(cursor).Match(prefix+":*").Count(1000).Build()).AsScanEntry()
+			require.NoError(t, err)
+			for _, key := range e.Elements {
+				require.NoError(t, c.Do(ctx, c.B().Unlink().Key(key).Build()).Error())
+			}
+			if cursor = e.Cursor; cursor == 0 {
+				break
+			}
 		}
 	}
 }

@@ -71,13 +71,13 @@ func (l *logRecords) attr(msg, key string) string {
 func TestStartWithoutRedisAndOutageLoggedOnce(t *testing.T) {
 	t.Parallel()
 	srv := startPrivateRedis(t)
-	srv.kill() // a free port, nothing listening: Redis is down at start
+	srv.Kill() // a free port, nothing listening: Redis is down at start
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, &sqlite.Config{Path: filepath.Join(t.TempDir(), "eligo.db")})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, store.Close()) })
 
-	client, err := redis.NewClient(ctx, redis.ClientConfig{Addr: srv.addr, Name: "eligo-test"})
+	client, err := redis.NewClient(ctx, redis.ClientConfig{Addr: srv.Addr, Name: "eligo-test"})
 	require.NoError(t, err, "a replica starts while Redis is unreachable")
 	t.Cleanup(client.Close)
 	logs := &logRecords{}
@@ -122,7 +122,7 @@ func TestStartWithoutRedisAndOutageLoggedOnce(t *testing.T) {
 	require.Equal(t, []string{"redis unreachable at start: starting without it; reads go to the store, and the client connects by itself"},
 		logs.atLeast(slog.LevelInfo), "one line for the outage so far, not one a call")
 
-	srv.start(t)
+	srv.Restart(t)
 	require.Eventually(t, func() bool { return rm.Degraded() == "" }, 20*time.Second, 10*time.Millisecond, "the client connected by itself")
 	require.Equal(t, 1.0, available())
 	select {
@@ -147,7 +147,7 @@ func TestStartWithoutRedisAndOutageLoggedOnce(t *testing.T) {
 	require.LessOrEqual(t, len(fanLogs.atLeast(slog.LevelWarn)), 2, "the fan-out logs an outage once per direction: %q", fanLogs.atLeast(slog.LevelWarn))
 
 	// An outage while running: once at its start, once at its end.
-	srv.kill()
+	srv.Kill()
 	for i := range reads {
 		id := "ord-" + strconv.Itoa(i%orders)
 		_, err := eng.Order(ctx, id)
@@ -162,7 +162,7 @@ func TestStartWithoutRedisAndOutageLoggedOnce(t *testing.T) {
 	require.Len(t, msgs, 3, "%q", msgs)
 	require.Equal(t, "redis unavailable: reads go to the store, writes are retried until it is back", msgs[2])
 	require.NotEmpty(t, rm.Degraded())
-	srv.start(t)
+	srv.Restart(t)
 	require.Eventually(t, func() bool {
 		_, err := eng.Order(ctx, "ord-0")
 		return err == nil && rm.Degraded() == ""

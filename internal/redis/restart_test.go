@@ -3,9 +3,6 @@ package redis_test
 import (
 	"context"
 	"fmt"
-	"net"
-	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,60 +13,18 @@ import (
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/redis"
 	"github.com/eligo/eligo/internal/testenv"
+	"github.com/eligo/eligo/internal/testenv/redisserver"
 	"github.com/eligo/eligo/internal/testenv/stack"
 )
 
-// privateRedis is a redis-server of the test's own, which it may flush,
-// kill and start again without disturbing anyone.
-type privateRedis struct {
-	addr string
-	port int
-	cmd  *exec.Cmd
-}
-
-// startPrivateRedis starts redis-server from PATH on a free port, without
-// persistence. It runs with the other Redis tests (ELIGO_TEST_REDIS_ADDR
-// set, or CI); without redis-server the test is skipped, or fails under CI.
-func startPrivateRedis(t *testing.T) *privateRedis {
+// startPrivateRedis starts a redis-server of the test's own, which it may
+// flush, kill and start again without disturbing anyone. It runs with the
+// other Redis tests (ELIGO_TEST_REDIS_ADDR set, or CI); without
+// redis-server the test is skipped, or fails under CI.
+func startPrivateRedis(t *testing.T) *redisserver.Server {
 	t.Helper()
 	testenv.RedisAddr(t)
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if testenv.InCI() {
-			t.Fatalf("redis-server is not on PATH: under CI the Redis restart tests must run")
-		}
-		t.Skip("redis-server is not on PATH: skipping the Redis restart tests")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-	r := &privateRedis{addr: "127.0.0.1:" + strconv.Itoa(port), port: port}
-	r.start(t)
-	t.Cleanup(r.kill)
-	return r
-}
-
-func (r *privateRedis) start(t *testing.T) {
-	t.Helper()
-	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	require.NoError(t, r.cmd.Start())
-	require.Eventually(t, func() bool {
-		c, err := net.Dial("tcp", r.addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}, 10*time.Second, 10*time.Millisecond, "redis-server did not start on %s", r.addr)
-}
-
-// kill ends the server with SIGKILL, as a crash would.
-func (r *privateRedis) kill() {
-	if r.cmd != nil {
-		_ = r.cmd.Process.Kill()
-		_ = r.cmd.Wait()
-		r.cmd = nil
-	}
+	return redisserver.Start(t, redisserver.Options{})
 }
 
 // A Redis restart and a FLUSHALL under a running engine lose nothing:
@@ -81,7 +36,7 @@ func TestRedisRestartAndFlushLoseNothing(t *testing.T) {
 	srv := startPrivateRedis(t)
 	ctx := context.Background()
 	store := stack.OpenStore(t, stack.SQLite)
-	client := clientAt(t, srv.addr)
+	client := clientAt(t, srv.Addr)
 	rm := newReadModel(t, client, redis.ReadModelConfig{})
 	fan := newFanout(t, client, redis.FanoutConfig{})
 	l := listen(t, fan)
@@ -110,7 +65,7 @@ func TestRedisRestartAndFlushLoseNothing(t *testing.T) {
 	requireVersion(2)
 	l.waitVersion(t, "ord-1", 2)
 
-	srv.kill()
+	srv.Kill()
 	start := time.Now()
 	for i := range 10000 {
 		fan.Publish(fmt.Sprintf("ord-x%d", i), 1)
@@ -123,7 +78,7 @@ func TestRedisRestartAndFlushLoseNothing(t *testing.T) {
 	requireVersion(3)
 	t.Logf("a read while Redis is down took %v", time.Since(t0))
 
-	srv.start(t) // empty, with an empty script cache
+	srv.Restart(t) // empty, with an empty script cache
 	t0 = time.Now()
 	// The Put that failed is retried: Redis holds version 3 without
 	// anyone reading it.
