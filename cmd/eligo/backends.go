@@ -59,7 +59,11 @@ type backendConfig struct {
 	PostgresURL  string        // empty: the SQLite file in the data directory
 	Migrate      bool          // apply pending PostgreSQL migrations at start
 	StoreTimeout time.Duration // deadline of every store call
-	RedisAddr    string        // empty: the read model and the fan-out are in-process
+	RedisAddr    string        // empty (and no RedisURL): the read model and the fan-out are in-process
+	// RedisURL replaces RedisAddr: redis://, rediss:// (TLS) or
+	// redis-sentinel://, with credentials; RedisCAFile, RedisCertFile and
+	// RedisKeyFile are its TLS files.
+	RedisURL, RedisCAFile, RedisCertFile, RedisKeyFile string
 	KafkaBrokers string        // comma-separated; empty: events arrive over HTTP only
 	KafkaTopic   string
 	KafkaGroup   string
@@ -79,6 +83,11 @@ func (c *backendConfig) flags(f *flagSet, withIngest bool) {
 	f.String(&c.PostgresURL, "postgres-url", "", "PostgreSQL as the system of record, e.g. postgres://eligo@db:5432/eligo; empty means the embedded SQLite file")
 	f.Bool(&c.Migrate, "migrate", true, "apply pending PostgreSQL migrations at start; with false, start only if \"eligo migrate\" has applied them")
 	f.String(&c.RedisAddr, "redis-addr", "", "Redis (host:port, or comma-separated Redis Cluster seeds) as the shared read model and the fan-out between replicas; empty means both in-process, for one replica")
+	f.String(&c.RedisURL, "redis-url", "", "Redis as a URL, replacing --redis-addr: redis://user:password@host:6379/0, rediss:// for TLS, "+
+		"redis-sentinel://sentinel:26379/master for Sentinel, several hosts (host1,host2) for Cluster seeds; prefer the variable, which keeps the password off the command line")
+	f.String(&c.RedisCAFile, "redis-ca-file", "", "PEM file of the CA that signed the Redis server's certificate (rediss://); empty means the system's CAs")
+	f.String(&c.RedisCertFile, "redis-cert-file", "", "PEM file of the client certificate for Redis mutual TLS (with --redis-key-file)")
+	f.String(&c.RedisKeyFile, "redis-key-file", "", "PEM file of the private key of --redis-cert-file")
 	f.String(&c.RedisPrefix, "redis-prefix", redis.DefaultPrefix, "prefix of every Redis key and channel; deployments sharing one Redis need different ones")
 	f.Duration(&c.StoreTimeout, "store-timeout", eligo.DefaultStoreTimeout, time.Millisecond, "deadline of every call to the system of record (statement_timeout and lock_timeout on PostgreSQL, busy_timeout on SQLite); past it a write answers 503 with Retry-After and /readyz turns false")
 	if !withIngest {
@@ -89,6 +98,13 @@ func (c *backendConfig) flags(f *flagSet, withIngest bool) {
 	f.String(&c.KafkaTopic, "kafka-topic", kafka.DefaultTopic, "Kafka topic of fulfillment events; dead letters go to TOPIC"+kafka.DeadLetterSuffix)
 	f.String(&c.KafkaGroup, "kafka-group", kafka.DefaultGroup, "Kafka consumer group; replicas share one")
 	f.Duration(&c.KafkaSessionTimeout, "kafka-session-timeout", 45*time.Second, time.Second, "how long the consumer group waits for a replica that stopped (crashed) before its partitions move to the others; the broker bounds it")
+}
+
+// redis says how to reach Redis; ok is false when no Redis setting is
+// given (a TLS file alone counts, so that NewClient says what is missing).
+func (c *backendConfig) redis() (cfg redis.ClientConfig, ok bool) {
+	cfg = redis.ClientConfig{Addr: c.RedisAddr, URL: c.RedisURL, CAFile: c.RedisCAFile, CertFile: c.RedisCertFile, KeyFile: c.RedisKeyFile}
+	return cfg, cfg != redis.ClientConfig{}
 }
 
 // brokers returns the Kafka seed brokers.
@@ -124,7 +140,7 @@ func openBackends(ctx context.Context, cfg serverConfig, reg prometheus.Register
 		return nil, err
 	}
 	readModelName, fanoutName := "memory", "in-process"
-	if cfg.Backends.RedisAddr != "" {
+	if _, ok := cfg.Backends.redis(); ok {
 		if readModelName, fanoutName, err = be.openRedis(ctx, cfg, reg); err != nil {
 			be.Close()
 			return nil, err
@@ -142,7 +158,7 @@ func openBackends(ctx context.Context, cfg serverConfig, reg prometheus.Register
 		ingest = fmt.Sprintf("http and kafka (brokers %s, topic %s, group %s)", strings.Join(bs, ","), cfg.Backends.KafkaTopic, cfg.Backends.KafkaGroup)
 	}
 	cfg.Logger.Info("backends", "store", storeName, "read_model", readModelName, "fanout", fanoutName, "ingest", ingest)
-	if cfg.Backends.PostgresURL != "" && cfg.Backends.RedisAddr == "" {
+	if _, ok := cfg.Backends.redis(); cfg.Backends.PostgresURL != "" && !ok {
 		cfg.Logger.Warn("the read model and the live fan-out are in-process: run one replica on this PostgreSQL " +
 			"until a shared read model (Redis) is configured, or each replica misses the others' changes")
 	}

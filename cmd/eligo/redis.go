@@ -17,9 +17,14 @@ import (
 // through the model's Fresh view, which never serves a notice an older
 // cached copy. It returns the names the startup log gives the two.
 func (be *backends) openRedis(ctx context.Context, cfg serverConfig, reg prometheus.Registerer) (readModel, fanout string, err error) {
-	addr := cfg.Backends.RedisAddr
+	rc, _ := cfg.Backends.redis()
 	host, _ := os.Hostname()
-	client, err := redis.NewClient(ctx, redis.ClientConfig{Addr: addr, Name: "eligo@" + host})
+	rc.Name = "eligo@" + host
+	addr := rc.Addr
+	if rc.URL != "" {
+		addr = redis.Redact(rc.URL)
+	}
+	client, err := redis.NewClient(ctx, rc)
 	if err != nil {
 		return "", "", err
 	}

@@ -14,8 +14,8 @@ import (
 
 // serveAbout is the help of `eligo serve`.
 const serveAbout = `Run the API, the live streams and the job workers. With no flags it runs on
-the embedded SQLite store in --data-dir; --postgres-url, --redis-addr and
---kafka-brokers turn on the production engines (docs/production.md).`
+the embedded SQLite store in --data-dir; --postgres-url, --redis-url (or --redis-addr)
+and --kafka-brokers turn on the production engines (docs/production.md).`
 
 // runServe runs the API until ctx ends.
 func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
