@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -101,7 +102,8 @@ func NewClient(ctx context.Context, cfg ClientConfig) (rueidis.Client, error) {
 	case errors.Is(err, errSpeaksTLS) || errors.Is(err, errSpeaksPlain):
 		return nil, fmt.Errorf("redis %s: %w", cfg.server(), err)
 	default:
-		return nil, fmt.Errorf("redis %s: %s: %w", cfg.server(), whatFailed(err), err)
+		// One line: rueidis puts the command refused on a line of its own.
+		return nil, fmt.Errorf("redis %s: %s: %s", cfg.server(), whatFailed(err), strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 }
 

@@ -27,16 +27,21 @@ func clientFor(t *testing.T, cfg redis.ClientConfig) rueidis.Client {
 }
 
 // exerciseServer runs the read model suite, and a fan-out round trip
-// between two replicas, on the Redis cfg connects to.
-func exerciseServer(t *testing.T, cfg redis.ClientConfig) {
+// between two replicas, on the Redis cfg connects to; admin, when set, is
+// the connection that deletes keys (the suite's Lose).
+func exerciseServer(t *testing.T, cfg redis.ClientConfig, admin ...redis.ClientConfig) {
 	t.Helper()
 	readmodeltest.Exercise(t, func(t *testing.T) *readmodeltest.Harness {
 		prefix := testPrefix()
 		c1, c2 := clientFor(t, cfg), clientFor(t, cfg)
+		deleter := c1
+		if len(admin) > 0 {
+			deleter = clientFor(t, admin[0])
+		}
 		return &readmodeltest.Harness{
 			Model: newReadModel(t, c1, redis.ReadModelConfig{Prefix: prefix}),
 			Other: newReadModel(t, c2, redis.ReadModelConfig{Prefix: prefix}),
-			Lose:  func(t *testing.T) { deletePrefix(t, c1, prefix) },
+			Lose:  func(t *testing.T) { deletePrefix(t, deleter, prefix) },
 		}
 	})
 	t.Run("Fanout", func(t *testing.T) {
@@ -69,13 +74,28 @@ func connectFails(t *testing.T, cfg redis.ClientConfig, secrets ...string) strin
 	return err.Error()
 }
 
-// An ACL user (AUTH with a username) and the default user's password both
-// work; wrong or missing credentials stop the start with what failed.
+// eligoACL is the least an ACL user of eligo may do, as docs/production.md
+// gives it, for keys and channels under the test prefixes.
+const eligoACL = "resetkeys ~eligo-test-* resetchannels &eligo-test-* -@all +@connection +client|tracking +client|caching +multi +exec " +
+	"+get +set +pttl +evalsha +eval +spublish +ssubscribe +sunsubscribe +cluster|slots +cluster|shards"
+
+// An ACL user (AUTH with a username) with only the rights eligo needs and
+// the default user's password both work; wrong or missing credentials, or
+// a user without the rights, stop the start with what failed.
 func TestRedisWithACLUserAndPassword(t *testing.T) {
 	t.Parallel()
-	srv := redisserver.Start(t, redisserver.Options{Password: "default-pw", Users: []string{"eligo on >eligo-pw ~* &* +@all"}})
+	srv := redisserver.Start(t, redisserver.Options{Password: "default-pw", Users: []string{
+		"eligo on >eligo-pw " + eligoACL,
+		"nocache on >nocache-pw ~* &* +@all -client|tracking",
+	}})
 	t.Run("ACL user", func(t *testing.T) {
-		exerciseServer(t, redis.ClientConfig{URL: "redis://eligo:eligo-pw@" + srv.Addr + "/0"})
+		exerciseServer(t, redis.ClientConfig{URL: "redis://eligo:eligo-pw@" + srv.Addr + "/0"},
+			redis.ClientConfig{URL: "redis://:default-pw@" + srv.Addr})
+	})
+	t.Run("ACL user without client tracking", func(t *testing.T) {
+		msg := connectFails(t, redis.ClientConfig{URL: "redis://nocache:nocache-pw@" + srv.Addr}, "nocache-pw")
+		require.Contains(t, msg, "the server refused client-side caching (CLIENT TRACKING)")
+		require.NotContains(t, msg, "\n")
 	})
 	t.Run("password alone", func(t *testing.T) {
 		c := clientFor(t, redis.ClientConfig{URL: "redis://:default-pw@" + srv.Addr})

@@ -20,6 +20,10 @@ import (
 // whatFailed names what went wrong in a connection that reached Redis:
 // the credentials, the TLS handshake, or a setting the server refused.
 func whatFailed(err error) string {
+	if errors.Is(err, rueidis.ErrNoCache) {
+		return "the server refused client-side caching (CLIENT TRACKING), which eligo needs: " +
+			"the ACL user needs +client|tracking, and the server Redis 6 or later (RESP3)"
+	}
 	if re, ok := rueidis.IsRedisErr(err); ok {
 		code, _, _ := strings.Cut(re.Error(), " ")
 		switch code {
@@ -29,9 +33,6 @@ func whatFailed(err error) string {
 			return "authentication failed: the server requires a password, and the URL has none (redis://user:password@host)"
 		case "NOPERM":
 			return "the ACL user may not run a command eligo needs"
-		}
-		if strings.Contains(re.Error(), "without any password configured") {
-			return "authentication failed: the URL has a password, and the server has none set for that user"
 		}
 		return "the server refused the connection's setup"
 	}
