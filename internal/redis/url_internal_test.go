@@ -2,6 +2,7 @@ package redis
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -104,4 +105,17 @@ func TestRedactHidesPasswords(t *testing.T) {
 	require.Equal(t, "redis://cache:6379", Redact("redis://cache:6379"))
 	require.Equal(t, "redis-sentinel://:xxxxx@s1/m?sentinel_password=xxxxx", Redact("redis-sentinel://:hunter2@s1/m?sentinel_password=hunter3"))
 	require.Equal(t, "(a Redis URL that does not parse)", Redact("redis://u:hunter2 x@h"))
+}
+
+// The failures that only a managed service's certificates produce (another
+// host name, an expired certificate) are named too.
+func TestWhatFailedNamesTLSFailures(t *testing.T) {
+	t.Parallel()
+	host := &tls.CertificateVerificationError{Err: x509.HostnameError{Certificate: &x509.Certificate{}, Host: "10.0.0.3"}}
+	require.Equal(t, "the TLS handshake failed: the server's certificate is not for this host name", whatFailed(host))
+	expired := &tls.CertificateVerificationError{Err: x509.CertificateInvalidError{Reason: x509.Expired}}
+	require.Equal(t, "the TLS handshake failed: the server's certificate is not valid", whatFailed(expired))
+	require.True(t, tlsFailed(host))
+	require.True(t, tlsFailed(expired))
+	require.False(t, unreachable(expired), "a certificate problem is not an outage")
 }
