@@ -64,9 +64,9 @@ type backendConfig struct {
 	// redis-sentinel://, with credentials; RedisCAFile, RedisCertFile and
 	// RedisKeyFile are its TLS files.
 	RedisURL, RedisCAFile, RedisCertFile, RedisKeyFile string
-	KafkaBrokers string        // comma-separated; empty: events arrive over HTTP only
-	KafkaTopic   string
-	KafkaGroup   string
+	KafkaBrokers                                       string // comma-separated; empty: events arrive over HTTP only
+	KafkaTopic                                         string
+	KafkaGroup                                         string
 	// KafkaSessionTimeout is how long the group waits for a replica that
 	// stopped heartbeating (a crash) before giving its partitions to the
 	// others.
