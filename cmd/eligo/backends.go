@@ -59,14 +59,10 @@ type backendConfig struct {
 	PostgresURL  string        // empty: the SQLite file in the data directory
 	Migrate      bool          // apply pending PostgreSQL migrations at start
 	StoreTimeout time.Duration // deadline of every store call
-	RedisAddr    string        // empty (and no RedisURL): the read model and the fan-out are in-process
-	// RedisURL replaces RedisAddr: redis://, rediss:// (TLS) or
-	// redis-sentinel://, with credentials; RedisCAFile, RedisCertFile and
-	// RedisKeyFile are its TLS files.
-	RedisURL, RedisCAFile, RedisCertFile, RedisKeyFile string
-	KafkaBrokers                                       string // comma-separated; empty: events arrive over HTTP only
-	KafkaTopic                                         string
-	KafkaGroup                                         string
+	RedisAddr    string        // empty: the read model and the fan-out are in-process
+	KafkaBrokers string        // comma-separated; empty: events arrive over HTTP only
+	KafkaTopic   string
+	KafkaGroup   string
 	// KafkaSessionTimeout is how long the group waits for a replica that
 	// stopped heartbeating (a crash) before giving its partitions to the
 	// others.
@@ -74,6 +70,10 @@ type backendConfig struct {
 	// RedisPrefix starts every Redis key and channel: deployments that
 	// share a Redis differ by it.
 	RedisPrefix string
+	// RedisURL replaces RedisAddr: redis://, rediss:// (TLS) or
+	// redis-sentinel://, with credentials; RedisCAFile, RedisCertFile and
+	// RedisKeyFile are its TLS files.
+	RedisURL, RedisCAFile, RedisCertFile, RedisKeyFile string
 }
 
 // flags declares the flags of the production backends into c: the store,
