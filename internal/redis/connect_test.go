@@ -185,12 +185,16 @@ func TestRedisCluster(t *testing.T) {
 	}
 }
 
-// Redis Sentinel: the client asks the sentinel for the master and uses it.
+// Redis Sentinel: the client asks the sentinel for the master and uses
+// it, and the suite passes through it; a sentinel that is unreachable at
+// start is an outage, which ends when it answers.
 func TestRedisSentinel(t *testing.T) {
 	t.Parallel()
 	master := redisserver.Start(t, redisserver.Options{Password: "master-pw"})
 	sentinel := redisserver.StartSentinel(t, master, "eligo-master")
-	c := clientFor(t, redis.ClientConfig{URL: "redis-sentinel://:master-pw@" + sentinel.Addr + "/eligo-master"})
+	cfg := redis.ClientConfig{URL: "redis-sentinel://:master-pw@" + sentinel.Addr + "/eligo-master"}
+	exerciseServer(t, cfg)
+	c := clientFor(t, cfg)
 	require.Equal(t, rueidis.ClientModeSentinel, c.Mode())
 	prefix := testPrefix()
 	m := newReadModel(t, c, redis.ReadModelConfig{Prefix: prefix})
@@ -201,4 +205,12 @@ func TestRedisSentinel(t *testing.T) {
 	v, err := direct.Do(ctx, direct.B().Get().Key(redis.OrderKey(prefix, "ord-1")).Build()).ToString()
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(v, "3:"), "the order is on the master: %q", v)
+
+	sentinel.Kill()
+	late := clientFor(t, cfg)
+	sentinel.Restart(t)
+	require.Eventually(t, func() bool {
+		return late.Do(ctx, late.B().Get().Key(redis.OrderKey(prefix, "ord-1")).Build()).Error() == nil
+	}, 10*time.Second, 10*time.Millisecond, "the client found the master once the sentinel answered")
+	require.Equal(t, rueidis.ClientModeSentinel, late.Mode())
 }
