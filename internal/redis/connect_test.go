@@ -89,24 +89,29 @@ func TestRedisWithACLUserAndPassword(t *testing.T) {
 		"nocache on >nocache-pw ~* &* +@all -client|tracking",
 	}})
 	t.Run("ACL user", func(t *testing.T) {
+		t.Parallel()
 		exerciseServer(t, redis.ClientConfig{URL: "redis://eligo:eligo-pw@" + srv.Addr + "/0"},
 			redis.ClientConfig{URL: "redis://:default-pw@" + srv.Addr})
 	})
 	t.Run("ACL user without client tracking", func(t *testing.T) {
+		t.Parallel()
 		msg := connectFails(t, redis.ClientConfig{URL: "redis://nocache:nocache-pw@" + srv.Addr}, "nocache-pw")
 		require.Contains(t, msg, "the server refused client-side caching (CLIENT TRACKING)")
 		require.NotContains(t, msg, "\n")
 	})
 	t.Run("password alone", func(t *testing.T) {
+		t.Parallel()
 		c := clientFor(t, redis.ClientConfig{URL: "redis://:default-pw@" + srv.Addr})
 		require.NoError(t, c.Do(context.Background(), c.B().Ping().Build()).Error())
 	})
 	t.Run("wrong password", func(t *testing.T) {
+		t.Parallel()
 		msg := connectFails(t, redis.ClientConfig{URL: "redis://eligo:wrong-pw@" + srv.Addr}, "wrong-pw")
 		require.Contains(t, msg, "redis redis://eligo:xxxxx@"+srv.Addr+": authentication failed: the server refused the user and password of the URL")
 		require.Contains(t, msg, "WRONGPASS")
 	})
 	t.Run("no password", func(t *testing.T) {
+		t.Parallel()
 		msg := connectFails(t, redis.ClientConfig{Addr: srv.Addr})
 		require.Contains(t, msg, "redis "+srv.Addr+": authentication failed: the server requires a password")
 	})
@@ -120,22 +125,27 @@ func TestRedisOverTLS(t *testing.T) {
 	files := redisserver.NewCA(t)
 	srv := redisserver.Start(t, redisserver.Options{TLS: files, Password: "tls-pw"})
 	t.Run("ca_file", func(t *testing.T) {
+		t.Parallel()
 		exerciseServer(t, redis.ClientConfig{URL: "rediss://:tls-pw@" + srv.Addr + "?ca_file=" + files.CA})
 	})
 	t.Run("untrusted CA", func(t *testing.T) {
+		t.Parallel()
 		msg := connectFails(t, redis.ClientConfig{URL: "rediss://:tls-pw@" + srv.Addr}, "tls-pw")
 		require.Contains(t, msg, "the TLS handshake failed: the server's certificate is not signed by a trusted CA")
 	})
 	t.Run("plain text to TLS", func(t *testing.T) {
+		t.Parallel()
 		msg := connectFails(t, redis.ClientConfig{URL: "redis://:tls-pw@" + srv.Addr}, "tls-pw")
 		require.Contains(t, msg, "the server speaks TLS only; use a rediss:// URL")
 	})
 	t.Run("TLS to plain text", func(t *testing.T) {
+		t.Parallel()
 		plain := redisserver.Start(t, redisserver.Options{})
 		msg := connectFails(t, redis.ClientConfig{URL: "rediss://" + plain.Addr, CAFile: files.CA})
 		require.Contains(t, msg, "the TLS handshake failed: the server does not speak TLS")
 	})
 	t.Run("mutual TLS", func(t *testing.T) {
+		t.Parallel()
 		mtls := redisserver.Start(t, redisserver.Options{TLS: files, ClientCerts: true})
 		msg := connectFails(t, redis.ClientConfig{URL: "rediss://" + mtls.Addr, CAFile: files.CA})
 		require.Contains(t, msg, "the TLS handshake failed: the server refused this client")
