@@ -42,7 +42,10 @@ type ClientConfig struct {
 // When Redis cannot be reached (refused, timed out), NewClient still
 // returns a client, which fails its calls and connects by itself in the
 // background once Redis answers; a ReadModel on it says so in Degraded.
-// Any other failure (Redis answered with an error) is returned.
+// Any other failure is a configuration error, returned at once with the
+// server (its passwords hidden) and what failed: the credentials (Redis
+// answered with an error), the TLS handshake, TLS spoken to a plain
+// server or the reverse (see probe).
 //
 // Each Redis node gets one pipelined connection (PipelineMultiplex -1) so
 // that a Put and the invalidation it causes travel on the connection whose

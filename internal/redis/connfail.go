@@ -4,10 +4,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-
 	"net"
 	"strings"
-
 	"time"
 
 	"github.com/redis/rueidis"
