@@ -17,7 +17,7 @@ func TestMetricsAddr(t *testing.T) {
 	srv := startServe(t, t.TempDir(), testEnv(nil), "--metrics-addr", "127.0.0.1:0")
 	var metricsURL string
 	require.Eventually(t, func() bool {
-		m := regexp.MustCompile(`msg="metrics listening" url=(\S+)`).FindStringSubmatch(srv.output.String())
+		m := regexp.MustCompile(`"msg":"metrics listening","url":"([^"]+)"`).FindStringSubmatch(srv.output.String())
 		if m != nil {
 			metricsURL = m[1]
 		}

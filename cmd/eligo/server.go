@@ -33,8 +33,8 @@ type serverConfig struct {
 	// ShutdownDelay is how long /readyz answers 503 while everything else
 	// keeps serving, once ctx ends and before the shutdown begins.
 	ShutdownDelay time.Duration
-	LogLevel      string       // one of logLevels
-	Logger        *slog.Logger // built from LogLevel after the flags are read
+	Log           logConfig
+	Logger        *slog.Logger // built from Log after the flags are read
 	DemoPage      bool         // serve internal/webdemo at /demo/: it hands out customer tokens, never on a real deployment
 	// Jobs is the deferred work (River): what writes enqueue and whether
 	// this process works jobs. The zero value enqueues payment re-checks

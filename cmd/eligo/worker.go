@@ -31,7 +31,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err := f.parse(args, getenv, stdout, workerAbout); err != nil {
 		return err
 	}
-	cfg.Logger = newLogger(stderr, cfg.LogLevel)
+	cfg.Logger = cfg.Log.logger(stderr)
 	w, err := startWorker(ctx, cfg)
 	if err != nil {
 		return err
