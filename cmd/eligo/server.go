@@ -252,7 +252,24 @@ func (s *server) Serve(ctx context.Context) error {
 	if cerr := s.deps.Close(); err == nil {
 		err = cerr
 	}
+	logStopped(ctx, s.cfg.Logger, err)
 	return err
+}
+
+// logStopped writes a long-running command's last line: why it stopped
+// (the signal, or the error that ended it) and whether it stopped cleanly.
+func logStopped(ctx context.Context, log *slog.Logger, err error) {
+	reason := "a part of it failed"
+	if cause := context.Cause(ctx); cause == context.Canceled {
+		reason = "its caller stopped it"
+	} else if cause != nil {
+		reason = cause.Error() // "received terminated"
+	}
+	if err != nil {
+		log.Error("stopped", "reason", reason, "err", err)
+		return
+	}
+	log.Info("stopped", "reason", reason)
 }
 
 func policyName(path string) string {

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/eligo/eligo/internal/readmodel"
@@ -72,7 +71,7 @@ func startWorker(ctx context.Context, cfg serverConfig) (*worker, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
+	operatorRoutes(mux, d.reg)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	w := &worker{
 		url:  "http://" + displayAddr(ln.Addr()),
@@ -101,6 +100,7 @@ func startWorker(ctx context.Context, cfg serverConfig) (*worker, error) {
 		if cerr := d.Close(); err == nil {
 			err = cerr
 		}
+		logStopped(ctx, log, err)
 		return err
 	}
 	log.Info("eligo worker started", "metrics", w.url+"/metrics")

@@ -58,9 +58,8 @@ func routes(deps Deps, m *metrics) http.Handler {
 
 	var h http.Handler = mux
 	h = refuseUncleanPaths(deps.Logger)(h) // before the mux, which would redirect
-	h = logRequests(deps.Logger)(h)
 	h = recoverPanics(deps.Logger)(h)
-	h = measure(m)(h)
+	h = observe(m, deps.Logger, deps.SlowRequest)(h)
 	h = limitBodyTime(deps.BodyTimeout)(h)
 	return h
 }
