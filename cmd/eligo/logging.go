@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"log/slog"
+
+	"github.com/eligo/eligo/internal/logs"
 )
 
 // logLevels are the values of --log-level.
@@ -37,8 +39,15 @@ func newLogger(w io.Writer, level, format string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	opts := &slog.HandlerOptions{Level: l}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
 	if format == "text" || (format == "" && isTerminal(w)) {
-		return slog.New(slog.NewTextHandler(w, opts))
+		h = slog.NewTextHandler(w, opts)
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	// An outage or a flood of bad requests repeats one record: keep a
+	// few a second, and count the rest (docs/operations.md, Logs).
+	return slog.New(logs.RateLimit(h, slog.LevelInfo, repeatsPerSecond))
 }
+
+// repeatsPerSecond is how many records of one level and message are
+// logged per second; the rest are counted.
+const repeatsPerSecond = 20

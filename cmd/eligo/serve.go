@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/eligo/eligo/internal/auth"
+	"github.com/eligo/eligo/internal/httpapi"
 )
 
 // serveAbout is the help of `eligo serve`.
@@ -75,6 +76,7 @@ func (c *serverConfig) processFlags(f *flagSet, addr, addrUsage string) {
 func (c *serverConfig) apiFlags(f *flagSet) {
 	f.Duration(&c.MaxAge, "max-age", 5*time.Second, 0, "longest Cache-Control max-age on eligibility answers")
 	f.Count(&c.MaxConns, "max-conns", 10000, 0, "the most HTTP connections open at once, live streams included; keep it under the open-file limit; 0 is no limit")
+	f.Duration(&c.SlowRequest, "slow-request", httpapi.DefaultSlowRequest, time.Millisecond, "a request slower than this is logged at info (failed ones are too; the rest at debug)")
 	f.Duration(&c.BodyTimeout, "body-timeout", 10*time.Second, time.Millisecond, "how long a request body may take to arrive after its headers")
 	f.Duration(&c.CustomerTokenMaxTTL, "customer-token-max-ttl", auth.DefaultMaxCustomerTokenTTL, time.Second, "longest customer token lifetime accepted (exp - iat, or exp - now without iat); longer-lived tokens are refused")
 	c.Live.flags(f)

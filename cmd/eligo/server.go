@@ -29,6 +29,7 @@ type serverConfig struct {
 	MaxAge          time.Duration
 	MaxConns        int           // the most HTTP connections open at once; 0: no limit
 	BodyTimeout     time.Duration // how long a request body may take to arrive
+	SlowRequest     time.Duration // a request slower than this is logged at info
 	ShutdownTimeout time.Duration
 	// ShutdownDelay is how long /readyz answers 503 while everything else
 	// keeps serving, once ctx ends and before the shutdown begins.
@@ -174,6 +175,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 
 			NoMetricsRoute: metrics != nil, // --metrics-addr: on that listener only
 			BodyTimeout:    cfg.BodyTimeout,
+			SlowRequest:    cfg.SlowRequest,
 		})
 	}
 	if err != nil {
@@ -230,6 +232,7 @@ func (s *server) Serve(ctx context.Context) error {
 		g.Go(s.metrics.Serve)
 	}
 	g.Go(func() error { return s.deps.jobs.Run(gctx) })
+	g.Go(func() error { return s.deps.engine.WatchStore(gctx, 0) })
 	for _, part := range s.deps.be.parts { // the Kafka consumer, when configured
 		g.Go(func() error { return part(gctx) })
 	}

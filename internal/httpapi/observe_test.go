@@ -79,3 +79,37 @@ func TestSlowRequestsAreLoggedAtInfo(t *testing.T) {
 	require.EqualValues(t, 201, rs[0]["status"])
 	require.Equal(t, "POST /v1/orders", rs[0]["route"])
 }
+
+// TestHTTPSeriesExistFromTheStart pins the request series a fresh server
+// exposes at zero: every route with every code openapi.json lists for it,
+// and nothing the API never answers.
+func TestHTTPSeriesExistFromTheStart(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{live: true})
+	families, err := b.registry.Gather()
+	require.NoError(t, err)
+	pairs := map[string]bool{}
+	for _, f := range families {
+		if f.GetName() != "eligo_http_requests_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			require.Zero(t, m.GetCounter().GetValue())
+			pairs[labels["route"]+" "+labels["code"]] = true
+		}
+	}
+	for _, want := range []string{
+		"GET /v1/orders/{id}/eligibility 200", "GET /v1/orders/{id}/eligibility 304", "GET /v1/orders/{id}/eligibility 503",
+		"POST /v1/orders/{id}/cancel 409", "POST /v1/orders/{id}/cancel 412", "POST /v1/events 200", "POST /v1/events 413",
+		"GET /v1/orders/{id}/live 101", "GET /v1/orders/{id}/live 426", "GET /readyz 503", "unmatched 404", "unmatched 405",
+	} {
+		require.True(t, pairs[want], "%s exists at zero", want)
+	}
+	for _, never := range []string{"POST /v1/events 101", "POST /v1/events 304", "GET /healthz 409", "GET /v1/orders/{id}/eligibility 201"} {
+		require.False(t, pairs[never], "%s is never answered, so it has no series", never)
+	}
+}

@@ -103,5 +103,5 @@ func NewServer(deps Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return routes(deps, m), nil
+	return routes(deps, m)
 }
