@@ -183,7 +183,7 @@ kill -0 "$pid" 2>/dev/null && fail "eligo serve did not exit within 30 s of SIGT
 wait "$pid" || rc=$?
 pid=""
 [ "$rc" = 0 ] || { cat "$tmp/stderr" >&2; fail "eligo serve exited with status $rc after SIGTERM"; }
-if grep -E 'level=(ERROR|WARN)' "$tmp/stderr" >&2; then
+if grep -E '"level":"(ERROR|WARN)"|level=(ERROR|WARN)' "$tmp/stderr" >&2; then
   fail "eligo serve logged warnings or errors in the empty root (above)"
 fi
 

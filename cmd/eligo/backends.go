@@ -131,7 +131,7 @@ func openBackends(ctx context.Context, cfg serverConfig, reg prometheus.Register
 	}
 	var storeName string
 	if cfg.Backends.PostgresURL != "" {
-		storeName, err = be.openPostgres(ctx, cfg, enq)
+		storeName, err = be.openPostgres(ctx, cfg, enq, reg)
 	} else {
 		storeName, err = be.openSQLite(ctx, cfg, enq)
 	}
@@ -190,7 +190,7 @@ func (be *backends) openSQLite(ctx context.Context, cfg serverConfig, enq *jobs.
 // openPostgres opens the PostgreSQL store and River on its pool, applying
 // the pending migrations first when cfg.Backends.Migrate is set, else
 // refusing to start on a schema that is behind.
-func (be *backends) openPostgres(ctx context.Context, cfg serverConfig, enq *jobs.Enqueuer) (string, error) {
+func (be *backends) openPostgres(ctx context.Context, cfg serverConfig, enq *jobs.Enqueuer, reg prometheus.Registerer) (string, error) {
 	// The hook inserts jobs through the store's transaction.
 	ins, err := jobs.NewClient(riverpgxv5.New(nil), &jobs.ClientConfig{})
 	if err != nil {
@@ -205,6 +205,9 @@ func (be *backends) openPostgres(ctx context.Context, cfg serverConfig, enq *job
 	}
 	be.store = store
 	be.closers = append(be.closers, store.Close)
+	if err := reg.Register(postgres.PoolCollector(store)); err != nil {
+		return "", err
+	}
 	if cfg.Backends.Migrate {
 		if _, err := migratePostgres(ctx, store, cfg.Logger); err != nil {
 			return "", err

@@ -31,8 +31,8 @@ func TestServeOnPostgresAndKafka(t *testing.T) {
 	env := testEnv(map[string]string{"ELIGO_POSTGRES_URL": connURL, "ELIGO_KAFKA_BROKERS": brokers})
 
 	srv := startServe(t, t.TempDir(), env, "--workers=false")
-	require.Contains(t, srv.output.String(), "store=\"postgres ")
-	require.Contains(t, srv.output.String(), "ingest=\"http and kafka")
+	require.Contains(t, srv.output.String(), `"store":"postgres `)
+	require.Contains(t, srv.output.String(), `"ingest":"http and kafka`)
 	const svc = "svc-test-token-for-the-cmd-tests"
 	require.Equal(t, http.StatusCreated, call(t, "POST", srv.url+"/v1/orders", svc,
 		map[string]any{"id": "ord-1", "customer_id": "cust-9", "promised_at": time.Now().Add(time.Hour)}, nil))

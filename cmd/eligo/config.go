@@ -292,9 +292,6 @@ func (v *enumValue) String() string {
 	return *v.p
 }
 
-// logLevels are the values of --log-level.
-var logLevels = []string{"debug", "info", "warn", "error"}
-
 // otherVariables are the ELIGO_* variables that are not flags: secrets,
 // which never go on a command line.
 var otherVariables = []string{"ELIGO_SERVICE_TOKENS", "ELIGO_CUSTOMER_TOKEN_SECRET"}

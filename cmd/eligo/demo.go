@@ -51,9 +51,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		defer os.RemoveAll(dir)
 		cfg.DataDir, dirNote = dir, " (a new one, removed when the demo stops; --data-dir keeps it)"
 	}
-	cfg.Logger = newLogger(stderr, cfg.LogLevel)
-	if cfg.LogLevel == "info" {
-		cfg.Logger = newLogger(stderr, "warn") // the summary is the demo's output
+	cfg.Logger = cfg.Log.logger(stderr)
+	if cfg.Log.Level == "info" {
+		cfg.Logger = newLogger(stderr, "warn", cfg.Log.Format) // the summary is the demo's output
 	}
 	if dc.Duration > 0 {
 		var cancel context.CancelFunc

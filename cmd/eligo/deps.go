@@ -52,7 +52,7 @@ func openDeps(ctx context.Context, cfg serverConfig, withAPI bool) (*deps, error
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfo())
 	be, err := openBackends(ctx, cfg, reg, withAPI)
 	if err != nil {
 		return nil, err

@@ -35,7 +35,7 @@ func TestLoadAgainstServe(t *testing.T) {
 	if n := rep.ErrorsByKind["http_503"]; n > 0 {
 		t.Logf("%d requests still answered 503 after their retries (%d retried)", n, rep.Retried503)
 	}
-	require.Equal(t, rep.ErrorsByKind["http_503"], rep.Errors, "%v; the server's warnings and errors:\n%s", rep.ErrorsByKind, logLines(srv.output.String(), "level=WARN", "level=ERROR"))
+	require.Equal(t, rep.ErrorsByKind["http_503"], rep.Errors, "%v; the server's warnings and errors:\n%s", rep.ErrorsByKind, logLines(srv.output.String(), `"level":"WARN"`, `"level":"ERROR"`))
 	require.EqualValues(t, 80, rep.Orders.Placed)
 	require.EqualValues(t, 80, rep.Orders.Finished)
 	require.Positive(t, rep.Cancels.Won+rep.Cancels.Refused)

@@ -11,16 +11,35 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext()
 	defer stop()
 	warnUnknownVariables(os.Stderr, os.Environ())
 	err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitStatus(err, os.Stderr))
+}
+
+// signalContext returns a context that SIGINT or SIGTERM ends, with the
+// signal as its cause (for the "stopped" log line). After the first, the
+// signals are no longer caught: a second one ends the process at once.
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-sigs:
+			cancel(fmt.Errorf("received %v", s))
+		case <-ctx.Done():
+		}
+		signal.Stop(sigs)
+	}()
+	return ctx, func() { cancel(context.Canceled) }
 }

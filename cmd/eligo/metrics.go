@@ -3,25 +3,21 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metricsAddrFlag declares --metrics-addr: where /metrics is served apart
-// from the API, the production setting (the API's listener is public,
-// the metrics listener is for Prometheus only).
-func metricsAddrFlag(fs *flag.FlagSet, getenv func(string) string, p *string) {
-	fs.StringVar(p, "metrics-addr", getenv("ELIGO_METRICS_ADDR"), "serve /metrics on this address only, not on --addr; the production setting, for example 127.0.0.1:9090 or an internal interface (env ELIGO_METRICS_ADDR)")
-}
-
-// metricsServer serves a registry's /metrics, and nothing else, on a
-// listener of its own.
+// metricsServer serves a registry's /metrics and the profiles of
+// net/http/pprof (operatorRoutes) on a listener of its own, never the
+// public one.
 type metricsServer struct {
 	URL  string
 	http *http.Server
@@ -35,7 +31,7 @@ func listenMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (*me
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	operatorRoutes(mux, reg)
 	m := &metricsServer{
 		URL: "http://" + displayAddr(ln.Addr()),
 		ln:  ln,
@@ -43,7 +39,7 @@ func listenMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (*me
 			Handler:           mux,
 			ReadHeaderTimeout: 10 * time.Second,
 			ReadTimeout:       10 * time.Second,
-			WriteTimeout:      30 * time.Second,
+			WriteTimeout:      2 * time.Minute, // a CPU profile runs for ?seconds= (30 by default)
 			IdleTimeout:       2 * time.Minute,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
@@ -62,4 +58,35 @@ func (m *metricsServer) Serve() error {
 
 func (m *metricsServer) Shutdown(ctx context.Context) error {
 	return m.http.Shutdown(ctx)
+}
+
+// operatorRoutes routes what only an operator's network may reach: /metrics
+// and the profiles of net/http/pprof under /debug/pprof/ (docs/operations.md
+// says how to take one). They go on the metrics listener (serve
+// --metrics-addr) and the worker's listener, never on the public API.
+func operatorRoutes(mux *http.ServeMux, reg *prometheus.Registry) {
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index) // heap, goroutine, allocs, block, mutex...
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+}
+
+// buildInfo is eligo_build_info: always 1, labelled with what is running.
+func buildInfo() prometheus.Collector {
+	revision := "unknown"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, kv := range info.Settings {
+			if kv.Key == "vcs.revision" && kv.Value != "" {
+				revision = kv.Value
+			}
+		}
+	}
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name:        "eligo_build_info",
+		Help:        "Always 1: the version, VCS revision and Go version of the running binary.",
+		ConstLabels: prometheus.Labels{"version": buildVersion(), "revision": revision, "go_version": runtime.Version()},
+	}, func() float64 { return 1 })
 }

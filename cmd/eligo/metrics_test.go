@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,7 +19,7 @@ func TestMetricsAddr(t *testing.T) {
 	srv := startServe(t, t.TempDir(), testEnv(nil), "--metrics-addr", "127.0.0.1:0")
 	var metricsURL string
 	require.Eventually(t, func() bool {
-		m := regexp.MustCompile(`msg="metrics listening" url=(\S+)`).FindStringSubmatch(srv.output.String())
+		m := regexp.MustCompile(`"msg":"metrics listening","url":"([^"]+)"`).FindStringSubmatch(srv.output.String())
 		if m != nil {
 			metricsURL = m[1]
 		}
@@ -38,6 +40,16 @@ func TestMetricsAddr(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, "eligo_http_requests_total", "the API's metrics")
 	require.Contains(t, body, "go_goroutines")
+	require.Regexp(t, `eligo_build_info\{go_version="go[^"]+",revision="[^"]+",version="[^"]+"\} 1`, body)
+
+	code, body = get(metricsURL + "/debug/pprof/")
+	require.Equal(t, http.StatusOK, code, "profiles are on the metrics listener")
+	require.Contains(t, body, "goroutine")
+	code, body = get(metricsURL + "/debug/pprof/heap?debug=1")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "heap profile")
+	code, _ = get(srv.url + "/debug/pprof/")
+	require.Equal(t, http.StatusNotFound, code, "never on the public listener")
 
 	code, _ = get(srv.url + "/metrics")
 	require.Equal(t, http.StatusNotFound, code, "not on the public listener")
@@ -45,4 +57,11 @@ func TestMetricsAddr(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, code, "the metrics listener serves nothing else")
 	code, _ = get(srv.url + "/healthz")
 	require.Equal(t, http.StatusOK, code)
+
+	srv.shutdown(t)
+	var last map[string]any
+	lines := strings.Split(strings.TrimSpace(srv.output.String()), "\n")
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &last))
+	require.Equal(t, "stopped", last["msg"], "the last line says the server stopped")
+	require.Equal(t, "its caller stopped it", last["reason"])
 }

@@ -29,8 +29,8 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err := f.parse(args, getenv, stdout, migrateAbout); err != nil {
 		return err
 	}
-	dataDir, postgresURL, pendingOnly, logLevel := &mc.DataDir, &mc.PostgresURL, &mc.Pending, &mc.LogLevel
-	log := newLogger(stderr, *logLevel)
+	dataDir, postgresURL, pendingOnly := &mc.DataDir, &mc.PostgresURL, &mc.Pending
+	log := mc.Log.logger(stderr)
 	if *postgresURL == "" {
 		// The embedded store applies its migrations (and River's) on open.
 		if *pendingOnly {
@@ -86,7 +86,7 @@ type migrateConfig struct {
 	DataDir     string
 	PostgresURL string
 	Pending     bool
-	LogLevel    string
+	Log         logConfig
 }
 
 // flags declares the flags of `eligo migrate` into c.
@@ -94,7 +94,7 @@ func (c *migrateConfig) flags(f *flagSet) {
 	f.String(&c.DataDir, "data-dir", defaultDataDir, "directory of the SQLite database, when no PostgreSQL URL is given")
 	f.String(&c.PostgresURL, "postgres-url", "", "PostgreSQL to migrate; empty means the embedded SQLite file")
 	f.scoped("ELIGO_MIGRATE_").Bool(&c.Pending, "pending", false, "list the pending migrations and apply nothing")
-	f.Enum(&c.LogLevel, "log-level", "info", logLevels, "least level logged: debug, info, warn or error")
+	c.Log.flags(f)
 }
 
 // migratePostgres applies eligo's migrations, then River's, each under the

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/eligo/eligo/internal/auth"
+	"github.com/eligo/eligo/internal/httpapi"
 )
 
 // serveAbout is the help of `eligo serve`.
@@ -25,7 +25,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := f.parse(args, getenv, stdout, serveAbout); err != nil {
 		return err
 	}
-	cfg.Logger = newLogger(stderr, cfg.LogLevel)
+	cfg.Logger = cfg.Log.logger(stderr)
 	s, err := startServer(ctx, cfg, getenv)
 	if err != nil {
 		return err
@@ -69,22 +69,15 @@ func (c *serverConfig) processFlags(f *flagSet, addr, addrUsage string) {
 	f.String(&c.DataDir, "data-dir", defaultDataDir, "directory of the SQLite database and generated secrets")
 	f.String(&c.PolicyPath, "policy", "", "policy file (JSON), validated at start; empty means the built-in cancel rule")
 	f.Duration(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, time.Millisecond, "how long a graceful shutdown may take")
-	f.Enum(&c.LogLevel, "log-level", "info", logLevels, "least level logged: debug, info, warn or error")
+	c.Log.flags(f)
 }
 
 // apiFlags declares the flags of the API (serve and demo).
 func (c *serverConfig) apiFlags(f *flagSet) {
 	f.Duration(&c.MaxAge, "max-age", 5*time.Second, 0, "longest Cache-Control max-age on eligibility answers")
 	f.Count(&c.MaxConns, "max-conns", 10000, 0, "the most HTTP connections open at once, live streams included; keep it under the open-file limit; 0 is no limit")
+	f.Duration(&c.SlowRequest, "slow-request", httpapi.DefaultSlowRequest, time.Millisecond, "a request slower than this is logged at info (failed ones are too; the rest at debug)")
 	f.Duration(&c.BodyTimeout, "body-timeout", 10*time.Second, time.Millisecond, "how long a request body may take to arrive after its headers")
 	f.Duration(&c.CustomerTokenMaxTTL, "customer-token-max-ttl", auth.DefaultMaxCustomerTokenTTL, time.Second, "longest customer token lifetime accepted (exp - iat, or exp - now without iat); longer-lived tokens are refused")
 	c.Live.flags(f)
-}
-
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }

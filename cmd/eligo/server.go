@@ -29,12 +29,13 @@ type serverConfig struct {
 	MaxAge          time.Duration
 	MaxConns        int           // the most HTTP connections open at once; 0: no limit
 	BodyTimeout     time.Duration // how long a request body may take to arrive
+	SlowRequest     time.Duration // a request slower than this is logged at info
 	ShutdownTimeout time.Duration
 	// ShutdownDelay is how long /readyz answers 503 while everything else
 	// keeps serving, once ctx ends and before the shutdown begins.
 	ShutdownDelay time.Duration
-	LogLevel      string       // one of logLevels
-	Logger        *slog.Logger // built from LogLevel after the flags are read
+	Log           logConfig
+	Logger        *slog.Logger // built from Log after the flags are read
 	DemoPage      bool         // serve internal/webdemo at /demo/: it hands out customer tokens, never on a real deployment
 	// Jobs is the deferred work (River): what writes enqueue and whether
 	// this process works jobs. The zero value enqueues payment re-checks
@@ -174,6 +175,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 
 			NoMetricsRoute: metrics != nil, // --metrics-addr: on that listener only
 			BodyTimeout:    cfg.BodyTimeout,
+			SlowRequest:    cfg.SlowRequest,
 		})
 	}
 	if err != nil {
@@ -230,6 +232,7 @@ func (s *server) Serve(ctx context.Context) error {
 		g.Go(s.metrics.Serve)
 	}
 	g.Go(func() error { return s.deps.jobs.Run(gctx) })
+	g.Go(func() error { return s.deps.engine.WatchStore(gctx, 0) })
 	for _, part := range s.deps.be.parts { // the Kafka consumer, when configured
 		g.Go(func() error { return part(gctx) })
 	}
@@ -252,7 +255,24 @@ func (s *server) Serve(ctx context.Context) error {
 	if cerr := s.deps.Close(); err == nil {
 		err = cerr
 	}
+	logStopped(ctx, s.cfg.Logger, err)
 	return err
+}
+
+// logStopped writes a long-running command's last line: why it stopped
+// (the signal, or the error that ended it) and whether it stopped cleanly.
+func logStopped(ctx context.Context, log *slog.Logger, err error) {
+	reason := "a part of it failed"
+	if cause := context.Cause(ctx); cause == context.Canceled {
+		reason = "its caller stopped it"
+	} else if cause != nil {
+		reason = cause.Error() // "received terminated"
+	}
+	if err != nil {
+		log.Error("stopped", "reason", reason, "err", err)
+		return
+	}
+	log.Info("stopped", "reason", reason)
 }
 
 func policyName(path string) string {

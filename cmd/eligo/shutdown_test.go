@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -76,4 +79,18 @@ func TestServeShutdownDelay(t *testing.T) {
 	require.GreaterOrEqual(t, time.Since(stopped), delay, "the listener closed before the delay")
 	_, err = get("/healthz")
 	require.Error(t, err, "the listener is closed")
+}
+
+// TestSignalIsTheStopReason pins the cause the "stopped" line reports: the
+// signal that ended the command.
+func TestSignalIsTheStopReason(t *testing.T) {
+	ctx, stop := signalContext()
+	defer stop()
+	require.NoError(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("SIGTERM did not end the context")
+	}
+	require.EqualError(t, context.Cause(ctx), "received terminated")
 }

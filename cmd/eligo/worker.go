@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/eligo/eligo/internal/readmodel"
@@ -31,7 +30,7 @@ func runWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if err := f.parse(args, getenv, stdout, workerAbout); err != nil {
 		return err
 	}
-	cfg.Logger = newLogger(stderr, cfg.LogLevel)
+	cfg.Logger = cfg.Log.logger(stderr)
 	w, err := startWorker(ctx, cfg)
 	if err != nil {
 		return err
@@ -72,7 +71,7 @@ func startWorker(ctx context.Context, cfg serverConfig) (*worker, error) {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(d.reg, promhttp.HandlerOpts{}))
+	operatorRoutes(mux, d.reg)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	w := &worker{
 		url:  "http://" + displayAddr(ln.Addr()),
@@ -85,6 +84,7 @@ func startWorker(ctx context.Context, cfg serverConfig) (*worker, error) {
 	w.run = func(ctx context.Context) error {
 		g, gctx := errgroup.WithContext(ctx)
 		g.Go(func() error { return d.jobs.Run(gctx) })
+		g.Go(func() error { return d.engine.WatchStore(gctx, 0) })
 		g.Go(func() error {
 			if err := w.http.Serve(w.ln); !errors.Is(err, http.ErrServerClosed) {
 				return err
@@ -101,6 +101,7 @@ func startWorker(ctx context.Context, cfg serverConfig) (*worker, error) {
 		if cerr := d.Close(); err == nil {
 			err = cerr
 		}
+		logStopped(ctx, log, err)
 		return err
 	}
 	log.Info("eligo worker started", "metrics", w.url+"/metrics")

@@ -127,13 +127,13 @@ func (e *Engine) Order(ctx context.Context, id string) (eligo.Order, error) {
 	// the model, which is asked first, so it is found at once everywhere.
 	rmAnswered := err == nil
 	if rmAnswered && e.negative.has(id, e.cfg.Now()) {
-		e.metrics.unknownReads.WithLabelValues("cached").Inc()
+		e.metrics.unknownReads.WithLabelValues(unknownCached).Inc()
 		return eligo.Order{}, notFound(id)
 	}
 	o, err = e.cfg.Store.FindOrder(ctx, id)
 	if err != nil {
 		if rmAnswered && eligo.ErrorCode(err) == eligo.ENOTFOUND {
-			e.metrics.unknownReads.WithLabelValues("store").Inc()
+			e.metrics.unknownReads.WithLabelValues(unknownStore).Inc()
 			e.negative.add(id, e.cfg.Now())
 		}
 		return eligo.Order{}, err
@@ -229,18 +229,18 @@ func (e *Engine) CancelIfMatch(ctx context.Context, id, who string, m *eligo.Ver
 	r := results[0]
 	switch r.Outcome {
 	case eligo.OutcomeApplied:
-		e.metrics.cancels.WithLabelValues("cancelled").Inc()
+		e.metrics.cancels.WithLabelValues(cancelCancelled).Inc()
 		e.publish(ctx, r.Order, true)
 		return r.Order, nil
 	case eligo.OutcomeRejected:
 		if reason := eligo.ErrorReason(r.Err); reason != "" {
-			e.metrics.cancels.WithLabelValues("refused").Inc()
+			e.metrics.cancels.WithLabelValues(cancelRefused).Inc()
 		} else if eligo.ErrorCode(r.Err) == eligo.EPRECONDITION {
-			e.metrics.cancels.WithLabelValues("precondition_failed").Inc()
+			e.metrics.cancels.WithLabelValues(cancelPreconditionFailed).Inc()
 		}
 		return eligo.Order{}, r.Err
 	}
-	e.metrics.cancels.WithLabelValues("already_cancelled").Inc()
+	e.metrics.cancels.WithLabelValues(cancelAlreadyCancelled).Inc()
 	if r.Order.ID != "" { // a retried cancel: see repairs
 		e.publish(ctx, r.Order, true)
 	}
@@ -286,7 +286,3 @@ func (e *Engine) publish(ctx context.Context, o eligo.Order, changed bool) {
 		l.OrderChanged(o)
 	}
 }
-
-// Ping reports whether the store answers now, within its deadline:
-// EUNAVAILABLE when it cannot. Readiness (/readyz) asks it.
-func (e *Engine) Ping(ctx context.Context) error { return e.cfg.Store.Ping(ctx) }

@@ -2,6 +2,18 @@ package engine
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eligo/eligo"
+)
+
+// The results of cancels and of unknown-order reads, as labelled.
+const (
+	cancelCancelled          = "cancelled"
+	cancelRefused            = "refused"
+	cancelAlreadyCancelled   = "already_cancelled"
+	cancelPreconditionFailed = "precondition_failed"
+	unknownCached            = "cached"
+	unknownStore             = "store"
 )
 
 type metrics struct {
@@ -10,6 +22,7 @@ type metrics struct {
 	cancels       *prometheus.CounterVec
 	unknownReads  *prometheus.CounterVec
 	repairs       prometheus.Counter
+	storeUp       prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -34,11 +47,26 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "eligo_read_model_repairs_total",
 			Help: "Orders the read model held at an older version than the store's committed changes (a writer died between commit and publish), published again by the repair.",
 		}),
+		storeUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "eligo_store_available",
+			Help: "1 when the system of record answered the last ping (every few seconds, and at every /readyz) within its deadline, 0 when it did not.",
+		}),
+	}
+	// Every series exists from the start, at zero, so that alerts can be
+	// written against it.
+	for _, o := range []string{eligo.OutcomeApplied, eligo.OutcomeDuplicate, eligo.OutcomeStale, eligo.OutcomeRejected} {
+		m.events.WithLabelValues(o)
+	}
+	for _, r := range []string{cancelCancelled, cancelRefused, cancelAlreadyCancelled, cancelPreconditionFailed} {
+		m.cancels.WithLabelValues(r)
+	}
+	for _, r := range []string{unknownCached, unknownStore} {
+		m.unknownReads.WithLabelValues(r)
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.ordersCreated, m.events, m.cancels, m.unknownReads, m.repairs} {
+	for _, c := range []prometheus.Collector{m.ordersCreated, m.events, m.cancels, m.unknownReads, m.repairs, m.storeUp} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

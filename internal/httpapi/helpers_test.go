@@ -89,6 +89,8 @@ type setupOpts struct {
 	degraded    func() string
 	riverUI     http.Handler // served under /riverui/
 	logLevel    slog.Level
+	slowRequest time.Duration
+	jsonLogs    bool // the log is JSON lines rather than text
 }
 
 func setup(t testing.TB, opts ...setupOpts) *testBundle {
@@ -108,8 +110,12 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 	a, err := auth.New(auth.Config{ServiceTokens: []string{serviceToken, otherService}, CustomerSecret: customerSecret, Now: clock.Now})
 	require.NoError(t, err)
 	b := &testBundle{clock: clock, engine: eng, store: store, registry: prometheus.NewRegistry(), logs: &testenv.SyncBuffer{}}
+	var logHandler slog.Handler = slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: o.logLevel})
+	if o.jsonLogs {
+		logHandler = slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: o.logLevel})
+	}
 	deps := httpapi.Deps{Engine: eng, Auth: a, Registerer: b.registry, Gatherer: b.registry, MaxAge: o.maxAge, Ready: o.ready, BodyTimeout: o.bodyTimeout, Degraded: o.degraded, RiverUI: o.riverUI,
-		Logger: slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: o.logLevel}))}
+		Logger: slog.New(logHandler), SlowRequest: o.slowRequest}
 	if o.live {
 		b.live = &fakeLive{}
 		deps.Live = b.live

@@ -27,9 +27,6 @@ type routeMetrics struct {
 	route   string
 }
 
-// commonCodes get a counter per route up front; others are looked up.
-var commonCodes = []int{200, 201, 304, 400, 401, 403, 404, 405, 409, 500, 503}
-
 // newMetrics returns the HTTP metrics, registered with reg unless reg is
 // nil. A second server on the same reg shares the first one's collectors.
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -73,7 +70,25 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error)
 	return c, nil
 }
 
-// route returns the metrics of one route pattern.
+// prepare creates the series of every route and of the codes it may
+// answer (documentedCodes), at zero, before the first request.
+func (m *metrics) prepare(codes map[string][]int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for route, cs := range codes {
+		rm := m.routes[route]
+		if rm == nil {
+			rm = &routeMetrics{latency: m.latency.WithLabelValues(route), codes: make(map[int]prometheus.Counter, len(cs)), route: route}
+			m.routes[route] = rm
+		}
+		for _, c := range cs {
+			rm.codes[c] = m.requests.WithLabelValues(route, strconv.Itoa(c))
+		}
+	}
+}
+
+// route returns the metrics of one route pattern: one that prepare did not
+// know gets its series on its first request.
 func (m *metrics) route(pattern string) *routeMetrics {
 	m.mu.RLock()
 	rm := m.routes[pattern]
@@ -86,19 +101,14 @@ func (m *metrics) route(pattern string) *routeMetrics {
 	if rm = m.routes[pattern]; rm != nil {
 		return rm
 	}
-	rm = &routeMetrics{
-		latency: m.latency.WithLabelValues(pattern),
-		codes:   make(map[int]prometheus.Counter, len(commonCodes)),
-		route:   pattern,
-	}
-	for _, c := range commonCodes {
-		rm.codes[c] = m.requests.WithLabelValues(pattern, strconv.Itoa(c))
-	}
+	rm = &routeMetrics{latency: m.latency.WithLabelValues(pattern), codes: map[int]prometheus.Counter{}, route: pattern}
 	m.routes[pattern] = rm
 	return rm
 }
 
-// observe records one request.
+// observe records one request. The codes map is written only before the
+// first request (prepare) or before rm is shared (route), so reading it
+// here needs no lock; a code it lacks is looked up in the vector.
 func (m *metrics) observe(rm *routeMetrics, code int, seconds float64) {
 	c, ok := rm.codes[code]
 	if !ok {

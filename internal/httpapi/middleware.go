@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
-	"sync"
-	"time"
 
 	"github.com/eligo/eligo"
 )
@@ -18,7 +16,9 @@ import (
 // and unwraps for http.ResponseController.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	upgrade  bool // the request asks to switch protocols (a WebSocket)
+	hijacked bool // a stream took the connection over
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -47,11 +47,15 @@ func (w *statusWriter) Flush() {
 }
 
 // Hijack implements http.Hijacker for WebSocket upgrades and for streams
-// that write their own response. A hijacked request is counted as 101.
+// that write their own response: an upgrade (a WebSocket) is counted as
+// 101, a stream that answers 200 itself (SSE) as 200.
 func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
-	if err == nil && w.status == 0 {
-		w.status = http.StatusSwitchingProtocols
+	if err == nil {
+		w.hijacked = true
+		if w.status == 0 && w.upgrade {
+			w.status = http.StatusSwitchingProtocols
+		}
 	}
 	return c, rw, err
 }
@@ -62,26 +66,6 @@ func (w *statusWriter) code() int {
 		return http.StatusOK
 	}
 	return w.status
-}
-
-var statusWriters = sync.Pool{New: func() any { return new(statusWriter) }}
-
-// measure counts requests and times them by route pattern and code.
-func measure(m *metrics) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			sw := statusWriters.Get().(*statusWriter)
-			sw.ResponseWriter, sw.status = w, 0
-			defer func() {
-				// The mux set r.Pattern on this same request; a miss has "/".
-				m.observe(m.route(routeLabel(r.Pattern)), sw.code(), time.Since(start).Seconds())
-				sw.ResponseWriter = nil
-				statusWriters.Put(sw)
-			}()
-			next.ServeHTTP(sw, r)
-		})
-	}
 }
 
 // routeLabel is the metrics and log label of a route pattern.
@@ -111,25 +95,6 @@ func recoverPanics(logger *slog.Logger) func(http.Handler) http.Handler {
 				writeProblem(w, r, statusOf(eligo.EINTERNAL), "internal error; it has been logged", "")
 			}()
 			next.ServeHTTP(w, r)
-		})
-	}
-}
-
-// logRequests logs every request at debug level: method, route, path (never
-// the query, which may hold an access token), status and duration. When
-// debug is off it costs one Enabled call.
-func logRequests(logger *slog.Logger) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !logger.Enabled(r.Context(), slog.LevelDebug) {
-				next.ServeHTTP(w, r)
-				return
-			}
-			start := time.Now()
-			sw := &statusWriter{ResponseWriter: w}
-			next.ServeHTTP(sw, r)
-			logger.DebugContext(r.Context(), "request", "method", r.Method, "route", routeLabel(r.Pattern),
-				"path", r.URL.Path, "status", sw.code(), "duration", time.Since(start))
 		})
 	}
 }

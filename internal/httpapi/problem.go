@@ -59,6 +59,8 @@ type problem struct {
 	Detail   string `json:"detail"`
 	Instance string `json:"instance,omitempty"`
 	Reason   string `json:"reason,omitempty"` // the policy rule behind a refusal
+	// RequestID is the request's X-Request-Id, to quote to an operator.
+	RequestID string `json:"request_id,omitempty"`
 }
 
 // WriteError answers err as problem+json: the one writer of eligo's
@@ -78,9 +80,9 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 	case r.Context().Err() != nil:
 		// The client went away (or the server is shutting down) while the
 		// request waited on the store: nothing failed that anyone must fix.
-		logger.DebugContext(r.Context(), "request abandoned", "method", r.Method, "route", r.Pattern, "err", err)
+		logger.DebugContext(r.Context(), "request abandoned", "request_id", requestIDOf(w), "method", r.Method, "route", r.Pattern, "err", err)
 	default:
-		logger.ErrorContext(r.Context(), "internal error", "method", r.Method, "route", r.Pattern, "path", r.URL.Path, "err", err)
+		logger.ErrorContext(r.Context(), "internal error", "request_id", requestIDOf(w), "method", r.Method, "route", r.Pattern, "path", r.URL.Path, "err", err)
 	}
 	k := statusOf(code)
 	switch k.status {
@@ -95,12 +97,13 @@ func writeError(w http.ResponseWriter, r *http.Request, logger *slog.Logger, err
 
 func writeProblem(w http.ResponseWriter, r *http.Request, k problemKind, detail, reason string) {
 	b, err := json.Marshal(problem{
-		Type:     problemTypeBase + k.slug,
-		Title:    k.title,
-		Status:   k.status,
-		Detail:   detail,
-		Instance: r.URL.Path,
-		Reason:   reason,
+		Type:      problemTypeBase + k.slug,
+		Title:     k.title,
+		Status:    k.status,
+		Detail:    detail,
+		Instance:  r.URL.Path,
+		Reason:    reason,
+		RequestID: requestIDOf(w),
 	})
 	if err != nil { // cannot happen: every field is a string or an int
 		b = []byte(`{"type":"` + problemTypeBase + `internal","title":"Internal error","status":500}`)

@@ -22,45 +22,54 @@ const (
 // River UI takes a service token, which a browser gives as the Basic
 // password, and refuses state-changing requests from other sites; the
 // probes, /metrics and the demo page take none.
-func routes(deps Deps, m *metrics) http.Handler {
+func routes(deps Deps, m *metrics) (http.Handler, error) {
 	service := requireService(deps, false)
 	serviceOrSession := requireService(deps, true) // X-Session-Token accepted too
 
 	mux := http.NewServeMux()
-	mux.Handle("POST /v1/orders", service(handleCreateOrder(deps)))
-	mux.Handle("GET /v1/orders/{id}", orderAccess(deps, handleGetOrder(deps)))
-	mux.Handle("GET /v1/orders/{id}/eligibility", browserOrderAccess(deps, handleEligibility(deps)))
-	mux.Handle("POST /v1/orders/{id}/cancel", orderAccess(deps, handleCancel(deps)))
-	if deps.Live != nil {
-		mux.Handle("GET /v1/orders/{id}/live", browserOrderAccess(deps, handleLive(deps)))
+	var patterns []string
+	handle := func(pattern string, h http.Handler) {
+		mux.Handle(pattern, h)
+		patterns = append(patterns, pattern)
 	}
-	mux.Handle("GET /v1/orders/{id}/versions", serviceOrSession(handleVersions(deps)))
-	mux.Handle("GET /v1/versions/{id}", serviceOrSession(handleVersion(deps)))
-	mux.Handle("POST /v1/events", service(handleEvents(deps)))
+	handle("POST /v1/orders", service(handleCreateOrder(deps)))
+	handle("GET /v1/orders/{id}", orderAccess(deps, handleGetOrder(deps)))
+	handle("GET /v1/orders/{id}/eligibility", browserOrderAccess(deps, handleEligibility(deps)))
+	handle("POST /v1/orders/{id}/cancel", orderAccess(deps, handleCancel(deps)))
+	if deps.Live != nil {
+		handle("GET /v1/orders/{id}/live", browserOrderAccess(deps, handleLive(deps)))
+	}
+	handle("GET /v1/orders/{id}/versions", serviceOrSession(handleVersions(deps)))
+	handle("GET /v1/versions/{id}", serviceOrSession(handleVersion(deps)))
+	handle("POST /v1/events", service(handleEvents(deps)))
 
-	mux.Handle("GET /healthz", handleHealthz())
-	mux.Handle("GET /readyz", handleReadyz(deps))
-	mux.Handle("GET /openapi.json", handleOpenAPI()) // the contract: openapi.json
+	handle("GET /healthz", handleHealthz())
+	handle("GET /readyz", handleReadyz(deps))
+	handle("GET /openapi.json", handleOpenAPI()) // the contract: openapi.json
 	if deps.Gatherer != nil && !deps.NoMetricsRoute {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{}))
+		handle("GET /metrics", promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{}))
 	}
 
 	if deps.RiverUI != nil { // operators: jobs can be cancelled, retried, deleted
-		mux.Handle(RiverUIPrefix+"/", refuseCrossSite(requireServiceBasic(deps, deps.RiverUI)))
-		mux.Handle(RiverUIPrefix, http.RedirectHandler(RiverUIPrefix+"/", http.StatusMovedPermanently))
+		handle(RiverUIPrefix+"/", refuseCrossSite(requireServiceBasic(deps, deps.RiverUI)))
+		handle(RiverUIPrefix, http.RedirectHandler(RiverUIPrefix+"/", http.StatusMovedPermanently))
 	}
 	if deps.DemoPage != nil { // anyone: it hands out customer tokens
-		mux.Handle(DemoPrefix+"/", deps.DemoPage)
-		mux.Handle(DemoPrefix, deps.DemoPage)
+		handle(DemoPrefix+"/", deps.DemoPage)
+		handle(DemoPrefix, deps.DemoPage)
 	}
 
-	mux.Handle("/", handleMiss(deps, mux)) // 404 and 405 as problem+json
+	handle("/", handleMiss(deps, mux)) // 404 and 405 as problem+json
 
 	var h http.Handler = mux
 	h = refuseUncleanPaths(deps.Logger)(h) // before the mux, which would redirect
-	h = logRequests(deps.Logger)(h)
 	h = recoverPanics(deps.Logger)(h)
-	h = measure(m)(h)
+	h = observe(m, deps.Logger, deps.SlowRequest)(h)
 	h = limitBodyTime(deps.BodyTimeout)(h)
-	return h
+	codes, err := documentedCodes(openAPISpec, patterns)
+	if err != nil {
+		return nil, err
+	}
+	m.prepare(codes)
+	return h, nil
 }

@@ -29,9 +29,13 @@ const DefaultMaxAge = 5 * time.Second
 type Deps struct {
 	Engine *engine.Engine
 	Auth   *auth.Authenticator
-	// Logger gets internal errors and panics at error level and every
-	// request at debug level. Nil discards.
+	// Logger gets internal errors and panics at error level, failed and
+	// slow requests at info and every other request at debug level (see
+	// observe). Nil discards.
 	Logger *slog.Logger
+	// SlowRequest is how long a request may take before its log line is
+	// at info; zero means DefaultSlowRequest.
+	SlowRequest time.Duration
 	// Registerer gets the HTTP metrics; nil keeps them unregistered. A
 	// second server on the same Registerer shares the first one's.
 	Registerer prometheus.Registerer
@@ -89,6 +93,9 @@ func NewServer(deps Deps) (http.Handler, error) {
 	if deps.MaxAge <= 0 {
 		deps.MaxAge = DefaultMaxAge
 	}
+	if deps.SlowRequest <= 0 {
+		deps.SlowRequest = DefaultSlowRequest
+	}
 	if deps.BodyTimeout <= 0 {
 		deps.BodyTimeout = DefaultBodyTimeout
 	}
@@ -96,5 +103,5 @@ func NewServer(deps Deps) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return routes(deps, m), nil
+	return routes(deps, m)
 }

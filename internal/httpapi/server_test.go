@@ -204,6 +204,17 @@ func (upgrader) ServeLive(w http.ResponseWriter, r *http.Request, o eligo.Order,
 		return http.NewResponseController(w).Flush()
 	}
 	conn, brw, err := w.(http.Hijacker).Hijack()
+	if r.URL.Query().Get("mode") == "sse-hijack" { // as internal/live's SSE does
+		if err != nil {
+			return err
+		}
+		go func() {
+			defer conn.Close()
+			_, _ = brw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\ndata: " + o.ID + "\n\n")
+			_ = brw.Flush()
+		}()
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -236,4 +247,11 @@ func TestLiveStreamsThroughMiddleware(t *testing.T) {
 	require.True(t, strings.HasPrefix(string(got), "HTTP/1.1 101 Switching Protocols\r\n"), "got %q", got)
 	require.True(t, strings.HasSuffix(string(got), "ord-1"))
 	require.Eventually(t, func() bool { return requests(t, b, "GET /v1/orders/{id}/live", "101") == 1 }, time.Second, 10*time.Millisecond)
+
+	// An SSE stream that takes its connection over is a 200, not a 101.
+	hijacked := b.do(t, req{method: http.MethodGet, path: "/v1/orders/ord-1/live?mode=sse-hijack&access_token=" + tok})
+	require.Equal(t, http.StatusOK, hijacked.StatusCode)
+	require.Equal(t, "data: ord-1\n\n", string(hijacked.body))
+	require.Eventually(t, func() bool { return requests(t, b, "GET /v1/orders/{id}/live", "200") == 2 }, time.Second, 10*time.Millisecond)
+	require.Equal(t, 1.0, requests(t, b, "GET /v1/orders/{id}/live", "101"))
 }

@@ -33,6 +33,18 @@ type Metrics struct {
 	counts   *stateCounts
 }
 
+// jobKinds are the kinds of job eligo runs.
+var jobKinds = []string{PaymentRecheckArgs{}.Kind(), OutboundEventArgs{}.Kind(), WebhookArgs{}.Kind()}
+
+// What a payment re-check did, the label of eligo_payment_rechecks_total.
+const (
+	recheckExpired       = "expired"        // the order expired unpaid
+	recheckPaid          = "paid"           // the provider said it was paid
+	recheckMoot          = "moot"           // paid or over already, or nothing to change
+	recheckEarly         = "early"          // it ran before the timeout and was put back
+	recheckProviderError = "provider_error" // the provider did not answer
+)
+
 // countEvery is the longest a scraped job count is reused.
 const countEvery = 5 * time.Second
 
@@ -58,6 +70,18 @@ func NewMetrics(reg prometheus.Registerer, count func(ctx context.Context) (map[
 			Name: "eligo_payment_rechecks_total",
 			Help: "Payment re-check runs, by result (expired, paid, moot, early, provider_error).",
 		}, []string{"result"}),
+	}
+	// Every series exists from the start, at zero, so that alerts can be
+	// written against it.
+	for _, kind := range jobKinds {
+		for _, r := range []string{"completed", "retried", "discarded", "cancelled", "snoozed"} {
+			m.attempts.WithLabelValues(kind, r)
+		}
+		m.lateness.WithLabelValues(kind)
+		m.run.WithLabelValues(kind)
+	}
+	for _, r := range []string{recheckExpired, recheckPaid, recheckMoot, recheckEarly, recheckProviderError} {
+		m.rechecks.WithLabelValues(r)
 	}
 	cs := []prometheus.Collector{m.attempts, m.lateness, m.run, m.rechecks}
 	if count != nil {

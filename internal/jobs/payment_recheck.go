@@ -59,13 +59,13 @@ func (w *PaymentRecheckWorker) Work(ctx context.Context, job *river.Job[PaymentR
 		return err
 	}
 	if o.Terminal() || !o.PaymentStatus.Unpaid() {
-		w.Metrics.recheck("moot")
+		w.Metrics.recheck(recheckMoot)
 		return nil
 	}
 	answer := eligo.PaymentPending
 	if w.Provider != nil {
 		if answer, err = w.Provider.Status(ctx, o.ID); err != nil {
-			w.Metrics.recheck("provider_error")
+			w.Metrics.recheck(recheckProviderError)
 			return err
 		}
 	}
@@ -82,16 +82,16 @@ func (w *PaymentRecheckWorker) Work(ctx context.Context, job *river.Job[PaymentR
 	if !r.NotDueUntil.IsZero() {
 		// River ran the job before the store's clock reached the timeout
 		// (clocks differ): come back then.
-		w.Metrics.recheck("early")
+		w.Metrics.recheck(recheckEarly)
 		return river.JobSnooze(max(time.Until(r.NotDueUntil), 0) + 10*time.Millisecond)
 	}
 	switch {
 	case r.Outcome != eligo.OutcomeApplied:
-		w.Metrics.recheck("moot")
+		w.Metrics.recheck(recheckMoot)
 	case r.Order.Status == eligo.StatusExpired:
-		w.Metrics.recheck("expired")
+		w.Metrics.recheck(recheckExpired)
 	default:
-		w.Metrics.recheck("paid")
+		w.Metrics.recheck(recheckPaid)
 	}
 	return nil
 }

@@ -46,6 +46,21 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Live streams ended, by reason (client_closed, dead_peer, write_failed, shutdown, token_expired, protocol_error).",
 		}, []string{"reason"}),
 	}
+	// Every series exists from the start, at zero, so that alerts can be
+	// written against it.
+	for _, t := range []string{websocketProtocol{}.name(), sseProtocol{}.name()} {
+		m.subscribers.WithLabelValues(t)
+	}
+	for _, k := range []string{pushInitial, pushChange, pushBoundary} {
+		m.pushes.WithLabelValues(k)
+		m.delay.WithLabelValues(k)
+	}
+	for _, r := range []string{refusedMaxConns, refusedMaxConnsPerCustomer, refusedShuttingDown, refusedBadRequest, refusedTokenExpired} {
+		m.refused.WithLabelValues(r)
+	}
+	for _, r := range []string{endClientClosed, endDeadPeer, endWriteFailed, endShutdown, endTokenExpired, endProtocolError} {
+		m.closed.WithLabelValues(r)
+	}
 	if reg == nil {
 		return m, nil
 	}

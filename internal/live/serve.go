@@ -46,14 +46,14 @@ type protocol interface {
 func (h *Hub) ServeLive(w http.ResponseWriter, r *http.Request, o eligo.Order, p auth.Principal) error {
 	proto, err := negotiate(r)
 	if err != nil {
-		h.metrics.refused.WithLabelValues("bad_request").Inc()
+		h.metrics.refused.WithLabelValues(refusedBadRequest).Inc()
 		if errors.Is(err, errWebSocketVersion) {
 			w.Header().Set("Sec-WebSocket-Version", "13")
 		}
 		return err
 	}
 	if !p.Service && !p.ExpiresAt.IsZero() && !h.cfg.Now().Before(p.ExpiresAt) {
-		h.metrics.refused.WithLabelValues("token_expired").Inc()
+		h.metrics.refused.WithLabelValues(refusedTokenExpired).Inc()
 		return eligo.Errorf(eligo.EUNAUTHORIZED, "the access token has expired; get a new one")
 	}
 	customer := ""
@@ -110,13 +110,13 @@ func (h *Hub) reserve(customer string) error {
 	defer h.mu.Unlock()
 	switch {
 	case h.closing:
-		h.metrics.refused.WithLabelValues("shutting_down").Inc()
+		h.metrics.refused.WithLabelValues(refusedShuttingDown).Inc()
 		return eligo.Errorf(eligo.EUNAVAILABLE, "the server is shutting down; reconnect in a moment")
 	case h.conns >= h.cfg.MaxConns:
-		h.metrics.refused.WithLabelValues("max_conns").Inc()
+		h.metrics.refused.WithLabelValues(refusedMaxConns).Inc()
 		return eligo.Errorf(eligo.ETOOMANY, "this server holds its limit of %d live streams; retry later", h.cfg.MaxConns)
 	case customer != "" && h.perCustomer[customer] >= h.cfg.MaxConnsPerCustomer:
-		h.metrics.refused.WithLabelValues("max_conns_per_customer").Inc()
+		h.metrics.refused.WithLabelValues(refusedMaxConnsPerCustomer).Inc()
 		return eligo.Errorf(eligo.ETOOMANY, "customer %q already has %d live streams open, the limit; close one first", customer, h.cfg.MaxConnsPerCustomer)
 	}
 	h.conns++

@@ -27,6 +27,15 @@ const (
 	endProtocolError = "protocol_error" // the client broke the WebSocket protocol
 )
 
+// Reasons a stream was refused, the label of the refused metric.
+const (
+	refusedMaxConns            = "max_conns"              // --live-max-conns reached
+	refusedMaxConnsPerCustomer = "max_conns_per_customer" // the customer's limit reached
+	refusedShuttingDown        = "shutting_down"          // the hub is shutting down
+	refusedBadRequest          = "bad_request"            // neither a WebSocket nor an event stream
+	refusedTokenExpired        = "token_expired"          // the token expires before the stream could start
+)
+
 // message is one eligibility document, encoded once and shared, read-only,
 // by every subscriber of the order.
 type message struct {

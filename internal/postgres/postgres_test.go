@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
 	"github.com/eligo/eligo"
@@ -293,4 +294,20 @@ func TestJobsHook(t *testing.T) {
 			return ids
 		}
 	})
+}
+
+// TestPoolCollector pins the pool's metrics: its bound, and the
+// connections taken.
+func TestPoolCollector(t *testing.T) {
+	t.Parallel()
+	s, err := postgres.Open(t.Context(), &postgres.Config{URL: testenv.PostgresURL(t), MaxConns: 4})
+	require.NoError(t, err)
+	defer s.Close()
+	reg := prometheus.NewRegistry()
+	require.NoError(t, reg.Register(postgres.PoolCollector(s)))
+	require.NoError(t, s.Ping(t.Context()))
+	require.Equal(t, 4.0, testenv.MetricValue(t, reg, "eligo_postgres_pool_max_connections"))
+	require.GreaterOrEqual(t, testenv.MetricValue(t, reg, "eligo_postgres_pool_acquires_total"), 1.0)
+	_, ok := testenv.Metric(t, reg, "eligo_postgres_pool_connections", "state", "idle")
+	require.True(t, ok)
 }
