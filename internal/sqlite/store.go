@@ -51,8 +51,9 @@ type Store struct {
 	set  eligo.StoreSettings // with its defaults
 	jobs JobsFunc
 
-	writer *sql.DB // one connection; transactions BEGIN IMMEDIATE
-	reader *sql.DB // query-only connections
+	writer *sql.DB      // one connection; transactions BEGIN IMMEDIATE
+	group  *groupCommit // runs CreateOrder and UpdateOrders on writer
+	reader *sql.DB      // query-only connections
 	ws     writeStmts
 	rs     readStmts
 
@@ -85,7 +86,9 @@ func newStore(cfg *Config) (*Store, error) {
 		return nil, eligo.Errorf(eligo.EINVALID, "sqlite: path %q is not supported; give a plain file path without '?' (in-memory databases and URIs are not supported)", cfg.Path)
 	}
 	set := eligo.StoreSettings{Now: cfg.Now, Host: cfg.Host, Build: cfg.Build, Logger: cfg.Logger, Timeout: cfg.Timeout}
-	return &Store{set: set.WithDefaults(), jobs: cfg.Jobs}, nil
+	s := &Store{set: set.WithDefaults(), jobs: cfg.Jobs}
+	s.group = newGroupCommit(s)
+	return s, nil
 }
 
 func (s *Store) open(ctx context.Context, path string) error {
