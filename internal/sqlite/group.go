@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,6 +95,7 @@ func (g *groupCommit) write(ctx context.Context, rows int, apply func(w *writeTx
 			<-g.turn
 		case <-ctx.Done():
 			if wr.state.CompareAndSwap(writeWaiting, writeWithdrawn) {
+				g.remove(wr)
 				return fmt.Errorf("sqlite: write withdrawn while waiting for the writer: %w", context.Cause(ctx))
 			}
 			// Its work began: the outcome comes with the transaction's,
@@ -126,6 +128,16 @@ func (g *groupCommit) take() []*groupWrite {
 	clear(g.queue[rest:])
 	g.queue = g.queue[:rest]
 	return group
+}
+
+// remove takes a withdrawn write out of the queue, unless a group took it
+// first (and will skip it).
+func (g *groupCommit) remove(wr *groupWrite) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if i := slices.Index(g.queue, wr); i >= 0 {
+		g.queue = slices.Delete(g.queue, i, i+1)
+	}
 }
 
 // runGroup runs the next group, if any, in one transaction and delivers
