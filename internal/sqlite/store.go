@@ -40,9 +40,10 @@ type Config struct {
 	// which is EUNAVAILABLE as well. Zero means eligo.DefaultStoreTimeout;
 	// negative means no deadline (and a busy_timeout of 10 s).
 	Timeout time.Duration
-	// Jobs, when set, is called inside every write transaction that
-	// applied a change, once, with all of its changes, to insert the River
-	// jobs they cause (see eligo.JobsHook). When nil, no job is inserted.
+	// Jobs, when set, is called for every write (CreateOrder,
+	// UpdateOrders) that applied a change, once, with all of its changes,
+	// inside the write's savepoint, to insert the River jobs they cause
+	// (see eligo.JobsHook). When nil, no job is inserted.
 	Jobs JobsFunc
 }
 
