@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -85,14 +86,9 @@ func (g *groupCommit) write(ctx context.Context, rows int, apply func(w *writeTx
 	for {
 		select {
 		case <-wr.done:
-			return wr.err
+			return wr.outcome()
 		case g.turn <- struct{}{}:
-			select {
-			case <-wr.done: // a group before this turn ran it
-			default:
-				g.runGroup()
-			}
-			<-g.turn
+			g.lead(wr)
 		case <-ctx.Done():
 			if wr.state.CompareAndSwap(writeWaiting, writeWithdrawn) {
 				g.remove(wr)
@@ -101,10 +97,37 @@ func (g *groupCommit) write(ctx context.Context, rows int, apply func(w *writeTx
 			// Its work began: the outcome comes with the transaction's,
 			// which is not long.
 			<-wr.done
-			return wr.err
+			return wr.outcome()
 		}
 	}
 }
+
+// lead runs the next group, unless a group before this turn ran wr, and
+// gives the turn back.
+func (g *groupCommit) lead(wr *groupWrite) {
+	defer func() { <-g.turn }()
+	select {
+	case <-wr.done:
+	default:
+		g.runGroup()
+	}
+}
+
+// outcome returns the write's error; a panic of its work, which the
+// goroutine running the group recovered, goes on in the write's own.
+func (wr *groupWrite) outcome() error {
+	if p, ok := wr.err.(*writePanic); ok {
+		panic(p.value)
+	}
+	return wr.err
+}
+
+// writePanic is the error of a write whose work (its Apply, or the jobs
+// hook) panicked: that write is rolled back, and its caller panics with
+// value.
+type writePanic struct{ value any }
+
+func (p *writePanic) Error() string { return fmt.Sprintf("sqlite: the write panicked: %v", p.value) }
 
 // take removes the next group from the queue: the writes queued first,
 // up to maxGroupRows rows (at least one write), skipping withdrawn ones.
@@ -147,6 +170,18 @@ func (g *groupCommit) runGroup() {
 	if len(group) == 0 {
 		return
 	}
+	delivered := false
+	defer func() {
+		if !delivered { // the store's own code panicked: none of the group committed
+			start(group)
+			for _, wr := range group {
+				if wr.state.Load() == writeStarted {
+					wr.err = errGroupPanicked
+					close(wr.done)
+				}
+			}
+		}
+	}()
 	ctx, cancel := groupContext(group)
 	defer cancel()
 	started, err := g.store.runGroup(ctx, group)
@@ -156,7 +191,12 @@ func (g *groupCommit) runGroup() {
 		}
 		close(wr.done)
 	}
+	delivered = true
 }
+
+// errGroupPanicked is the error of the writes of a group whose transaction
+// panicked (outside the writes' own work).
+var errGroupPanicked = errors.New("sqlite: the transaction of this write's group panicked; it was rolled back")
 
 // groupContext returns the context of a group's statements: none of its
 // writes can cancel it, and its deadline is the latest of theirs (none when

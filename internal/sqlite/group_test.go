@@ -241,6 +241,40 @@ func TestGroupCommitWithdrawsAWriteWhoseContextEnds(t *testing.T) {
 	})
 }
 
+// A write whose Apply panics in a group fails alone: its caller panics
+// with the same value, in its own goroutine, and the writes around it
+// commit; the store goes on writing.
+func TestGroupCommitPanicOfAWriteReachesItsCallerOnly(t *testing.T) {
+	t.Parallel()
+	b := setupGroup(t, 0)
+	ctx := t.Context()
+	held := b.hold(t)
+	doneA := b.queue(t, func() error { _, _, err := b.store.CreateOrder(ctx, b.params("order-a")); return err })
+	panicked := make(chan any, 1)
+	donePanic := b.queue(t, func() error {
+		defer func() { panicked <- recover() }()
+		boom := func(eligo.Order, time.Time) (eligo.Order, error) { panic("boom") }
+		_, err := b.store.UpdateOrders(ctx, []eligo.Update{{OrderID: holdOrder, Who: eligo.WhoService, Apply: boom}})
+		return err
+	})
+	doneB := b.queue(t, func() error { _, _, err := b.store.CreateOrder(ctx, b.params("order-b")); return err })
+	close(b.release)
+
+	require.NoError(t, <-held)
+	require.NoError(t, <-doneA)
+	require.NoError(t, <-donePanic, "the panic ended the call, not an error")
+	require.Equal(t, "boom", <-panicked)
+	require.NoError(t, <-doneB)
+	for _, id := range []string{holdOrder, "order-a", "order-b"} {
+		o, err := b.store.FindOrder(ctx, id)
+		require.NoError(t, err)
+		require.EqualValues(t, 1, o.Version, "%s committed, and the panicking update did not", id)
+	}
+	_, created, err := b.store.CreateOrder(ctx, b.params("order-c"))
+	require.NoError(t, err)
+	require.True(t, created)
+}
+
 // driverAssigned is the event that assigns a driver to the order.
 func driverAssigned(eventID, orderID string) eligo.Update {
 	return eligo.EventUpdate(&eligo.Event{EventID: eventID, OrderID: orderID, Type: eligo.EventDriverStatus,

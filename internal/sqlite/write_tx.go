@@ -61,10 +61,7 @@ func (w *writeTx) run(apply func(w *writeTx) error, savepoint bool) (writeErr, t
 			return nil, fmt.Errorf("sqlite: savepoint: %w", err)
 		}
 	}
-	writeErr = apply(w)
-	if writeErr == nil {
-		writeErr = w.enqueue()
-	}
+	writeErr = w.work(apply)
 	if !savepoint {
 		return writeErr, nil
 	}
@@ -77,6 +74,22 @@ func (w *writeTx) run(apply func(w *writeTx) error, savepoint bool) (writeErr, t
 		return writeErr, fmt.Errorf("sqlite: release the savepoint: %w", err)
 	}
 	return writeErr, nil
+}
+
+// work runs apply and then the jobs hook, and returns the first error; a
+// panic of either is recovered as a *writePanic, so that it fails this
+// write only, and its caller, rather than the goroutine that runs the
+// group.
+func (w *writeTx) work(apply func(w *writeTx) error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &writePanic{value: v}
+		}
+	}()
+	if err := apply(w); err != nil {
+		return err
+	}
+	return w.enqueue()
 }
 
 // rollback ends the transaction unless it was committed.
