@@ -118,12 +118,15 @@ type Change struct {
 // JobsHook is the one shape in which both stores hand the jobs that
 // changes cause to the jobs package (sqlite.Config.Jobs with TTx *sql.Tx,
 // postgres.Config.Jobs with TTx pgx.Tx; internal/jobs.Hook makes one). A
-// store calls it once per write transaction that applied at least one
-// change, after the transaction's rows are written and before it commits,
-// with every change in input order; it inserts the jobs through tx, so that
-// they commit with the changes or not at all. An error rolls the whole
-// transaction back. It may run more than once for the same changes when a
-// store retries the transaction; only the last run commits.
+// store calls it once per write (one CreateOrder or UpdateOrders call) that
+// applied at least one change, after the write's rows are written and
+// before they commit, with every change of the write in input order; it
+// inserts the jobs through tx, so that they commit with the changes or not
+// at all. An error rolls the whole write back. A store that gathers several
+// writes into one database transaction (SQLite's group commit) calls it
+// once for each, inside that write's savepoint, so an error rolls back that
+// write alone. It may run more than once for the same changes when a store
+// retries the transaction; only the last run commits.
 type JobsHook[TTx any] func(ctx context.Context, tx TTx, changes []Change) error
 
 // ListOrdersParams page through all orders by id.

@@ -95,7 +95,7 @@ type Inserter[TTx any] interface {
 
 // Hook returns the jobs hook of a store (sqlite.Config.Jobs with TTx
 // *sql.Tx, postgres.Config.Jobs with TTx pgx.Tx): the store calls it once
-// per write transaction with every change the transaction applied, and it
+// per write with every change the write applied (eligo.JobsHook), and it
 // inserts the jobs e says they cause into tx with one InsertManyTx, so a
 // batch of a thousand events is one insert of jobs that commits with the
 // changes. The transaction stays the driver's own type, the one River's

@@ -19,6 +19,26 @@
 // Reads go through a separate pool of query-only connections; in WAL mode
 // they never wait for the writer and see the last committed state.
 //
+// # Group commit
+//
+// The store's writes (CreateOrder, UpdateOrders: creates, event batches,
+// cancels, and the River jobs they insert through Config.Jobs) are queued,
+// and the writes that arrive while a transaction is running are gathered
+// into the next one, up to 1,000 rows (a create is one, an UpdateOrders call
+// one per update): one BEGIN IMMEDIATE, one COMMIT and one handoff of the
+// writer connection for the group instead of one per write. A write that
+// finds no transaction in flight begins at once, alone; no group waits for
+// more work. Each write of a group runs in its own SAVEPOINT, in arrival
+// order, with its own clock reading and its own call of the jobs hook, and
+// gets its own result and error: a write that fails is rolled back to its
+// savepoint and rejects only itself, and its row, version, processed event
+// id and jobs commit together or not at all, as before. A write whose
+// context ends, or whose deadline passes, while it waits is withdrawn and
+// never applied. Only a failure of the transaction itself (BEGIN, COMMIT, a
+// full disk) fails every write of the group. Version ids stay in commit
+// order: a rolled-back write leaves no id behind, and a group's ids become
+// visible together at its commit. See groupCommit for the details.
+//
 // # Durability
 //
 // The file runs in WAL mode with synchronous=NORMAL. A commit is written to

@@ -12,9 +12,11 @@ import (
 )
 
 // JobsFunc is the store's jobs hook (eligo.JobsHook) on a database/sql
-// transaction: called once per write transaction that applied a change,
-// before it commits, with every change in input order; River's
-// InsertManyTx on riversqlite takes tx. internal/jobs.Hook makes one.
+// transaction: called once per write (CreateOrder, UpdateOrders) that
+// applied a change, inside the write's savepoint in the group transaction
+// (see groupCommit), before it commits, with every change of the write in
+// input order; River's InsertManyTx on riversqlite takes tx.
+// internal/jobs.Hook makes one.
 type JobsFunc = eligo.JobsHook[*sql.Tx]
 
 // DB returns the store's write pool: one connection whose transactions
@@ -25,7 +27,8 @@ type JobsFunc = eligo.JobsHook[*sql.Tx]
 // it commits. The pool must not be used after Close.
 func (s *Store) DB() *sql.DB { return s.writer }
 
-// enqueue runs the jobs hook, if any, with the transaction's changes.
+// enqueue runs the jobs hook, if any, with the changes of the write being
+// run.
 func (w *writeTx) enqueue() error {
 	if w.store.jobs == nil || len(w.changes) == 0 {
 		return nil

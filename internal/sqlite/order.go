@@ -9,19 +9,28 @@ import (
 )
 
 // CreateOrder stores version 1 of a new order with its "create" version, or
-// returns the stored order (created=false) when the same order exists. See
+// returns the stored order (created=false) when the same order exists, as
+// one write of a group transaction (see groupCommit). See
 // eligo.OrderStore.
-func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (_ eligo.Order, _ bool, err error) {
+func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (o eligo.Order, created bool, err error) {
 	ctx, done := s.call(ctx)
 	defer done(&err)
 	if p == nil {
 		return eligo.Order{}, false, eligo.Errorf(eligo.EINVALID, "create order: params are required")
 	}
-	w, err := s.beginWrite(ctx)
+	err = s.group.write(ctx, 1, func(w *writeTx) error {
+		var err error
+		o, created, err = w.createOrder(p)
+		return err
+	})
 	if err != nil {
 		return eligo.Order{}, false, err
 	}
-	defer w.rollback()
+	return o, created, nil
+}
+
+// createOrder writes what eligo.DecideCreate says of p.
+func (w *writeTx) createOrder(p *eligo.CreateOrderParams) (eligo.Order, bool, error) {
 	existing, err := w.findOrder(p.Order.ID)
 	if err != nil && eligo.ErrorCode(err) != eligo.ENOTFOUND {
 		return eligo.Order{}, false, err
@@ -34,9 +43,6 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (_ 
 		return eligo.Order{}, false, err
 	}
 	if _, err := w.insertVersion(nil, &o, p.Who, "", time.Time{}); err != nil {
-		return eligo.Order{}, false, err
-	}
-	if err := w.commit(); err != nil {
 		return eligo.Order{}, false, err
 	}
 	return o, true, nil

@@ -40,9 +40,10 @@ type Config struct {
 	// which is EUNAVAILABLE as well. Zero means eligo.DefaultStoreTimeout;
 	// negative means no deadline (and a busy_timeout of 10 s).
 	Timeout time.Duration
-	// Jobs, when set, is called inside every write transaction that
-	// applied a change, once, with all of its changes, to insert the River
-	// jobs they cause (see eligo.JobsHook). When nil, no job is inserted.
+	// Jobs, when set, is called for every write (CreateOrder,
+	// UpdateOrders) that applied a change, once, with all of its changes,
+	// inside the write's savepoint, to insert the River jobs they cause
+	// (see eligo.JobsHook). When nil, no job is inserted.
 	Jobs JobsFunc
 }
 
@@ -51,8 +52,9 @@ type Store struct {
 	set  eligo.StoreSettings // with its defaults
 	jobs JobsFunc
 
-	writer *sql.DB // one connection; transactions BEGIN IMMEDIATE
-	reader *sql.DB // query-only connections
+	writer *sql.DB      // one connection; transactions BEGIN IMMEDIATE
+	group  *groupCommit // runs CreateOrder and UpdateOrders on writer
+	reader *sql.DB      // query-only connections
 	ws     writeStmts
 	rs     readStmts
 
@@ -85,7 +87,9 @@ func newStore(cfg *Config) (*Store, error) {
 		return nil, eligo.Errorf(eligo.EINVALID, "sqlite: path %q is not supported; give a plain file path without '?' (in-memory databases and URIs are not supported)", cfg.Path)
 	}
 	set := eligo.StoreSettings{Now: cfg.Now, Host: cfg.Host, Build: cfg.Build, Logger: cfg.Logger, Timeout: cfg.Timeout}
-	return &Store{set: set.WithDefaults(), jobs: cfg.Jobs}, nil
+	s := &Store{set: set.WithDefaults(), jobs: cfg.Jobs}
+	s.group = newGroupCommit(s)
+	return s, nil
 }
 
 func (s *Store) open(ctx context.Context, path string) error {

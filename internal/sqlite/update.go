@@ -6,12 +6,13 @@ import (
 	"github.com/eligo/eligo"
 )
 
-// UpdateOrders applies the updates in order in one BEGIN IMMEDIATE
-// transaction and returns one result per update. See eligo.OrderStore;
-// eligo.DecideUpdate decides each update, with the order and the record of
-// its event id as the transaction sees them (earlier updates of the batch
-// included). Apply is called with the clock reading taken under the write
-// lock, the same for the whole batch.
+// UpdateOrders applies the updates in order as one write of a group
+// transaction (see groupCommit) and returns one result per update. See
+// eligo.OrderStore; eligo.DecideUpdate decides each update, with the order
+// and the record of its event id as the transaction sees them (earlier
+// updates of the batch, and earlier writes of the group, included). Apply
+// is called with the clock reading taken under the write lock, the same
+// for the whole batch. An error rolls back this batch only.
 func (s *Store) UpdateOrders(ctx context.Context, updates []eligo.Update) (_ []eligo.UpdateResult, err error) {
 	ctx, done := s.call(ctx)
 	defer done(&err)
@@ -19,17 +20,16 @@ func (s *Store) UpdateOrders(ctx context.Context, updates []eligo.Update) (_ []e
 	if len(updates) == 0 {
 		return results, nil
 	}
-	w, err := s.beginWrite(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer w.rollback()
-	for i := range updates {
-		if results[i], err = w.update(&updates[i]); err != nil {
-			return nil, err
+	err = s.group.write(ctx, len(updates), func(w *writeTx) error {
+		for i := range updates {
+			var err error
+			if results[i], err = w.update(&updates[i]); err != nil {
+				return err
+			}
 		}
-	}
-	if err := w.commit(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return results, nil

@@ -11,26 +11,29 @@ import (
 )
 
 // writeTx is one BEGIN IMMEDIATE transaction on the writer connection with
-// the prepared statements bound to it, and the clock reading taken once the
-// write lock was held.
+// the prepared statements bound to it: the transaction of a group of writes
+// (see groupCommit). now and changes belong to the write being run.
 type writeTx struct {
 	ctx   context.Context
 	store *Store
 	tx    *sql.Tx
-	now   time.Time
 	stmts writeStmts
-	// changes are the changes written so far, for the jobs hook.
+	// now is the clock reading taken for the write being run, under the
+	// write lock.
+	now time.Time
+	// changes are the changes the write being run wrote so far, for the
+	// jobs hook.
 	changes []eligo.Change
 }
 
-// beginWrite starts a write transaction. The caller must end it with commit
-// or rollback.
+// beginWrite starts a write transaction. The caller must end it with
+// tx.Commit or rollback.
 func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: begin: %w", err)
 	}
-	w := &writeTx{ctx: ctx, store: s, tx: tx, now: s.set.Now().UTC()}
+	w := &writeTx{ctx: ctx, store: s, tx: tx}
 	w.stmts = writeStmts{
 		findOrder:     tx.StmtContext(ctx, s.ws.findOrder),
 		findForEvent:  tx.StmtContext(ctx, s.ws.findForEvent),
@@ -43,16 +46,50 @@ func (s *Store) beginWrite(ctx context.Context) (*writeTx, error) {
 	return w, nil
 }
 
-// commit runs the jobs hook with the transaction's changes, if any, and
-// commits: the changes and their jobs commit together or not at all.
-func (w *writeTx) commit() error {
-	if err := w.enqueue(); err != nil {
+// run runs one write of the group: apply, with the clock read now, then the
+// jobs hook with the changes apply wrote. With savepoint set it runs inside
+// a SAVEPOINT, rolled back when the write fails, so that the write's rows
+// and jobs commit together or not at all and its failure leaves the rest of
+// the transaction as it was. It returns the write's own error, and the
+// transaction's when the savepoint could not be made, rolled back or
+// released (the transaction is then unusable).
+func (w *writeTx) run(apply func(w *writeTx) error, savepoint bool) (writeErr, txErr error) {
+	w.now = w.store.set.Now().UTC()
+	w.changes = nil
+	if savepoint {
+		if _, err := w.tx.ExecContext(w.ctx, `SAVEPOINT write`); err != nil {
+			return nil, fmt.Errorf("sqlite: savepoint: %w", err)
+		}
+	}
+	writeErr = w.work(apply)
+	if !savepoint {
+		return writeErr, nil
+	}
+	if writeErr != nil {
+		if _, err := w.tx.ExecContext(w.ctx, `ROLLBACK TO write`); err != nil {
+			return writeErr, fmt.Errorf("sqlite: roll back to the savepoint after %v: %w", writeErr, err)
+		}
+	}
+	if _, err := w.tx.ExecContext(w.ctx, `RELEASE write`); err != nil {
+		return writeErr, fmt.Errorf("sqlite: release the savepoint: %w", err)
+	}
+	return writeErr, nil
+}
+
+// work runs apply and then the jobs hook, and returns the first error; a
+// panic of either is recovered as a *writePanic, so that it fails this
+// write only, and its caller, rather than the goroutine that runs the
+// group.
+func (w *writeTx) work(apply func(w *writeTx) error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &writePanic{value: v}
+		}
+	}()
+	if err := apply(w); err != nil {
 		return err
 	}
-	if err := w.tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
+	return w.enqueue()
 }
 
 // rollback ends the transaction unless it was committed.
