@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/eligo/eligo/internal/jobs"
 	"github.com/eligo/eligo/internal/kafka"
 )
 
@@ -37,7 +38,8 @@ func runDev(ctx context.Context, args []string, getenv func(string) string, stdo
 }
 
 // runDevKafka runs a one-broker kfake cluster until ctx ends, with the
-// events topic and its dead-letter topic created. It keeps everything in
+// three topics eligo uses created: the events topic, its dead-letter topic
+// and the outbound topic. It keeps everything in
 // memory: the records are gone when it stops.
 func runDevKafka(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var dc devKafkaConfig
@@ -62,7 +64,7 @@ func runDevKafka(ctx context.Context, args []string, getenv func(string) string,
 		kfake.ListenFn(func(network, _ string) (net.Listener, error) {
 			return net.Listen(network, net.JoinHostPort(host, portText))
 		}),
-		kfake.SeedTopics(int32(*partitions), *topic, *topic+kafka.DeadLetterSuffix),
+		kfake.SeedTopics(int32(*partitions), *topic, *topic+kafka.DeadLetterSuffix, dc.OutboundTopic),
 		kfake.AllowAutoTopicCreation(),
 	)
 	if err != nil {
@@ -71,7 +73,7 @@ func runDevKafka(ctx context.Context, args []string, getenv func(string) string,
 	defer cluster.Close()
 	brokers := cluster.ListenAddrs()[0]
 	fmt.Fprintf(stdout, "DEVELOPMENT TOOL: in-memory Kafka (kfake) on %s; not for production, records vanish when it stops.\n", brokers)
-	fmt.Fprintf(stdout, "Topics: %s and %s (%d partitions each).\n", *topic, *topic+kafka.DeadLetterSuffix, *partitions)
+	fmt.Fprintf(stdout, "Topics: %s, %s and %s (%d partitions each).\n", *topic, *topic+kafka.DeadLetterSuffix, dc.OutboundTopic, *partitions)
 	fmt.Fprintf(stdout, "Point eligo at it: ELIGO_KAFKA_BROKERS=%s eligo serve\n", brokers)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "DEVELOPMENT TOOL: in-memory Kafka stopped.")
@@ -85,9 +87,10 @@ production at it.`
 
 // devKafkaConfig is the configuration of `eligo dev kafka`.
 type devKafkaConfig struct {
-	Addr       string
-	Topic      string
-	Partitions int
+	Addr          string
+	Topic         string
+	OutboundTopic string
+	Partitions    int
 }
 
 // flags declares the flags of `eligo dev kafka` into c.
@@ -96,5 +99,6 @@ func (c *devKafkaConfig) flags(f *flagSet) {
 	d.String(&c.Addr, "addr", "127.0.0.1:9092", "address to listen on (host:port)")
 	f.String(&c.Topic, "topic", kafka.DefaultTopic, "events topic to create, with TOPIC"+kafka.DeadLetterSuffix)
 	f.envName("topic", "ELIGO_KAFKA_TOPIC")
+	f.String(&c.OutboundTopic, "kafka-outbound-topic", jobs.DefaultOutboundTopic, "outbound topic to create (serve's and worker's --kafka-outbound-topic)")
 	d.Count(&c.Partitions, "partitions", 6, 1, "partitions of each topic")
 }

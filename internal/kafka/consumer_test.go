@@ -99,7 +99,7 @@ func (a *countingApplier) count(outcome string) int {
 func (b *testBundle) consumer(t *testing.T, reg prometheus.Registerer, maxBatch int) *kafka.Consumer {
 	t.Helper()
 	c, err := kafka.New(kafka.Config{
-		Brokers: b.brokers, Topic: topic, Group: b.group, Applier: b.applier,
+		Conn: kafka.ConnConfig{Brokers: b.brokers}, Topic: topic, Group: b.group, Applier: b.applier,
 		MaxBatch: maxBatch, LagInterval: 50 * time.Millisecond, Registerer: reg,
 	})
 	require.NoError(t, err)
@@ -411,9 +411,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		cfg  kafka.Config
 	}{
 		{"NoBrokers", kafka.Config{Applier: &countingApplier{}}},
-		{"NoApplier", kafka.Config{Brokers: []string{"127.0.0.1:1"}}},
+		{"NoApplier", kafka.Config{Conn: kafka.ConnConfig{Brokers: []string{"127.0.0.1:1"}}}},
 		// Dead letters on the events topic would come back forever.
-		{"DeadLetterIsTopic", kafka.Config{Brokers: []string{"127.0.0.1:1"}, Applier: &countingApplier{}, Topic: "t", DeadLetterTopic: "t"}},
+		{"DeadLetterIsTopic", kafka.Config{Conn: kafka.ConnConfig{Brokers: []string{"127.0.0.1:1"}}, Applier: &countingApplier{}, Topic: "t", DeadLetterTopic: "t"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
