@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/jobs"
 	"github.com/eligo/eligo/internal/kafka"
 	"github.com/eligo/eligo/internal/testenv"
 )
@@ -100,10 +101,15 @@ func TestDevKafka(t *testing.T) {
 	require.Contains(t, first, "DEVELOPMENT TOOL", "the first line says what it is")
 	addr := strings.Fields(strings.TrimPrefix(first, "DEVELOPMENT TOOL: in-memory Kafka (kfake) on "))[0]
 	addr = strings.TrimSuffix(addr, ";")
+	require.True(t, sc.Scan())
+	require.Equal(t, "Topics: eligo.events, eligo.events.dlq and eligo.order-versions (2 partitions each).", sc.Text())
 	go func() {
 		for sc.Scan() {
 		}
 	}()
+	// The three topics serve and worker check at start exist.
+	require.NoError(t, kafka.Check(t.Context(), kafka.CheckConfig{Conn: kafka.ConnConfig{Brokers: []string{addr}}, Topics: []kafka.Topic{
+		{Name: kafka.DefaultTopic}, {Name: kafka.DefaultTopic + kafka.DeadLetterSuffix}, {Name: jobs.DefaultOutboundTopic}}}))
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	require.NoError(t, err)
