@@ -6,7 +6,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -48,11 +50,13 @@ var ErrUnreachable = errors.New("no Kafka broker answered")
 // of becoming a retry loop (franz-go retries authentication errors
 // forever). It fails:
 //
-//   - on a SASL authentication failure (wrong user, password or mechanism)
-//     or a failed TLS handshake, naming the brokers and what failed;
+//   - on a SASL authentication failure (wrong user, password or mechanism),
+//     a failed TLS handshake, or a broker that closes the connection
+//     unanswered (TLS on one side only), naming the brokers and what failed;
 //   - on a missing topic, naming it and the command that creates it,
 //     unless Create is set, when it creates it;
-//   - with an error wrapping ErrUnreachable when no broker answered.
+//   - with an error wrapping ErrUnreachable when no broker could be
+//     reached (refused, timed out, unknown host): the caller decides.
 func Check(ctx context.Context, cfg CheckConfig) error {
 	opts, err := cfg.Conn.Opts()
 	if err != nil {
@@ -98,9 +102,9 @@ func connError(c ConnConfig, brokers string, err error) error {
 	var (
 		verify *tls.CertificateVerificationError
 		header tls.RecordHeaderError
-		alert  tls.AlertError
 		unkCA  x509.UnknownAuthorityError
 		host   x509.HostnameError
+		op     *net.OpError
 	)
 	switch {
 	case errors.Is(err, kerr.SaslAuthenticationFailed):
@@ -109,10 +113,19 @@ func connError(c ConnConfig, brokers string, err error) error {
 	case errors.Is(err, kerr.UnsupportedSaslMechanism), errors.Is(err, kerr.IllegalSaslState):
 		return fmt.Errorf("kafka: brokers %s refused SASL %s: %v; set ELIGO_KAFKA_SASL_MECHANISM to one the brokers enable",
 			brokers, c.SASLMechanism, err)
-	case errors.As(err, &verify), errors.As(err, &unkCA), errors.As(err, &host), errors.As(err, &alert):
-		return fmt.Errorf("kafka: the TLS handshake with brokers %s failed: %v; check ELIGO_KAFKA_CA_FILE, ELIGO_KAFKA_SERVER_NAME and the client certificate", brokers, err)
+	case errors.As(err, &verify), errors.As(err, &unkCA), errors.As(err, &host),
+		c.TLSOn() && errors.As(err, &op) && op.Op == "remote error": // a TLS alert: the broker refused our certificate
+		return fmt.Errorf("kafka: the TLS handshake with brokers %s failed: %v; check ELIGO_KAFKA_CA_FILE, ELIGO_KAFKA_SERVER_NAME, ELIGO_KAFKA_CERT_FILE and ELIGO_KAFKA_KEY_FILE", brokers, err)
 	case errors.As(err, &header):
 		return fmt.Errorf("kafka: brokers %s do not speak TLS: %v; unset ELIGO_KAFKA_TLS or use the brokers' TLS port", brokers, err)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		// The broker took the connection and closed it unanswered: it
+		// speaks TLS and we do not, or the other way round.
+		fix := "if they use TLS, set ELIGO_KAFKA_TLS=true"
+		if c.TLSOn() {
+			fix = "if this port of theirs is not TLS, unset ELIGO_KAFKA_TLS"
+		}
+		return fmt.Errorf("kafka: brokers %s closed the connection without answering (%s): %s", brokers, c.Describe(), fix)
 	}
 	hint := " (if the brokers use TLS, set ELIGO_KAFKA_TLS=true)"
 	if c.TLSOn() {

@@ -61,10 +61,16 @@ func TestCheckTLS(t *testing.T) {
 	require.ErrorContains(t, err, "the TLS handshake with brokers "+brokers[0]+" failed")
 	require.ErrorContains(t, err, "kafka.example.com")
 
+	noClientCert := good
+	noClientCert.CertFile, noClientCert.KeyFile = "", ""
+	err = kafka.Check(t.Context(), kafka.CheckConfig{Conn: noClientCert, Topics: checkTopics})
+	require.ErrorContains(t, err, "the TLS handshake with brokers "+brokers[0]+" failed")
+	require.ErrorContains(t, err, "certificate required")
+
 	plaintext := kafka.ConnConfig{Brokers: brokers}
-	err = kafka.Check(t.Context(), kafka.CheckConfig{Conn: plaintext, Topics: checkTopics, Timeout: 3 * time.Second})
-	require.ErrorIs(t, err, kafka.ErrUnreachable)
-	require.ErrorContains(t, err, "set ELIGO_KAFKA_TLS=true")
+	err = kafka.Check(t.Context(), kafka.CheckConfig{Conn: plaintext, Topics: checkTopics})
+	require.ErrorContains(t, err, "brokers "+brokers[0]+" closed the connection without answering (plaintext): if they use TLS, set ELIGO_KAFKA_TLS=true")
+	require.NotErrorIs(t, err, kafka.ErrUnreachable, "a plaintext client on a TLS port is a configuration error")
 
 	// A TLS client on a plaintext broker.
 	_, plainBrokers := kafkatest.Cluster(t, kfake.SeedTopics(2, topic))
