@@ -171,7 +171,8 @@ func TestServeShutdownWithABlockedBroker(t *testing.T) {
 		t.Fatalf("serve did not end\n%s", srv.output.String())
 	}
 	took := time.Since(stopped)
-	require.Less(t, took, timeout+time.Second, "serve ended %s after SIGTERM with --shutdown-timeout %s\n%s", took, timeout, srv.output.String())
+	t.Logf("serve ended %s after SIGTERM", took)
+	require.Less(t, took, timeout+2*time.Second, "serve ended %s after SIGTERM with --shutdown-timeout %s\n%s", took, timeout, srv.output.String())
 }
 
 // kafkaClient is a client on conn, closed when the test ends.
