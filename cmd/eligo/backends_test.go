@@ -122,5 +122,41 @@ func TestDevKafka(t *testing.T) {
 
 	var help strings.Builder
 	require.NoError(t, run(context.Background(), []string{"eligo", "dev", "kafka", "-h"}, testEnv(nil), &help, io.Discard))
+	require.Contains(t, help.String(), "ELIGO_DEV_KAFKA_SASL_USER")
 	require.Contains(t, help.String(), "DEVELOPMENT TOOL")
+}
+
+// TestDevKafkaWithSASL runs `eligo dev kafka` requiring SASL: eligo's
+// settings connect with each mechanism, a wrong password is refused.
+func TestDevKafkaWithSASL(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	env := testEnv(map[string]string{"ELIGO_DEV_KAFKA_SASL_USER": "dev", "ELIGO_DEV_KAFKA_SASL_PASSWORD": "devpw"})
+	go func() {
+		done <- run(ctx, []string{"eligo", "dev", "kafka", "--addr", "127.0.0.1:0"}, env, pw, io.Discard)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	require.True(t, sc.Scan())
+	addr := strings.TrimSuffix(strings.Fields(strings.TrimPrefix(sc.Text(), "DEVELOPMENT TOOL: in-memory Kafka (kfake) on "))[0], ";")
+	require.True(t, sc.Scan()) // the topics
+	require.True(t, sc.Scan())
+	require.Equal(t, `SASL: PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512, user "dev".`, sc.Text())
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	for _, m := range kafka.SASLMechanisms {
+		conn := kafka.ConnConfig{Brokers: []string{addr}, SASLMechanism: m, SASLUser: "dev", SASLPassword: "devpw"}
+		require.NoError(t, kafka.Check(t.Context(), kafka.CheckConfig{Conn: conn, Topics: []kafka.Topic{{Name: jobs.DefaultOutboundTopic}}}), m)
+		conn.SASLPassword = "wrong"
+		require.ErrorContains(t, kafka.Check(t.Context(), kafka.CheckConfig{Conn: conn}), "authentication as \"dev\" failed", m)
+	}
+	cancel()
+	require.NoError(t, <-done)
+
+	err := run(context.Background(), []string{"eligo", "dev", "kafka", "--sasl-user", "dev"}, testEnv(nil), io.Discard, io.Discard)
+	require.ErrorContains(t, err, "--sasl-user and --sasl-password go together")
 }
