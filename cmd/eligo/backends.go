@@ -74,6 +74,8 @@ type backendConfig struct {
 	// redis-sentinel://, with credentials; RedisCAFile, RedisCertFile and
 	// RedisKeyFile are its TLS files.
 	RedisURL, RedisCAFile, RedisCertFile, RedisKeyFile string
+	// Kafka is the brokers' TLS and SASL, shared by every Kafka client.
+	Kafka kafkaConnConfig
 }
 
 // flags declares the flags of the production backends into c: the store,
@@ -92,12 +94,14 @@ func (c *backendConfig) flags(f *flagSet, withIngest bool) {
 	f.Duration(&c.StoreTimeout, "store-timeout", eligo.DefaultStoreTimeout, time.Millisecond, "deadline of every call to the system of record (statement_timeout and lock_timeout on PostgreSQL, busy_timeout on SQLite); past it a write answers 503 with Retry-After and /readyz turns false")
 	if !withIngest {
 		f.String(&c.KafkaBrokers, "kafka-brokers", "", "Kafka seed brokers, comma-separated, to publish outbound events to; empty means none")
+		c.Kafka.flags(f)
 		return
 	}
 	f.String(&c.KafkaBrokers, "kafka-brokers", "", "Kafka seed brokers, comma-separated, to consume fulfillment events from (and publish outbound events to); empty means events arrive over HTTP only")
 	f.String(&c.KafkaTopic, "kafka-topic", kafka.DefaultTopic, "Kafka topic of fulfillment events; dead letters go to TOPIC"+kafka.DeadLetterSuffix)
 	f.String(&c.KafkaGroup, "kafka-group", kafka.DefaultGroup, "Kafka consumer group; replicas share one")
 	f.Duration(&c.KafkaSessionTimeout, "kafka-session-timeout", 45*time.Second, time.Second, "how long the consumer group waits for a replica that stopped (crashed) before its partitions move to the others; the broker bounds it")
+	c.Kafka.flags(f)
 }
 
 // redis says how to reach Redis; ok is false when no Redis setting is
@@ -155,7 +159,8 @@ func openBackends(ctx context.Context, cfg serverConfig, reg prometheus.Register
 	}
 	ingest := "http"
 	if bs := cfg.Backends.brokers(); len(bs) > 0 {
-		ingest = fmt.Sprintf("http and kafka (brokers %s, topic %s, group %s)", strings.Join(bs, ","), cfg.Backends.KafkaTopic, cfg.Backends.KafkaGroup)
+		ingest = fmt.Sprintf("http and kafka (brokers %s, %s, topic %s, group %s)", strings.Join(bs, ","),
+			cfg.Backends.Kafka.conn(bs).Describe(), cfg.Backends.KafkaTopic, cfg.Backends.KafkaGroup)
 	}
 	cfg.Logger.Info("backends", "store", storeName, "read_model", readModelName, "fanout", fanoutName, "ingest", ingest)
 	if _, ok := cfg.Backends.redis(); cfg.Backends.PostgresURL != "" && !ok {
@@ -232,7 +237,7 @@ func (be *backends) startIngest(eng *engine.Engine, reg prometheus.Registerer, l
 		return nil
 	}
 	c, err := kafka.New(kafka.Config{
-		Brokers: bs, Topic: be.cfg.KafkaTopic, Group: be.cfg.KafkaGroup,
+		Conn: be.cfg.Kafka.conn(bs), Topic: be.cfg.KafkaTopic, Group: be.cfg.KafkaGroup,
 		ClientOpts: []kgo.Opt{kgo.SessionTimeout(be.cfg.KafkaSessionTimeout),
 			kgo.HeartbeatInterval(min(3*time.Second, be.cfg.KafkaSessionTimeout/3))},
 		Applier: eng, Logger: log, Registerer: reg,

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/jobs"
 	"github.com/eligo/eligo/internal/kafka"
 	"github.com/eligo/eligo/internal/testenv"
 )
@@ -100,10 +101,15 @@ func TestDevKafka(t *testing.T) {
 	require.Contains(t, first, "DEVELOPMENT TOOL", "the first line says what it is")
 	addr := strings.Fields(strings.TrimPrefix(first, "DEVELOPMENT TOOL: in-memory Kafka (kfake) on "))[0]
 	addr = strings.TrimSuffix(addr, ";")
+	require.True(t, sc.Scan())
+	require.Equal(t, "Topics: eligo.events, eligo.events.dlq and eligo.order-versions (2 partitions each).", sc.Text())
 	go func() {
 		for sc.Scan() {
 		}
 	}()
+	// The three topics serve and worker check at start exist.
+	require.NoError(t, kafka.Check(t.Context(), kafka.CheckConfig{Conn: kafka.ConnConfig{Brokers: []string{addr}}, Topics: []kafka.Topic{
+		{Name: kafka.DefaultTopic}, {Name: kafka.DefaultTopic + kafka.DeadLetterSuffix}, {Name: jobs.DefaultOutboundTopic}}}))
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
 	require.NoError(t, err)
@@ -116,5 +122,41 @@ func TestDevKafka(t *testing.T) {
 
 	var help strings.Builder
 	require.NoError(t, run(context.Background(), []string{"eligo", "dev", "kafka", "-h"}, testEnv(nil), &help, io.Discard))
+	require.Contains(t, help.String(), "ELIGO_DEV_KAFKA_SASL_USER")
 	require.Contains(t, help.String(), "DEVELOPMENT TOOL")
+}
+
+// TestDevKafkaWithSASL runs `eligo dev kafka` requiring SASL: eligo's
+// settings connect with each mechanism, a wrong password is refused.
+func TestDevKafkaWithSASL(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	env := testEnv(map[string]string{"ELIGO_DEV_KAFKA_SASL_USER": "dev", "ELIGO_DEV_KAFKA_SASL_PASSWORD": "devpw"})
+	go func() {
+		done <- run(ctx, []string{"eligo", "dev", "kafka", "--addr", "127.0.0.1:0"}, env, pw, io.Discard)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	require.True(t, sc.Scan())
+	addr := strings.TrimSuffix(strings.Fields(strings.TrimPrefix(sc.Text(), "DEVELOPMENT TOOL: in-memory Kafka (kfake) on "))[0], ";")
+	require.True(t, sc.Scan()) // the topics
+	require.True(t, sc.Scan())
+	require.Equal(t, `SASL: PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512, user "dev".`, sc.Text())
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	for _, m := range kafka.SASLMechanisms {
+		conn := kafka.ConnConfig{Brokers: []string{addr}, SASLMechanism: m, SASLUser: "dev", SASLPassword: "devpw"}
+		require.NoError(t, kafka.Check(t.Context(), kafka.CheckConfig{Conn: conn, Topics: []kafka.Topic{{Name: jobs.DefaultOutboundTopic}}}), m)
+		conn.SASLPassword = "wrong"
+		require.ErrorContains(t, kafka.Check(t.Context(), kafka.CheckConfig{Conn: conn}), "authentication as \"dev\" failed", m)
+	}
+	cancel()
+	require.NoError(t, <-done)
+
+	err := run(context.Background(), []string{"eligo", "dev", "kafka", "--sasl-user", "dev"}, testEnv(nil), io.Discard, io.Discard)
+	require.ErrorContains(t, err, "--sasl-user and --sasl-password go together")
 }

@@ -162,7 +162,7 @@ func (f *flagSet) printHelp(w io.Writer, about string) {
 }
 
 func typeName(v flag.Value) string {
-	switch v.(type) {
+	switch v := v.(type) {
 	case *boolValue:
 		return ""
 	case *durationValue:
@@ -172,7 +172,7 @@ func typeName(v flag.Value) string {
 	case *shareValue:
 		return "share"
 	case *enumValue:
-		return "level"
+		return strings.Join(v.allowed, "|")
 	}
 	return "string"
 }

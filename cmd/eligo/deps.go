@@ -47,8 +47,13 @@ func openDeps(ctx context.Context, cfg serverConfig, withAPI bool) (*deps, error
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
-	cfg.Jobs.KafkaBrokers = cfg.Backends.KafkaBrokers // outbound events go to the cluster ingest reads
+	// Outbound events go to the cluster ingest reads, on the same connection.
+	cfg.Jobs.Kafka = cfg.Backends.Kafka.conn(cfg.Backends.brokers())
+	cfg.Jobs.StopTimeout = cfg.ShutdownTimeout
 	if err := cfg.Jobs.load(); err != nil {
+		return nil, err
+	}
+	if err := checkKafka(ctx, cfg, withAPI); err != nil {
 		return nil, err
 	}
 	reg := prometheus.NewRegistry()

@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"log/slog"
-	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/jobs"
+	"github.com/eligo/eligo/internal/kafka"
 )
 
 // jobsConfig is the deferred work of a process: which jobs its writes
@@ -18,9 +19,14 @@ type jobsConfig struct {
 	PaymentStatusURL   string
 	WebhooksPath       string
 	WebhookMaxAttempts int
-	KafkaBrokers       string // the backends' --kafka-brokers; empty means no outbound events
-	OutboundTopic      string
-	MaxWorkers         int
+	// Kafka is the backends' connection (--kafka-brokers and its TLS and
+	// SASL); no brokers means no outbound events.
+	Kafka         kafka.ConnConfig
+	OutboundTopic string
+	MaxWorkers    int
+	// StopTimeout bounds the stop of River at shutdown, running jobs
+	// included: the process's --shutdown-timeout.
+	StopTimeout time.Duration
 
 	subscribers []jobs.Subscriber // loaded from WebhooksPath
 }
@@ -52,15 +58,7 @@ func (c *jobsConfig) load() error {
 	return nil
 }
 
-func (c *jobsConfig) brokers() []string {
-	var bs []string
-	for b := range strings.SplitSeq(c.KafkaBrokers, ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			bs = append(bs, b)
-		}
-	}
-	return bs
-}
+func (c *jobsConfig) brokers() []string { return c.Kafka.Brokers }
 
 // enqueuer says which jobs this process's writes cause.
 func (c *jobsConfig) enqueuer() (*jobs.Enqueuer, error) {
@@ -76,8 +74,9 @@ func (c *jobsConfig) enqueuer() (*jobs.Enqueuer, error) {
 // The returned function closes what it opened (the Kafka producer).
 func (c *jobsConfig) runtime(be *backends, eng *engine.Engine, reg prometheus.Registerer, log *slog.Logger) (*jobs.Runtime, func(), error) {
 	rc := &jobs.RuntimeConfig{
-		Client:     jobs.ClientConfig{Logger: riverLogger(log), MaxWorkers: c.MaxWorkers},
-		Registerer: reg,
+		Client:      jobs.ClientConfig{Logger: riverLogger(log), MaxWorkers: c.MaxWorkers},
+		Registerer:  reg,
+		StopTimeout: c.StopTimeout,
 	}
 	closeFn := func() {}
 	if c.Workers {
@@ -85,8 +84,8 @@ func (c *jobsConfig) runtime(be *backends, eng *engine.Engine, reg prometheus.Re
 		if c.PaymentStatusURL != "" {
 			wc.Payments = &jobs.PaymentProvider{BaseURL: c.PaymentStatusURL}
 		}
-		if bs := c.brokers(); len(bs) > 0 {
-			kp, err := jobs.NewKafkaPublisher(bs, c.OutboundTopic)
+		if len(c.brokers()) > 0 {
+			kp, err := jobs.NewKafkaPublisher(c.Kafka, c.OutboundTopic)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -28,6 +28,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/jobs"
 	"github.com/eligo/eligo/internal/kafka"
 	"github.com/eligo/eligo/internal/testenv"
 )
@@ -216,7 +217,7 @@ func TestReplicas(t *testing.T) {
 	redisAddr := testenv.RedisAddr(t)
 	const partitions = 4
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(500*time.Millisecond),
-		kfake.SeedTopics(partitions, kafka.DefaultTopic, kafka.DefaultTopic+kafka.DeadLetterSuffix))
+		kfake.SeedTopics(partitions, kafka.DefaultTopic, kafka.DefaultTopic+kafka.DeadLetterSuffix, jobs.DefaultOutboundTopic))
 	require.NoError(t, err)
 	t.Cleanup(cluster.Close)
 	var b [6]byte

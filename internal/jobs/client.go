@@ -90,6 +90,9 @@ type ClientConfig struct {
 	RetryPolicy river.ClientRetryPolicy
 	// ID names the client in River's tables; default River's random id.
 	ID string
+	// FailureLogEvery rate-limits the WARN line of a failed job, per kind
+	// (see FailureLog); default DefaultFailureLogEvery.
+	FailureLogEvery time.Duration
 }
 
 // Defaults of ClientConfig.
@@ -122,6 +125,7 @@ func NewClient[TTx any](driver riverdriver.Driver[TTx], cfg *ClientConfig) (*riv
 		rc.RescueStuckJobsAfter = max(DefaultRescueStuckJobsAfter, rc.JobTimeout)
 	}
 	if cfg.Workers != nil {
+		rc.ErrorHandler = &FailureLog{Logger: rc.Logger, Every: cfg.FailureLogEvery}
 		n := cfg.MaxWorkers
 		if n <= 0 {
 			n = DefaultMaxWorkers
@@ -145,8 +149,12 @@ func NewClient[TTx any](driver riverdriver.Driver[TTx], cfg *ClientConfig) (*riv
 }
 
 // Run starts the client's workers, reports to m (when not nil) and works
-// jobs until ctx ends; then it stops fetching and waits up to stopTimeout
-// for running jobs, after which it cancels them (they are retried later).
+// jobs until ctx ends; then it stops fetching and returns within
+// stopTimeout whatever the jobs are doing: it waits three quarters of it
+// for running jobs, then cancels them, and returns at stopTimeout even if
+// some ignore the cancellation (a publish to a broker that does not
+// answer). A job cut short runs again: a cancelled one is retried, and an
+// abandoned one is rescued (RescueStuckJobsAfter).
 func Run[TTx any](ctx context.Context, c *river.Client[TTx], m *Metrics, stopTimeout time.Duration) error {
 	if m != nil {
 		stop := m.Watch(c)
@@ -158,13 +166,14 @@ func Run[TTx any](ctx context.Context, c *river.Client[TTx], m *Metrics, stopTim
 		return fmt.Errorf("jobs: start: %w", err)
 	}
 	<-ctx.Done()
-	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
+	deadline := time.Now().Add(stopTimeout)
+	softCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline.Add(-stopTimeout/4))
 	defer cancel()
-	if err := c.Stop(stopCtx); err != nil {
-		hard, cancelHard := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	if err := c.Stop(softCtx); err != nil {
+		hard, cancelHard := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 		defer cancelHard()
 		if err := c.StopAndCancel(hard); err != nil {
-			return fmt.Errorf("jobs: stop: %w", err)
+			return fmt.Errorf("jobs: running jobs did not stop within %s, even cancelled; they run again once rescued: %w", stopTimeout, err)
 		}
 	}
 	return nil

@@ -122,7 +122,7 @@ func (b *testBundle) work(t *testing.T, wc jobs.WorkersConfig, tweak ...func(*jo
 	for _, f := range tweak {
 		f(&cc)
 	}
-	rt, err := b.newRT(&jobs.RuntimeConfig{Client: cc, Workers: &wc, Registerer: b.reg, StopTimeout: 2 * time.Second})
+	rt, err := b.newRT(&jobs.RuntimeConfig{Client: cc, Workers: &wc, Registerer: b.reg, StopTimeout: 7 * time.Second}) // the 2 s + 5 s it had before Run bounded its stop by it
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eligo/eligo/internal/kafka"
 )
 
 // KafkaPublisher publishes payloads to a Kafka topic with franz-go's
@@ -20,18 +22,26 @@ type KafkaPublisher struct {
 // DefaultOutboundTopic is the topic of outbound events by default.
 const DefaultOutboundTopic = "eligo.order-versions"
 
-// NewKafkaPublisher connects a producer to the seed brokers. opts are added
-// to the client's options (TLS, SASL, test settings).
-func NewKafkaPublisher(brokers []string, topic string, opts ...kgo.Opt) (*KafkaPublisher, error) {
+// NewKafkaPublisher makes a producer on the connection conn (brokers, TLS,
+// SASL), the one the consumer uses. opts are added to the client's options
+// (test settings). It does not connect: kafka.Check does, at start.
+//
+// Records are placed by franz-go's default partitioner, murmur2 of the key
+// (the order id) as in the Java client: docs/production.md says what other
+// producers must set to match.
+func NewKafkaPublisher(conn kafka.ConnConfig, topic string, opts ...kgo.Opt) (*KafkaPublisher, error) {
 	if topic == "" {
 		topic = DefaultOutboundTopic
 	}
-	all := append([]kgo.Opt{
-		kgo.SeedBrokers(brokers...),
+	connOpts, err := conn.Opts()
+	if err != nil {
+		return nil, err
+	}
+	all := append(connOpts,
 		kgo.DefaultProduceTopic(topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.ProducerLinger(0),
-	}, opts...)
+		kgo.ProducerLinger(0))
+	all = append(all, opts...)
 	c, err := kgo.NewClient(all...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka publisher: %w", err)

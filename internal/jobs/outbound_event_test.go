@@ -16,6 +16,7 @@ import (
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/jobs"
+	"github.com/eligo/eligo/internal/kafka"
 )
 
 // flakyPublisher fails a share of publishes before they reach Kafka, so
@@ -47,7 +48,7 @@ func TestOutboundKafka(t *testing.T) {
 		cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, topic))
 		require.NoError(t, err)
 		t.Cleanup(cluster.Close)
-		kp, err := jobs.NewKafkaPublisher(cluster.ListenAddrs(), topic)
+		kp, err := jobs.NewKafkaPublisher(kafka.ConnConfig{Brokers: cluster.ListenAddrs()}, topic)
 		require.NoError(t, err)
 		t.Cleanup(kp.Close)
 

@@ -23,8 +23,8 @@ type RuntimeConfig struct {
 	Workers *WorkersConfig
 	// Registerer receives the job metrics; nil registers none.
 	Registerer prometheus.Registerer
-	// StopTimeout is how long Run waits for running jobs at shutdown
-	// (default 10 s).
+	// StopTimeout bounds Run's stop at shutdown, running jobs included
+	// (default 10 s; see Run).
 	StopTimeout time.Duration
 }
 

@@ -34,8 +34,10 @@ type Applier interface {
 
 // Config configures a Consumer.
 type Config struct {
-	Brokers []string // seed brokers, host:port; required
-	Topic   string   // the events topic; defaults to DefaultTopic
+	// Conn is the connection: seed brokers (required), TLS, SASL. The
+	// dead letters are produced on the same connection.
+	Conn  ConnConfig
+	Topic string // the events topic; defaults to DefaultTopic
 	// DeadLetterTopic receives the records that cannot be decoded or
 	// applied. It must exist (or the cluster must create topics on first
 	// use). Defaults to Topic + ".dlq".
@@ -53,8 +55,8 @@ type Config struct {
 	LagInterval time.Duration
 	Logger      *slog.Logger
 	Registerer  prometheus.Registerer
-	// ClientOpts are added to the franz-go client's options (TLS, SASL,
-	// timeouts); they may override the consumer's own.
+	// ClientOpts are added to the franz-go client's options (timeouts);
+	// they may override the consumer's own.
 	ClientOpts []kgo.Opt
 }
 
@@ -77,8 +79,9 @@ type Consumer struct {
 // New validates cfg and creates the Kafka client. It does not connect:
 // Run does, and retries while the cluster is away.
 func New(cfg Config) (*Consumer, error) {
-	if len(cfg.Brokers) == 0 {
-		return nil, errors.New("kafka: at least one broker is required")
+	conn, err := cfg.Conn.Opts()
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Applier == nil {
 		return nil, errors.New("kafka: an Applier is required")
@@ -111,8 +114,7 @@ func New(cfg Config) (*Consumer, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := append([]kgo.Opt{
-		kgo.SeedBrokers(cfg.Brokers...),
+	opts := append(conn,
 		kgo.ConsumerGroup(cfg.Group),
 		kgo.ConsumeTopics(cfg.Topic),
 		// Offsets are committed by hand, after the store commit.
@@ -123,8 +125,8 @@ func New(cfg Config) (*Consumer, error) {
 		// A new group reads the topic from its start: events are
 		// idempotent, so rereading is safe, and skipping is not.
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.WithLogger(slogLogger{cfg.Logger}),
-	}, cfg.ClientOpts...)
+		kgo.WithLogger(slogLogger{cfg.Logger}))
+	opts = append(opts, cfg.ClientOpts...)
 	client, err := kgo.NewClient(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: %w", err)

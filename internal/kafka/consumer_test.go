@@ -32,6 +32,7 @@ const topic = "eligo.events"
 // testBundle is a kfake cluster, an engine on a store, and a producer.
 type testBundle struct {
 	brokers  []string
+	conn     kafka.ConnConfig // brokers, TLS, SASL
 	store    eligo.OrderStore
 	engine   *engine.Engine
 	applier  *countingApplier
@@ -44,15 +45,25 @@ type testBundle struct {
 // and an engine on a fresh store of the kind.
 func setup(t *testing.T, kind stack.Kind, partitions int32) *testBundle {
 	t.Helper()
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topic, topic+kafka.DeadLetterSuffix))
+	return setupSecure(t, kind, partitions, func(brokers []string) kafka.ConnConfig { return kafka.ConnConfig{Brokers: brokers} })
+}
+
+// setupSecure is setup on a cluster started with opts, connected to with
+// the ConnConfig conn returns for its brokers (TLS, SASL).
+func setupSecure(t *testing.T, kind stack.Kind, partitions int32, conn func(brokers []string) kafka.ConnConfig, opts ...kfake.Opt) *testBundle {
+	t.Helper()
+	cluster, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(partitions, topic, topic+kafka.DeadLetterSuffix)}, opts...)...)
 	require.NoError(t, err)
 	t.Cleanup(cluster.Close)
 	b := &testBundle{brokers: cluster.ListenAddrs(), group: "eligo-test", now: time.Now().UTC().Truncate(time.Microsecond)}
+	b.conn = conn(b.brokers)
 	b.store = stack.OpenStore(t, kind)
 	b.engine, err = engine.New(engine.Config{Store: b.store, ReadModel: readmodel.NewMemory(), Policy: eligo.DefaultPolicy()})
 	require.NoError(t, err)
 	b.applier = &countingApplier{next: b.engine, outcomes: map[string]int{}}
-	b.producer, err = kgo.NewClient(kgo.SeedBrokers(b.brokers...), kgo.DefaultProduceTopic(topic))
+	connOpts, err := b.conn.Opts()
+	require.NoError(t, err)
+	b.producer, err = kgo.NewClient(append(connOpts, kgo.DefaultProduceTopic(topic))...)
 	require.NoError(t, err)
 	t.Cleanup(b.producer.Close)
 	return b
@@ -99,7 +110,7 @@ func (a *countingApplier) count(outcome string) int {
 func (b *testBundle) consumer(t *testing.T, reg prometheus.Registerer, maxBatch int) *kafka.Consumer {
 	t.Helper()
 	c, err := kafka.New(kafka.Config{
-		Brokers: b.brokers, Topic: topic, Group: b.group, Applier: b.applier,
+		Conn: b.conn, Topic: topic, Group: b.group, Applier: b.applier,
 		MaxBatch: maxBatch, LagInterval: 50 * time.Millisecond, Registerer: reg,
 	})
 	require.NoError(t, err)
@@ -303,8 +314,16 @@ func TestPoisonRecordsGoToDeadLetterTopic(t *testing.T) {
 // in partition then offset order).
 func consumeAll(t *testing.T, brokers []string, topic string, n int) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	return consumeAllOn(t, kafka.ConnConfig{Brokers: brokers}, topic, n)
+}
+
+// consumeAllOn is consumeAll on the connection conn.
+func consumeAllOn(t *testing.T, conn kafka.ConnConfig, topic string, n int) []*kgo.Record {
+	t.Helper()
+	connOpts, err := conn.Opts()
+	require.NoError(t, err)
+	cl, err := kgo.NewClient(append(connOpts, kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	require.NoError(t, err)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -411,9 +430,9 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		cfg  kafka.Config
 	}{
 		{"NoBrokers", kafka.Config{Applier: &countingApplier{}}},
-		{"NoApplier", kafka.Config{Brokers: []string{"127.0.0.1:1"}}},
+		{"NoApplier", kafka.Config{Conn: kafka.ConnConfig{Brokers: []string{"127.0.0.1:1"}}}},
 		// Dead letters on the events topic would come back forever.
-		{"DeadLetterIsTopic", kafka.Config{Brokers: []string{"127.0.0.1:1"}, Applier: &countingApplier{}, Topic: "t", DeadLetterTopic: "t"}},
+		{"DeadLetterIsTopic", kafka.Config{Conn: kafka.ConnConfig{Brokers: []string{"127.0.0.1:1"}}, Applier: &countingApplier{}, Topic: "t", DeadLetterTopic: "t"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,17 @@
 // valued by one event in the JSON shape of POST /v1/events
 // (internal/eventjson).
 //
+// # Connection
+//
+// ConnConfig is how every eligo client connects to the cluster: the seed
+// brokers, TLS (a CA file, a client certificate, a server name) and SASL
+// (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512). Its Opts are the franz-go options
+// of the consumer and its dead-letter producer here, and of the outbound
+// producer (internal/jobs). Check connects once at start, within a bound,
+// and turns what franz-go would retry forever (a wrong password, a failed
+// TLS handshake) and a missing topic into an error that says what to fix,
+// or creates the missing topics.
+//
 // # One batch
 //
 // The consumer polls a batch of records and decodes each one. The ones that

@@ -85,7 +85,7 @@ func benchmarkIngest(b *testing.B, rate int) {
 		kgo.ProducerLinger(time.Millisecond), kgo.MaxBufferedRecords(1<<20))
 	require.NoError(b, err)
 	b.Cleanup(producer.Close)
-	consumer, err := kafka.New(kafka.Config{Brokers: cluster.ListenAddrs(), Topic: topic, Group: "bench",
+	consumer, err := kafka.New(kafka.Config{Conn: kafka.ConnConfig{Brokers: cluster.ListenAddrs()}, Topic: topic, Group: "bench",
 		Applier: eng, MaxBatch: batch, Parallel: parallel, LagInterval: time.Minute})
 	require.NoError(b, err)
 
