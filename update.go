@@ -2,6 +2,7 @@ package eligo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -305,7 +306,9 @@ func StoreCall(ctx context.Context, timeout time.Duration, unavailable func(erro
 		err := *errp
 		switch {
 		case err == nil || ctx.Err() != nil || ErrorCode(err) != EINTERNAL:
-		case callCtx.Err() != nil:
+		case callCtx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
+			// The second: a deadline derived from callCtx's (a group
+			// commit's) fired before callCtx's own timer did.
 			*errp = storeUnavailable(err, fmt.Sprintf("the store did not answer within %s", timeout))
 		case unavailable(err):
 			*errp = storeUnavailable(err, "the store cannot answer now")
