@@ -55,6 +55,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Records on the events topic not yet committed by the consumer group, by partition (the whole group's, as this replica last saw it).",
 		}, []string{"topic", "partition"}),
 	}
+	// At zero from the start, so that an alert on their increase sees the
+	// first dead letter after a restart.
+	for _, r := range []string{reasonUndecodable, reasonRejected} {
+		m.deadLetters.WithLabelValues(r)
+	}
 	if reg == nil {
 		return m, nil
 	}
