@@ -2,10 +2,12 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 type metrics struct {
@@ -55,6 +57,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Records on the events topic not yet committed by the consumer group, by partition (the whole group's, as this replica last saw it).",
 		}, []string{"topic", "partition"}),
 	}
+	// At zero from the start, so that an alert on their increase sees the
+	// first dead letter after a restart.
+	for _, r := range []string{reasonUndecodable, reasonRejected} {
+		m.deadLetters.WithLabelValues(r)
+	}
 	if reg == nil {
 		return m, nil
 	}
@@ -91,6 +98,12 @@ func (c *Consumer) lag(ctx context.Context) ([]partitionLag, error) {
 		return nil, fmt.Errorf("kafka: lag: start offsets: %w", err)
 	}
 	commits, err := c.admin.FetchOffsetsForTopics(ctx, c.cfg.Group, c.cfg.Topic)
+	if errors.Is(err, kerr.GroupIDNotFound) {
+		// The group has not joined or committed yet (the first refresh
+		// runs as the consumer starts): nothing is committed, everything
+		// retained is lag.
+		commits, err = nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("kafka: lag: committed offsets: %w", err)
 	}
