@@ -21,6 +21,7 @@ type jobsConfig struct {
 	KafkaBrokers       string // the backends' --kafka-brokers; empty means no outbound events
 	OutboundTopic      string
 	MaxWorkers         int
+	PollOnly           bool // River polls instead of LISTEN/NOTIFY (PgBouncer in transaction mode)
 
 	subscribers []jobs.Subscriber // loaded from WebhooksPath
 }
@@ -37,6 +38,7 @@ func (c *jobsConfig) flags(f *flagSet, withWorkersFlag bool) {
 	f.Count(&c.WebhookMaxAttempts, "webhook-max-attempts", jobs.DefaultWebhookMaxAttempts, 1, "tries of a webhook before it is discarded")
 	f.String(&c.OutboundTopic, "kafka-outbound-topic", jobs.DefaultOutboundTopic, "Kafka topic of outbound version events (with --kafka-brokers)")
 	f.Count(&c.MaxWorkers, "job-workers", jobs.DefaultMaxWorkers, 1, "jobs run at once per queue")
+	f.Bool(&c.PollOnly, "job-poll-only", false, "River polls for jobs (every second) instead of using LISTEN/NOTIFY; required behind PgBouncer in transaction mode")
 }
 
 // load reads the webhooks file, if any.
@@ -76,7 +78,7 @@ func (c *jobsConfig) enqueuer() (*jobs.Enqueuer, error) {
 // The returned function closes what it opened (the Kafka producer).
 func (c *jobsConfig) runtime(be *backends, eng *engine.Engine, reg prometheus.Registerer, log *slog.Logger) (*jobs.Runtime, func(), error) {
 	rc := &jobs.RuntimeConfig{
-		Client:     jobs.ClientConfig{Logger: riverLogger(log), MaxWorkers: c.MaxWorkers},
+		Client:     jobs.ClientConfig{Logger: riverLogger(log), MaxWorkers: c.MaxWorkers, PollOnly: c.PollOnly},
 		Registerer: reg,
 	}
 	closeFn := func() {}

@@ -89,6 +89,7 @@ type setupOpts struct {
 	degraded    func() string
 	riverUI     http.Handler // served under /riverui/
 	logLevel    slog.Level
+	corsOrigins []string
 }
 
 func setup(t testing.TB, opts ...setupOpts) *testBundle {
@@ -108,7 +109,7 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 	a, err := auth.New(auth.Config{ServiceTokens: []string{serviceToken, otherService}, CustomerSecret: customerSecret, Now: clock.Now})
 	require.NoError(t, err)
 	b := &testBundle{clock: clock, engine: eng, store: store, registry: prometheus.NewRegistry(), logs: &testenv.SyncBuffer{}}
-	deps := httpapi.Deps{Engine: eng, Auth: a, Registerer: b.registry, Gatherer: b.registry, MaxAge: o.maxAge, Ready: o.ready, BodyTimeout: o.bodyTimeout, Degraded: o.degraded, RiverUI: o.riverUI,
+	deps := httpapi.Deps{Engine: eng, Auth: a, Registerer: b.registry, Gatherer: b.registry, MaxAge: o.maxAge, Ready: o.ready, BodyTimeout: o.bodyTimeout, Degraded: o.degraded, RiverUI: o.riverUI, CORSOrigins: o.corsOrigins,
 		Logger: slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: o.logLevel}))}
 	if o.live {
 		b.live = &fakeLive{}

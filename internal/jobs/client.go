@@ -90,6 +90,10 @@ type ClientConfig struct {
 	RetryPolicy river.ClientRetryPolicy
 	// ID names the client in River's tables; default River's random id.
 	ID string
+	// PollOnly keeps River off LISTEN/NOTIFY, which a pooler in
+	// transaction mode (PgBouncer) cannot carry: queues poll every
+	// FetchPollInterval and a new leader takes up to 5 s to be elected.
+	PollOnly bool
 }
 
 // Defaults of ClientConfig.
@@ -108,6 +112,7 @@ func NewClient[TTx any](driver riverdriver.Driver[TTx], cfg *ClientConfig) (*riv
 		RescueStuckJobsAfter: cfg.RescueStuckJobsAfter,
 		RetryPolicy:          cfg.RetryPolicy,
 		ID:                   cfg.ID,
+		PollOnly:             cfg.PollOnly,
 	}
 	if rc.Logger == nil {
 		rc.Logger = slog.New(slog.DiscardHandler)
