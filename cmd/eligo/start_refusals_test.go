@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 
 // A PostgreSQL whose certificate the URL's sslrootcert cannot verify is a
 // configuration error: serve stops at once and says which server and what
-// failed, rather than starting degraded or retrying as for an outage.
+// failed, once (not "eligo: eligo: invalid: ..."), rather than starting
+// degraded or retrying as for an outage; so does migrate.
 func TestServeStopsOnAPostgresCertificateItCannotVerify(t *testing.T) {
 	t.Parallel()
 	pt := testenv.PostgresTLSServer(t)
@@ -19,11 +21,16 @@ func TestServeStopsOnAPostgresCertificateItCannotVerify(t *testing.T) {
 	code, out := runFails(t, map[string]string{"ELIGO_POSTGRES_URL": pt.URL(pt.Host, "verify-full", pt.OtherCAFile)},
 		"serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir())
 	require.Equal(t, 1, code, out)
-	require.Contains(t, out, "eligo: postgres: connect to postgres://postgres@"+pt.Host+":5432/")
+	require.True(t, strings.HasPrefix(out, "eligo: postgres: connect to postgres://postgres@"+pt.Host+":5432/"), out)
 	require.Contains(t, out, "the server's certificate cannot be verified")
 	require.Contains(t, out, "check sslrootcert")
 	require.NotContains(t, out, "retry")
 	require.Less(t, time.Since(start), 10*time.Second)
+
+	code, out = runFails(t, map[string]string{"ELIGO_POSTGRES_URL": pt.URL(pt.Host, "verify-full", pt.OtherCAFile)}, "migrate", "--data-dir", t.TempDir())
+	require.Equal(t, 1, code, out)
+	require.True(t, strings.HasPrefix(out, "eligo: postgres: connect to postgres://postgres@"), out)
+	require.Contains(t, out, "the server's certificate cannot be verified")
 }
 
 // --cors-origins refuses a wildcard, and anything that is not an origin,
