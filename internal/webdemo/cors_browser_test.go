@@ -1,6 +1,7 @@
 package webdemo_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -66,7 +67,11 @@ func TestCORSInChromium(t *testing.T) {
 		t.Helper()
 		(&stack{url: eligoURL}).createOrder(t, "web-cors", time.Now().Add(-time.Minute))
 		b.do(10*time.Second, chromedp.Navigate(app.URL+"/?eligo="+eligoURL))
-		b.waitFor("the app's calls", `window.__app.fetch !== undefined && window.__app.live !== undefined`, 5*time.Second)
+		ctx, cancel := context.WithTimeout(b.ctx, patience+5*time.Second)
+		defer cancel()
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](`window.__app && window.__app.fetch !== undefined && window.__app.live !== undefined`,
+			chromedp.WithPollingInterval(5*time.Millisecond), chromedp.WithPollingTimeout(patience)))
+		require.NoError(t, err, "waiting for the app's calls; it has %s", eval[string](b, `JSON.stringify(window.__app)`))
 		var res appResult
 		require.NoError(t, json.Unmarshal([]byte(eval[string](b, `JSON.stringify(window.__app)`)), &res))
 		return res
