@@ -201,7 +201,7 @@ func (be *backends) openPostgres(ctx context.Context, cfg serverConfig, enq *job
 	if err != nil {
 		return "", err
 	}
-	store, err := postgres.Open(ctx, &postgres.Config{
+	store, err := openPostgresStore(ctx, &postgres.Config{
 		URL: cfg.Backends.PostgresURL, Build: buildVersion(), Logger: cfg.Logger,
 		Jobs: jobs.Hook(ins, enq), Timeout: cfg.Backends.StoreTimeout,
 	})
@@ -226,6 +226,17 @@ func (be *backends) openPostgres(ctx context.Context, cfg serverConfig, enq *job
 		return jobs.NewRuntime(riverpgxv5.New(store.Pool()), rc)
 	}
 	return "postgres " + postgres.Redact(cfg.Backends.PostgresURL), nil
+}
+
+// openPostgresStore opens the store; a configuration the server refuses
+// (EINVALID: a certificate, a login, a database) is said once, as the
+// message of what is wrong, and stops the command.
+func openPostgresStore(ctx context.Context, cfg *postgres.Config) (*postgres.Store, error) {
+	store, err := postgres.Open(ctx, cfg)
+	if eligo.ErrorCode(err) == eligo.EINVALID {
+		return nil, errors.New(eligo.ErrorMessage(err))
+	}
+	return store, err
 }
 
 // startIngest adds the Kafka consumer to the long-running parts, when

@@ -24,6 +24,7 @@ type jobsConfig struct {
 	Kafka         kafka.ConnConfig
 	OutboundTopic string
 	MaxWorkers    int
+	PollOnly      bool // River polls instead of LISTEN/NOTIFY (PgBouncer in transaction mode)
 	// StopTimeout bounds the stop of River at shutdown, running jobs
 	// included: the process's --shutdown-timeout.
 	StopTimeout time.Duration
@@ -43,6 +44,7 @@ func (c *jobsConfig) flags(f *flagSet, withWorkersFlag bool) {
 	f.Count(&c.WebhookMaxAttempts, "webhook-max-attempts", jobs.DefaultWebhookMaxAttempts, 1, "tries of a webhook before it is discarded")
 	f.String(&c.OutboundTopic, "kafka-outbound-topic", jobs.DefaultOutboundTopic, "Kafka topic of outbound version events (with --kafka-brokers)")
 	f.Count(&c.MaxWorkers, "job-workers", jobs.DefaultMaxWorkers, 1, "jobs run at once per queue")
+	f.Bool(&c.PollOnly, "job-poll-only", false, "River polls for jobs (every second) instead of using LISTEN/NOTIFY; required behind PgBouncer in transaction mode")
 }
 
 // load reads the webhooks file, if any.
@@ -74,7 +76,7 @@ func (c *jobsConfig) enqueuer() (*jobs.Enqueuer, error) {
 // The returned function closes what it opened (the Kafka producer).
 func (c *jobsConfig) runtime(be *backends, eng *engine.Engine, reg prometheus.Registerer, log *slog.Logger) (*jobs.Runtime, func(), error) {
 	rc := &jobs.RuntimeConfig{
-		Client:      jobs.ClientConfig{Logger: riverLogger(log), MaxWorkers: c.MaxWorkers},
+		Client:      jobs.ClientConfig{Logger: riverLogger(log), MaxWorkers: c.MaxWorkers, PollOnly: c.PollOnly},
 		Registerer:  reg,
 		StopTimeout: c.StopTimeout,
 	}

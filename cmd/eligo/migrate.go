@@ -47,7 +47,7 @@ func runMigrate(ctx context.Context, args []string, getenv func(string) string, 
 		fmt.Fprintf(stdout, "sqlite %s: schema up to date\n", path)
 		return s.Close()
 	}
-	s, err := postgres.Open(ctx, &postgres.Config{URL: *postgresURL, Logger: log, MaxConns: 2})
+	s, err := openPostgresStore(ctx, &postgres.Config{URL: *postgresURL, Logger: log, MaxConns: 2})
 	if err != nil {
 		return err
 	}

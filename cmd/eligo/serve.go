@@ -78,6 +78,7 @@ func (c *serverConfig) apiFlags(f *flagSet) {
 	f.Count(&c.MaxConns, "max-conns", 10000, 0, "the most HTTP connections open at once, live streams included; keep it under the open-file limit; 0 is no limit")
 	f.Duration(&c.SlowRequest, "slow-request", httpapi.DefaultSlowRequest, time.Millisecond, "a request slower than this is logged at info (failed ones are too; the rest at debug)")
 	f.Duration(&c.BodyTimeout, "body-timeout", 10*time.Second, time.Millisecond, "how long a request body may take to arrive after its headers")
+	f.String(&c.CORSOrigins, "cors-origins", "", "origins of browser apps on other origins allowed to call the customer routes (eligibility, live, cancel), comma-separated and exact, e.g. https://app.example.com; no wildcard; empty means CORS is off")
 	f.Duration(&c.CustomerTokenMaxTTL, "customer-token-max-ttl", auth.DefaultMaxCustomerTokenTTL, time.Second, "longest customer token lifetime accepted (exp - iat, or exp - now without iat); longer-lived tokens are refused")
 	c.Live.flags(f)
 }

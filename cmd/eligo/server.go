@@ -51,6 +51,9 @@ type serverConfig struct {
 	CustomerTokenMaxTTL time.Duration
 	// MetricsAddr, when set, serves /metrics there instead of on Addr.
 	MetricsAddr string
+	// CORSOrigins lists, comma-separated, the origins whose browser apps
+	// may call the customer routes (httpapi.ParseCORSOrigins); empty: none.
+	CORSOrigins string
 }
 
 // server is a running eligo: store, engine, read model and HTTP API.
@@ -89,6 +92,10 @@ func loadPolicy(path string) (*eligo.Policy, error) {
 // Serve must be called to serve requests until ctx ends.
 func startServer(ctx context.Context, cfg serverConfig, getenv func(string) string) (*server, error) {
 	log := cfg.Logger
+	corsOrigins, err := httpapi.ParseCORSOrigins(cfg.CORSOrigins) // a wrong one stops the start before anything opens
+	if err != nil {
+		return nil, fmt.Errorf("--cors-origins (ELIGO_CORS_ORIGINS): %w", err)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
@@ -176,6 +183,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 			NoMetricsRoute: metrics != nil, // --metrics-addr: on that listener only
 			BodyTimeout:    cfg.BodyTimeout,
 			SlowRequest:    cfg.SlowRequest,
+			CORSOrigins:    corsOrigins,
 		})
 	}
 	if err != nil {

@@ -91,6 +91,7 @@ type setupOpts struct {
 	logLevel    slog.Level
 	slowRequest time.Duration
 	jsonLogs    bool // the log is JSON lines rather than text
+	corsOrigins []string
 }
 
 func setup(t testing.TB, opts ...setupOpts) *testBundle {
@@ -114,7 +115,7 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 	if o.jsonLogs {
 		logHandler = slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: o.logLevel})
 	}
-	deps := httpapi.Deps{Engine: eng, Auth: a, Registerer: b.registry, Gatherer: b.registry, MaxAge: o.maxAge, Ready: o.ready, BodyTimeout: o.bodyTimeout, Degraded: o.degraded, RiverUI: o.riverUI,
+	deps := httpapi.Deps{Engine: eng, Auth: a, Registerer: b.registry, Gatherer: b.registry, MaxAge: o.maxAge, Ready: o.ready, BodyTimeout: o.bodyTimeout, Degraded: o.degraded, RiverUI: o.riverUI, CORSOrigins: o.corsOrigins,
 		Logger: slog.New(logHandler), SlowRequest: o.slowRequest}
 	if o.live {
 		b.live = &fakeLive{}

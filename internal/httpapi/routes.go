@@ -22,7 +22,11 @@ const (
 // River UI takes a service token, which a browser gives as the Basic
 // password, and refuses state-changing requests from other sites; the
 // probes, /metrics and the demo page take none.
-func routes(deps Deps, m *metrics) (http.Handler, error) {
+//
+// CORS: with origins configured, the customer routes (eligibility, live,
+// cancel) answer those origins' browsers, preflights included; no other
+// route does.
+func routes(deps Deps, cors corsPolicy, m *metrics) (http.Handler, error) {
 	service := requireService(deps, false)
 	serviceOrSession := requireService(deps, true) // X-Session-Token accepted too
 
@@ -34,10 +38,17 @@ func routes(deps Deps, m *metrics) (http.Handler, error) {
 	}
 	handle("POST /v1/orders", service(handleCreateOrder(deps)))
 	handle("GET /v1/orders/{id}", orderAccess(deps, handleGetOrder(deps)))
-	handle("GET /v1/orders/{id}/eligibility", browserOrderAccess(deps, handleEligibility(deps)))
-	handle("POST /v1/orders/{id}/cancel", orderAccess(deps, handleCancel(deps)))
+	handle("GET /v1/orders/{id}/eligibility", cors.allow(browserOrderAccess(deps, handleEligibility(deps))))
+	handle("POST /v1/orders/{id}/cancel", cors.allow(orderAccess(deps, handleCancel(deps))))
 	if deps.Live != nil {
-		handle("GET /v1/orders/{id}/live", browserOrderAccess(deps, handleLive(deps)))
+		handle("GET /v1/orders/{id}/live", cors.allow(browserOrderAccess(deps, handleLive(deps))))
+	}
+	if cors.on() { // the preflights of the customer routes
+		handle("OPTIONS /v1/orders/{id}/eligibility", cors.preflight(http.MethodGet))
+		handle("OPTIONS /v1/orders/{id}/cancel", cors.preflight(http.MethodPost))
+		if deps.Live != nil {
+			handle("OPTIONS /v1/orders/{id}/live", cors.preflight(http.MethodGet))
+		}
 	}
 	handle("GET /v1/orders/{id}/versions", serviceOrSession(handleVersions(deps)))
 	handle("GET /v1/versions/{id}", serviceOrSession(handleVersion(deps)))

@@ -66,6 +66,11 @@ type Deps struct {
 	// credentials: it hands customer tokens to whoever asks, so it is set
 	// only by `eligo demo` and `eligo serve --demo-page`. Nil: not routed.
 	DemoPage http.Handler
+	// CORSOrigins are the origins of browser apps allowed to call the
+	// customer routes (eligibility, live, cancel) from another origin,
+	// each as ParseCORSOrigins reads it. Empty: CORS is off, no CORS
+	// header is sent and OPTIONS is not routed.
+	CORSOrigins []string
 }
 
 // Streamer serves a live stream of an order's eligibility (WebSocket or
@@ -81,8 +86,8 @@ type Streamer interface {
 }
 
 // NewServer returns the HTTP handler of the API. Deps.Engine and Deps.Auth
-// are required; it fails without them or when the metrics cannot be
-// registered.
+// are required; it fails without them, on a CORS origin that is not one,
+// or when the metrics cannot be registered.
 func NewServer(deps Deps) (http.Handler, error) {
 	if deps.Engine == nil || deps.Auth == nil {
 		return nil, errors.New("httpapi: NewServer needs Deps.Engine and Deps.Auth")
@@ -99,9 +104,13 @@ func NewServer(deps Deps) (http.Handler, error) {
 	if deps.BodyTimeout <= 0 {
 		deps.BodyTimeout = DefaultBodyTimeout
 	}
+	cors, err := newCORS(deps.CORSOrigins)
+	if err != nil {
+		return nil, err
+	}
 	m, err := newMetrics(deps.Registerer)
 	if err != nil {
 		return nil, err
 	}
-	return routes(deps, m)
+	return routes(deps, cors, m)
 }

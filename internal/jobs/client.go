@@ -93,6 +93,10 @@ type ClientConfig struct {
 	// FailureLogEvery rate-limits the WARN line of a failed job, per kind
 	// (see FailureLog); default DefaultFailureLogEvery.
 	FailureLogEvery time.Duration
+	// PollOnly keeps River off LISTEN/NOTIFY, which a pooler in
+	// transaction mode (PgBouncer) cannot carry: queues poll every
+	// FetchPollInterval and a new leader takes up to 5 s to be elected.
+	PollOnly bool
 }
 
 // Defaults of ClientConfig.
@@ -111,6 +115,7 @@ func NewClient[TTx any](driver riverdriver.Driver[TTx], cfg *ClientConfig) (*riv
 		RescueStuckJobsAfter: cfg.RescueStuckJobsAfter,
 		RetryPolicy:          cfg.RetryPolicy,
 		ID:                   cfg.ID,
+		PollOnly:             cfg.PollOnly,
 	}
 	if rc.Logger == nil {
 		rc.Logger = slog.New(slog.DiscardHandler)

@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -84,4 +86,40 @@ func retryable(err error) bool {
 		return true
 	}
 	return false
+}
+
+// SQLSTATE codes of a connection the server refuses for what the URL says.
+const (
+	sqlstateInvalidPassword      = "28P01"
+	sqlstateInvalidAuthorization = "28000" // no such role, or pg_hba.conf refuses it
+	sqlstateInvalidCatalogName   = "3D000" // no such database
+)
+
+// misconfigured returns what is wrong with a connection that failed for a
+// reason a retry cannot get past (the server's certificate cannot be
+// verified, the TLS handshake or the authentication was refused, the
+// database does not exist), and "" for any other failure, which may be an
+// outage.
+func misconfigured(err error) string {
+	var certErr *tls.CertificateVerificationError
+	var unknownCA x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var alert tls.AlertError
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &certErr):
+		return "the server's certificate cannot be verified (" + certErr.Err.Error() + "); check sslrootcert, and with sslmode=verify-full that the URL's host is a name in the certificate"
+	case errors.As(err, &unknownCA): // sslmode=verify-ca checks the chain itself
+		return "the server's certificate cannot be verified (" + unknownCA.Error() + "); check sslrootcert"
+	case errors.As(err, &hostErr):
+		return "the server's certificate cannot be verified (" + hostErr.Error() + "); check sslrootcert"
+	case errors.As(err, &invalid):
+		return "the server's certificate cannot be verified (" + invalid.Error() + "); check sslrootcert"
+	case errors.As(err, &alert):
+		return "the server refused the TLS handshake (" + alert.Error() + "); check sslcert and sslkey"
+	case errors.As(err, &pgErr) && (pgErr.Code == sqlstateInvalidPassword || pgErr.Code == sqlstateInvalidAuthorization || pgErr.Code == sqlstateInvalidCatalogName):
+		return "the server refused the connection: " + pgErr.Message + " (SQLSTATE " + pgErr.Code + "); check the user, password and database in the URL"
+	}
+	return ""
 }

@@ -62,15 +62,16 @@ var _ eligo.OrderStore = (*Store)(nil)
 
 // Open connects to the database at cfg.URL and checks that it answers. It
 // does not change the schema: call Migrate, or check Pending. The caller
-// must Close the store. An invalid Config is EINVALID.
+// must Close the store. An invalid Config is EINVALID, and so is a server
+// that refuses what the URL says (a certificate that cannot be verified,
+// a wrong password, no such database): a retry would fail the same.
 func Open(ctx context.Context, cfg *Config) (*Store, error) {
 	if cfg == nil || cfg.URL == "" {
 		return nil, eligo.Errorf(eligo.EINVALID, "postgres: a connection URL is required")
 	}
 	pc, err := pgxpool.ParseConfig(cfg.URL)
 	if err != nil {
-		// The parse error may quote the URL, password included.
-		return nil, eligo.Errorf(eligo.EINVALID, "postgres: the connection URL is not valid; expected postgres://user@host:port/database?options")
+		return nil, parseError(cfg.URL, err)
 	}
 	switch {
 	case cfg.MaxConns > 0:
@@ -94,6 +95,9 @@ func Open(ctx context.Context, cfg *Config) (*Store, error) {
 	}
 	if err := s.Ping(ctx); err != nil {
 		s.pool.Close()
+		if what := misconfigured(err); what != "" { // not an outage: stop here, do not retry
+			return nil, eligo.Errorf(eligo.EINVALID, "postgres: connect to %s: %s", Redact(cfg.URL), what)
+		}
 		return nil, fmt.Errorf("postgres: connect to %s: %w", Redact(cfg.URL), err)
 	}
 	return s, nil

@@ -41,6 +41,7 @@ type Config struct {
 	ServiceTokens  []string         // nil: ServiceToken
 	CustomerSecret []byte           // nil: a fixed test secret
 	NoLive         bool             // no live hub: the live route is absent
+	CORSOrigins    []string         // httpapi.Deps.CORSOrigins; nil: CORS off
 	// Wrap, when set, wraps the API's handler before it is served (the
 	// demo page, test instrumentation); it may use the stack's fields.
 	Wrap func(s *Stack, api http.Handler) http.Handler
@@ -97,7 +98,7 @@ func New(t testing.TB, cfg Config) *Stack {
 	if err != nil {
 		t.Fatalf("auth: %v", err)
 	}
-	deps := httpapi.Deps{Engine: s.Engine, Auth: s.Auth}
+	deps := httpapi.Deps{Engine: s.Engine, Auth: s.Auth, CORSOrigins: cfg.CORSOrigins}
 	if s.Hub != nil {
 		deps.Live = s.Hub
 	}
