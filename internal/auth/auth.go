@@ -8,7 +8,6 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -270,37 +269,6 @@ func (a *Authenticator) isService(token string) bool {
 		match |= subtle.ConstantTimeCompare(sum[:], a.services[i][:])
 	}
 	return match == 1
-}
-
-// customerClaims are the claims of a customer token. jwt.NumericDate also
-// takes a string that holds a number ("exp":"1999999999"); RFC 7519 says a
-// NumericDate is a JSON number, and so does UnmarshalJSON.
-type customerClaims struct {
-	jwt.RegisteredClaims
-}
-
-func (c *customerClaims) UnmarshalJSON(b []byte) error {
-	// Keys match as encoding/json matches them (case-insensitively, the
-	// last one winning), so these are the values RegisteredClaims gets.
-	var times struct {
-		Exp json.RawMessage `json:"exp"`
-		Nbf json.RawMessage `json:"nbf"`
-		Iat json.RawMessage `json:"iat"`
-	}
-	if err := json.Unmarshal(b, &times); err != nil {
-		return err
-	}
-	for _, v := range []json.RawMessage{times.Exp, times.Nbf, times.Iat} {
-		if v != nil && !isJSONNumber(v) {
-			return errTimeNotNumber
-		}
-	}
-	return json.Unmarshal(b, &c.RegisteredClaims)
-}
-
-// isJSONNumber reports whether v, a valid JSON value, is a number.
-func isJSONNumber(v json.RawMessage) bool {
-	return len(v) > 0 && (v[0] == '-' || '0' <= v[0] && v[0] <= '9')
 }
 
 // cachedCustomer returns the principal of a customer token verified before,
