@@ -25,6 +25,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := f.parse(args, getenv, stdout, serveAbout); err != nil {
 		return err
 	}
+	if err := cfg.CustomerTokens.check(); err != nil {
+		return &usageError{"serve", err}
+	}
 	cfg.Logger = newLogger(stderr, cfg.LogLevel)
 	s, err := startServer(ctx, cfg, getenv)
 	if err != nil {
@@ -78,6 +81,7 @@ func (c *serverConfig) apiFlags(f *flagSet) {
 	f.Count(&c.MaxConns, "max-conns", 10000, 0, "the most HTTP connections open at once, live streams included; keep it under the open-file limit; 0 is no limit")
 	f.Duration(&c.BodyTimeout, "body-timeout", 10*time.Second, time.Millisecond, "how long a request body may take to arrive after its headers")
 	f.Duration(&c.CustomerTokenMaxTTL, "customer-token-max-ttl", auth.DefaultMaxCustomerTokenTTL, time.Second, "longest customer token lifetime accepted (exp - iat, or exp - now without iat); longer-lived tokens are refused")
+	c.CustomerTokens.flags(f)
 	c.Live.flags(f)
 }
 
