@@ -25,7 +25,7 @@ import (
 type Principal struct {
 	Service    bool
 	CustomerID string    // set for a customer
-	ExpiresAt  time.Time // when a customer's token expires; zero for a service
+	ExpiresAt  time.Time // when this server stops taking a customer's token (its exp plus the leeway); zero for a service
 }
 
 // Owns reports whether p may act on an order of customerID: a service may

@@ -333,7 +333,7 @@ func TestKeySetStart(t *testing.T) {
 	}
 
 	_, err := auth.NewKeySet(t.Context(), auth.KeySetConfig{URL: "ftp://idp.example/keys"})
-	require.Equal(t, `the customer JWKS URL must be an https:// URL, such as https://example.auth0.com/.well-known/jwks.json; got "ftp://idp.example/keys"`, eligo.ErrorMessage(err))
+	require.Equal(t, `the customer JWKS URL must be an https:// (or http://) URL, such as https://example.auth0.com/.well-known/jwks.json; got "ftp://idp.example/keys"`, eligo.ErrorMessage(err))
 
 	t.Run("untrusted certificate", func(t *testing.T) {
 		t.Parallel()

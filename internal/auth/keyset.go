@@ -138,7 +138,7 @@ func NewKeySet(ctx context.Context, cfg KeySetConfig) (*KeySet, error) {
 	}
 	if k.url != "" {
 		if u, err := url.Parse(k.url); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return nil, eligo.Errorf(eligo.EINVALID, "the customer JWKS URL must be an https:// URL, such as https://example.auth0.com/.well-known/jwks.json; got %q", k.url)
+			return nil, eligo.Errorf(eligo.EINVALID, "the customer JWKS URL must be an https:// (or http://) URL, such as https://example.auth0.com/.well-known/jwks.json; got %q", k.url)
 		}
 	}
 	if k.file != "" {
@@ -277,19 +277,33 @@ func (k *KeySet) refresh(ctx context.Context, force bool) {
 	k.mu.Unlock()
 }
 
-// swap makes fetched, with the fixed keys, the keys held. The generation
-// changes when a key held before is gone or different.
+// swap makes fetched, with the fixed keys, the keys held, and logs the
+// kids that came and went. The generation changes when a key held before
+// is gone or different.
 func (k *KeySet) swap(fetched []verifyKey) {
 	old := k.table.Load()
 	all := slices.Concat(k.fixed, fetched)
 	next := &keyTable{byKID: byKID(all), all: all, gen: old.gen, fetched: true}
+	var added, removed []string
 	for kid, v := range old.byKID {
 		if n, ok := next.byKID[kid]; !ok || !sameKey(n.key, v.key) || n.alg != v.alg {
-			next.gen++
-			break
+			removed = append(removed, kid)
 		}
 	}
+	for kid := range next.byKID {
+		if _, ok := old.byKID[kid]; !ok {
+			added = append(added, kid)
+		}
+	}
+	if len(removed) > 0 {
+		next.gen++
+	}
 	k.table.Store(next)
+	if len(added) > 0 || len(removed) > 0 {
+		slices.Sort(added)
+		slices.Sort(removed)
+		k.log.Info("customer JWKS keys", "url", k.url, "keys", len(next.byKID), "added", added, "removed or replaced", removed)
+	}
 }
 
 // byKID indexes keys by kid; the first of a kid wins, so a key from the
