@@ -255,13 +255,13 @@ func (a *Authenticator) Verify(token string) (Principal, error) {
 	if len(token) > maxCachedLen {
 		key = cacheKey{sum: digest(token), long: true}
 	}
-	if p, ok, err := a.cachedCustomer(key); ok {
+	if p, ok, err := a.cachedCustomer(&key); ok {
 		return p, err
 	}
-	if a.isService(token, key) {
+	if a.isService(token, &key) {
 		return Principal{Service: true}, nil
 	}
-	return a.customer(token, key)
+	return a.customer(token, &key)
 }
 
 var (
@@ -340,7 +340,7 @@ func Token(r *http.Request, from Sources) (string, error) {
 // isService reports whether token is one of the service tokens. It compares
 // fixed-size digests in constant time and always looks at every token, so
 // the timing says nothing about which token or how much of it matched.
-func (a *Authenticator) isService(token string, key cacheKey) bool {
+func (a *Authenticator) isService(token string, key *cacheKey) bool {
 	if len(a.services) == 0 {
 		return false
 	}

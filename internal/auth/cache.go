@@ -38,29 +38,29 @@ type cacheEntry struct {
 // token. Expiry is checked on every use. The zero value is empty.
 type tokenCache struct {
 	mu    sync.RWMutex
-	short map[string]cacheEntry
-	long  map[[sha256.Size]byte]cacheEntry
+	short map[string]*cacheEntry
+	long  map[[sha256.Size]byte]*cacheEntry
 }
 
-func (c *tokenCache) get(k cacheKey) (e cacheEntry, ok bool) {
+// get returns the entry of k, nil when there is none. Entries are never
+// changed once cached.
+func (c *tokenCache) get(k *cacheKey) *cacheEntry {
 	c.mu.RLock()
+	defer c.mu.RUnlock()
 	if k.long {
-		e, ok = c.long[k.sum]
-	} else {
-		e, ok = c.short[k.token]
+		return c.long[k.sum]
 	}
-	c.mu.RUnlock()
-	return e, ok
+	return c.short[k.token]
 }
 
 // put caches a verified token. When the cache is full it drops an
 // arbitrary entry (map iteration starts at a random place).
-func (c *tokenCache) put(k cacheKey, e cacheEntry) {
+func (c *tokenCache) put(k *cacheKey, e *cacheEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.short == nil {
-		c.short = make(map[string]cacheEntry)
-		c.long = make(map[[sha256.Size]byte]cacheEntry)
+		c.short = make(map[string]*cacheEntry)
+		c.long = make(map[[sha256.Size]byte]*cacheEntry)
 	}
 	if len(c.short)+len(c.long) >= maxCached {
 		if len(c.short) >= len(c.long) {
@@ -82,7 +82,7 @@ func (c *tokenCache) put(k cacheKey, e cacheEntry) {
 	}
 }
 
-func (c *tokenCache) drop(k cacheKey) {
+func (c *tokenCache) drop(k *cacheKey) {
 	c.mu.Lock()
 	if k.long {
 		delete(c.long, k.sum)

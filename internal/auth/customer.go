@@ -14,10 +14,10 @@ import (
 // cachedCustomer returns the principal of a customer token verified before,
 // and ok=false when the token is not cached, or was verified with a key
 // its identity provider has since dropped or replaced.
-func (a *Authenticator) cachedCustomer(key cacheKey) (p Principal, ok bool, err error) {
-	e, ok := a.cache.get(key)
+func (a *Authenticator) cachedCustomer(key *cacheKey) (p Principal, ok bool, err error) {
+	e := a.cache.get(key)
 	switch {
-	case !ok:
+	case e == nil:
 		return Principal{}, false, nil
 	case e.keyed && e.gen != a.keys.generation():
 		a.cache.drop(key)
@@ -31,7 +31,7 @@ func (a *Authenticator) cachedCustomer(key cacheKey) (p Principal, ok bool, err 
 
 // customer verifies a customer token: HS256 with one of the secrets, or
 // an identity provider's algorithm with one of Keys.
-func (a *Authenticator) customer(token string, key cacheKey) (Principal, error) {
+func (a *Authenticator) customer(token string, key *cacheKey) (Principal, error) {
 	if a.secrets == nil && a.keys == nil {
 		return Principal{}, errInvalidToken
 	}
@@ -66,7 +66,7 @@ func (a *Authenticator) customer(token string, key cacheKey) (Principal, error) 
 		return Principal{}, err
 	}
 	p := Principal{CustomerID: id, ExpiresAt: claims.ExpiresAt.Add(a.leeway).UTC()}
-	a.cache.put(key, cacheEntry{p: p, keyed: !hmac, gen: gen})
+	a.cache.put(key, &cacheEntry{p: p, keyed: !hmac, gen: gen})
 	return p, nil
 }
 
