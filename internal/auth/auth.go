@@ -1,6 +1,8 @@
 // Package auth authenticates HTTP requests: service tokens, compared in
-// constant time, and customer tokens, HS256 JWTs whose subject is the
-// customer id. It answers who is calling; what they may do is decided by the
+// constant time, and customer tokens, JWTs that name one customer: HS256
+// ones signed with eligo's secret, whose subject is the customer id, and
+// those of an identity provider, verified with the keys of its JWK Set
+// (KeySet). It answers who is calling; what they may do is decided by the
 // HTTP layer.
 package auth
 
