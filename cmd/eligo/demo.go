@@ -38,6 +38,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err := f.parse(args, getenv, stdout, demoAbout); err != nil {
 		return err
 	}
+	if err := dc.Server.CustomerTokens.check(); err != nil {
+		return &usageError{"demo", err}
+	}
 	cfg := &dc.Server
 	cfg.DemoPage = true // the web page at /demo/ (cmd/eligo/webdemo.go)
 	// The workers expire unpaid orders and work the payment re-checks.
@@ -227,7 +230,7 @@ func demoLoad(s *server, dc *demoConfig, progress func(loadgen.Snapshot)) loadge
 	return loadgen.Config{
 		BaseURL:        s.URL,
 		ServiceToken:   s.Secrets.ServiceTokens[0],
-		CustomerSecret: []byte(s.Secrets.CustomerSecret),
+		CustomerSecret: s.Secrets.signingSecret(),
 		OrderPrefix:    "demo-",
 		CustomerPrefix: "cust-",
 		Orders:         dc.Orders,
@@ -260,7 +263,7 @@ func demoProgress(w io.Writer) func(loadgen.Snapshot) {
 }
 
 func printDemoIntro(w io.Writer, s *server, dc *demoConfig) {
-	tok, _ := auth.MintCustomerToken([]byte(s.Secrets.CustomerSecret), "cust-1", time.Hour, time.Now())
+	tok, _ := auth.MintCustomerToken(s.Secrets.signingSecret(), "cust-1", time.Hour, time.Now())
 	fmt.Fprintf(w, `eligo demo: a new batch of %d orders every %s, each placed over %s and
 promised in %s, until Ctrl-C. Drivers arrive between half and one and a half
 times the promise; customers poll every %s and some press Cancel near the

@@ -44,6 +44,9 @@ func runLoad(ctx context.Context, args []string, getenv func(string) string, std
 			*secret = sec.CustomerSecret
 		}
 	}
+	// ELIGO_CUSTOMER_TOKEN_SECRET may list retired secrets after the one
+	// that signs.
+	*secret = string((&secrets{CustomerSecret: *secret}).signingSecret())
 	if *token == "" || *secret == "" {
 		return errors.New("load: needs the service token and the customer-token secret: --token and --customer-secret (or ELIGO_SERVICE_TOKEN and ELIGO_CUSTOMER_TOKEN_SECRET), or --data-dir of the server")
 	}

@@ -20,8 +20,10 @@ import (
 // directory that serve and worker generate. Service tokens are at least
 // auth.MinServiceTokenLen bytes, wherever they come from.
 type secrets struct {
-	ServiceTokens  []string `json:"service_tokens,omitempty"`
-	CustomerSecret string   `json:"customer_token_secret,omitempty"`
+	ServiceTokens []string `json:"service_tokens,omitempty"`
+	// CustomerSecret is one or more HS256 secrets, comma-separated: the
+	// first signs, all verify (see customerSecrets).
+	CustomerSecret string `json:"customer_token_secret,omitempty"`
 	// generated names what this call generated and wrote to the file, in
 	// words ("a service token", "a customer token secret"); nil when the
 	// call generated nothing.
@@ -122,6 +124,31 @@ func envSecrets(getenv func(string) string) (secrets, error) {
 	}
 	s.CustomerSecret = getenv("ELIGO_CUSTOMER_TOKEN_SECRET")
 	return s, nil
+}
+
+// customerSecrets returns the customer token secrets: the one that signs
+// (eligo token customer, the demo) and the retired ones, which only
+// verify. ELIGO_CUSTOMER_TOKEN_SECRET lists them comma-separated, the
+// signing one first, so that a rotation puts the new secret in front and
+// drops the old one once the tokens it signed have expired.
+func (s *secrets) customerSecrets() (signing []byte, retired [][]byte) {
+	for i, part := range strings.Split(s.CustomerSecret, ",") {
+		part = strings.TrimSpace(part)
+		switch {
+		case part == "":
+		case i == 0:
+			signing = []byte(part)
+		default:
+			retired = append(retired, []byte(part))
+		}
+	}
+	return signing, retired
+}
+
+// signingSecret is the customer token secret that signs.
+func (s *secrets) signingSecret() []byte {
+	signing, _ := s.customerSecrets()
+	return signing
 }
 
 // complete reports whether s has both parts.

@@ -25,6 +25,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := f.parse(args, getenv, stdout, serveAbout); err != nil {
 		return err
 	}
+	if err := cfg.CustomerTokens.check(); err != nil {
+		return &usageError{"serve", err}
+	}
 	cfg.Logger = cfg.Log.logger(stderr)
 	s, err := startServer(ctx, cfg, getenv)
 	if err != nil {
@@ -80,5 +83,6 @@ func (c *serverConfig) apiFlags(f *flagSet) {
 	f.Duration(&c.BodyTimeout, "body-timeout", 10*time.Second, time.Millisecond, "how long a request body may take to arrive after its headers")
 	f.String(&c.CORSOrigins, "cors-origins", "", "origins of browser apps on other origins allowed to call the customer routes (eligibility, live, cancel), comma-separated and exact, e.g. https://app.example.com; no wildcard; empty means CORS is off")
 	f.Duration(&c.CustomerTokenMaxTTL, "customer-token-max-ttl", auth.DefaultMaxCustomerTokenTTL, time.Second, "longest customer token lifetime accepted (exp - iat, or exp - now without iat); longer-lived tokens are refused")
+	c.CustomerTokens.flags(f)
 	c.Live.flags(f)
 }

@@ -49,6 +49,8 @@ type serverConfig struct {
 	// CustomerTokenMaxTTL bounds accepted customer token lifetimes; zero
 	// means auth.DefaultMaxCustomerTokenTTL.
 	CustomerTokenMaxTTL time.Duration
+	// CustomerTokens takes customer tokens from an identity provider.
+	CustomerTokens customerTokenConfig
 	// MetricsAddr, when set, serves /metrics there instead of on Addr.
 	MetricsAddr string
 	// CORSOrigins lists, comma-separated, the origins whose browser apps
@@ -67,6 +69,7 @@ type server struct {
 	http    *http.Server
 	ln      net.Listener
 	metrics *metricsServer // nil: /metrics is on the API's listener
+	keys    *auth.KeySet   // the identity provider's; nil without one
 	ready   atomic.Bool
 	started time.Time
 }
@@ -103,7 +106,13 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	if err != nil {
 		return nil, err
 	}
-	authn, err := auth.New(auth.Config{ServiceTokens: sec.ServiceTokens, CustomerSecret: []byte(sec.CustomerSecret), MaxCustomerTokenTTL: cfg.CustomerTokenMaxTTL})
+	// The identity provider's keys are fetched before the store opens, so
+	// that a wrong URL stops the start at once.
+	keys, err := cfg.CustomerTokens.keySet(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	authn, err := auth.New(cfg.CustomerTokens.authConfig(sec, cfg.CustomerTokenMaxTTL, keys))
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
@@ -163,9 +172,10 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		ln:      ln,
 		started: start,
 		metrics: metrics,
+		keys:    keys,
 	}
 	var handler http.Handler
-	demo, err := demoPage(cfg, be.store, eng, sec.CustomerSecret)
+	demo, err := demoPage(cfg, be.store, eng, sec.signingSecret())
 	if err == nil {
 		handler, err = httpapi.NewServer(httpapi.Deps{
 			Engine:     eng,
@@ -245,6 +255,9 @@ func (s *server) Serve(ctx context.Context) error {
 		g.Go(func() error { return part(gctx) })
 	}
 	g.Go(func() error { return s.deps.hub.Run(gctx) })
+	if s.keys != nil { // refreshes the identity provider's keys
+		g.Go(func() error { return s.keys.Run(gctx) })
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		s.ready.Store(false)

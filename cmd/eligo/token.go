@@ -46,7 +46,7 @@ func runToken(args []string, getenv func(string) string, stdout, stderr io.Write
 	if err := auth.CheckLifetime(*ttl, tc.MaxTTL); err != nil {
 		return fmt.Errorf("token customer: --ttl: %s", eligo.ErrorMessage(err))
 	}
-	tok, err := auth.MintCustomerToken([]byte(s.CustomerSecret), *customer, *ttl, time.Now())
+	tok, err := auth.MintCustomerToken(s.signingSecret(), *customer, *ttl, time.Now())
 	if err != nil {
 		return fmt.Errorf("token customer: %s", eligo.ErrorMessage(err))
 	}

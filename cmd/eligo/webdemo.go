@@ -15,7 +15,7 @@ import (
 // The page's endpoint hands a customer token for any order to anyone who
 // asks. `eligo demo` turns it on; `eligo serve` only with --demo-page, which
 // must never be set on a deployment that holds real customers' orders.
-func demoPage(cfg serverConfig, orders eligo.OrderStore, decider webdemo.Decider, customerSecret string) (http.Handler, error) {
+func demoPage(cfg serverConfig, orders eligo.OrderStore, decider webdemo.Decider, customerSecret []byte) (http.Handler, error) {
 	if !cfg.DemoPage {
 		return nil, nil
 	}
@@ -23,7 +23,7 @@ func demoPage(cfg serverConfig, orders eligo.OrderStore, decider webdemo.Decider
 	return webdemo.New(webdemo.Config{
 		Orders:         orders,
 		Decider:        decider, // the list shows the engine's own answers
-		CustomerSecret: []byte(customerSecret),
+		CustomerSecret: customerSecret,
 		Logger:         cfg.Logger,
 	})
 }

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -292,4 +293,56 @@ func TestMintRefusesBadIDs(t *testing.T) {
 		require.Equal(t, eligo.EINVALID, eligo.ErrorCode(err), "id %q", id)
 		require.Equal(t, eligo.ErrorCode(eligo.ValidateID("customer_id", id)), eligo.ErrorCode(err), "the root check decides")
 	}
+}
+
+// TestFractionalTimesAreHonoured pins RFC 7519's NumericDate, which may be
+// fractional: an exp of now+0.5 s was cut to now, so the token died up to
+// a second early.
+func TestFractionalTimesAreHonoured(t *testing.T) {
+	t.Parallel()
+	clock := now.Add(300 * time.Millisecond)
+	a := newAuth(t, &clock)
+	exp := float64(now.Unix()) + 0.5
+	tok := sign(t, jwt.SigningMethodHS256, secret, jwt.MapClaims{"sub": "cust-1", "exp": exp, "nbf": float64(now.Unix()) + 0.25})
+	p, err := a.Authenticate(request(bearer(tok), ""), 0)
+	require.NoError(t, err)
+	require.Equal(t, now.Add(500*time.Millisecond), p.ExpiresAt)
+
+	clock = now.Add(500 * time.Millisecond)
+	_, err = a.Authenticate(request(bearer(tok), ""), 0)
+	require.Equal(t, "the token has expired; ask for a new one", eligo.ErrorMessage(err))
+
+	clock = now.Add(200 * time.Millisecond)
+	fresh := newAuth(t, &clock)
+	_, err = fresh.Authenticate(request(bearer(tok), ""), 0)
+	require.Equal(t, "the token is not valid yet (its nbf is in the future)", eligo.ErrorMessage(err), "a fractional nbf is honoured too")
+}
+
+// TestNumericDateForms pins the forms of a JSON number that exp takes: an
+// exponent, and a value far beyond any clock, which must read as far in
+// the future (refused as too long-lived), not wrap around into the past.
+func TestNumericDateForms(t *testing.T) {
+	t.Parallel()
+	clock := now
+	a := newAuth(t, &clock)
+	tok := sign(t, jwt.SigningMethodHS256, secret, jwt.MapClaims{"sub": "cust-1", "exp": 1e300})
+	_, err := a.Authenticate(request(bearer(tok), ""), 0)
+	require.Equal(t, "the token's lifetime is over the 24h0m0s this server accepts; ask for a new one", eligo.ErrorMessage(err))
+
+	// An exponent, which encoding/json never writes but other encoders do.
+	exp := time.Unix(1742000000, 500000000).UTC()
+	clock = exp.Add(-time.Hour)
+	p, err := a.Authenticate(request(bearer(signJSON(t, secret, `{"sub":"cust-1","exp":1.7420000005e9}`)), ""), 0)
+	require.NoError(t, err)
+	require.Equal(t, exp, p.ExpiresAt)
+}
+
+// signJSON returns an HS256 token whose claims are exactly payload.
+func signJSON(t *testing.T, key []byte, payload string) string {
+	t.Helper()
+	enc := base64.RawURLEncoding
+	unsigned := enc.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc.EncodeToString([]byte(payload))
+	sig, err := jwt.SigningMethodHS256.Sign(unsigned, key)
+	require.NoError(t, err)
+	return unsigned + "." + enc.EncodeToString(sig)
 }
