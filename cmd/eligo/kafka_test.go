@@ -45,7 +45,7 @@ func TestServeKafkaOverTLSWithSASL(t *testing.T) {
 		"ELIGO_KAFKA_SASL_PASSWORD":  "s3cret",
 	})
 	srv := startServe(t, t.TempDir(), env)
-	require.Contains(t, srv.output.String(), `kafka: connected" connection="TLS, SASL SCRAM-SHA-512 as \"eligo\""`)
+	require.Contains(t, srv.output.String(), `"msg":"kafka: connected","connection":"TLS, SASL SCRAM-SHA-512 as \"eligo\""`)
 	const svc = "svc-test-token-for-the-cmd-tests"
 	require.Equal(t, http.StatusCreated, call(t, "POST", srv.url+"/v1/orders", svc,
 		map[string]any{"id": "ord-1", "customer_id": "cust-9", "promised_at": time.Now().Add(time.Hour)}, nil))
@@ -113,7 +113,7 @@ func TestServeAndWorkerRefuseAMissingTopic(t *testing.T) {
 	srv.shutdown(t)
 
 	srv = startServe(t, t.TempDir(), env, "--kafka-create-topics")
-	require.Contains(t, srv.output.String(), "kafka: created topic (--kafka-create-topics)\" topic="+jobs.DefaultOutboundTopic)
+	require.Contains(t, srv.output.String(), `"msg":"kafka: created topic (--kafka-create-topics)","topic":"`+jobs.DefaultOutboundTopic+`"`)
 	const svc = "svc-test-token-for-the-cmd-tests"
 	require.Equal(t, http.StatusCreated, call(t, "POST", srv.url+"/v1/orders", svc,
 		map[string]any{"id": "ord-1", "customer_id": "cust-9", "promised_at": time.Now().Add(time.Hour)}, nil))
@@ -128,8 +128,8 @@ func TestServeAndWorkerRefuseAMissingTopic(t *testing.T) {
 		map[string]any{"id": "ord-2", "customer_id": "cust-9", "promised_at": time.Now().Add(time.Hour)}, nil))
 	require.Eventually(t, func() bool {
 		out := srv.output.String()
-		return strings.Contains(out, `level=WARN msg="job attempt failed; it will be retried" kind=outbound_event`) &&
-			strings.Contains(out, "attempt=1") && strings.Contains(out, "UNKNOWN_TOPIC_OR_PARTITION")
+		return strings.Contains(out, `"level":"WARN","msg":"job attempt failed; it will be retried","kind":"outbound_event"`) &&
+			strings.Contains(out, `"attempt":1`) && strings.Contains(out, "UNKNOWN_TOPIC_OR_PARTITION")
 	}, 40*time.Second, 50*time.Millisecond, "the failed outbound job was logged\n%s", srv.output.String())
 }
 

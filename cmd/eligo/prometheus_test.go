@@ -21,7 +21,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/eligo/eligo/internal/kafka"
 	"github.com/eligo/eligo/internal/testenv"
 )
 
@@ -47,7 +46,7 @@ func TestMonitoringAgainstPrometheus(t *testing.T) {
 	prometheusBin := monitoringTool(t, "prometheus")
 	connURL := testenv.PostgresSchemaURL(t)
 	redisAddr := testenv.RedisAddr(t)
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, kafka.DefaultTopic, kafka.DefaultTopic+kafka.DeadLetterSuffix))
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, allKafkaTopics...))
 	require.NoError(t, err)
 	t.Cleanup(cluster.Close)
 	var b [6]byte

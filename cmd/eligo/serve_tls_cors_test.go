@@ -25,7 +25,7 @@ func TestServeOnPostgresOverTLSWithCORS(t *testing.T) {
 		"ELIGO_CORS_ORIGINS": app,
 	})
 	rs := startServe(t, t.TempDir(), env)
-	require.Contains(t, rs.output.String(), `store="postgres postgres://postgres@`+pt.Host+`:5432/`)
+	require.Contains(t, rs.output.String(), `"store":"postgres postgres://postgres@`+pt.Host+`:5432/`)
 
 	do := func(method, path, token, body string, header map[string]string) *http.Response {
 		t.Helper()
