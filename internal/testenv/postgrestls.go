@@ -2,13 +2,8 @@ package testenv
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"net"
 	"net/url"
 	"os"
@@ -18,6 +13,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/eligo/eligo/internal/testenv/testca"
 )
 
 // PostgresTLS is what a client needs to reach the test PostgreSQL server
@@ -84,11 +81,8 @@ func PostgresTLSServer(t testing.TB) *PostgresTLS {
 			leaf.DNSNames, leaf.IPAddresses, pt.Addr)
 	}
 	dir := t.TempDir()
-	pt.CAFile, pt.OtherCAFile = filepath.Join(dir, "server.pem"), filepath.Join(dir, "other-ca.pem")
+	pt.CAFile, pt.OtherCAFile = filepath.Join(dir, "server.pem"), testca.New(t, "eligo test CA (not the server's)").File
 	if err := os.WriteFile(pt.CAFile, []byte(certPEM), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(pt.OtherCAFile, selfSignedCAPEM(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return pt
@@ -133,25 +127,6 @@ func nameReaching(cert *x509.Certificate, addr string) string {
 		}
 	}
 	return ""
-}
-
-// selfSignedCAPEM returns a new CA certificate, in PEM.
-func selfSignedCAPEM(t testing.TB) []byte {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "eligo test CA (not the server's)"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
 func skipOrFail(t testing.TB, format string, args ...any) {
