@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
 )
 
@@ -70,6 +71,7 @@ func (c *serverConfig) processFlags(f *flagSet, addr, addrUsage string) {
 	f.String(&c.PolicyPath, "policy", "", "policy file (JSON), validated at start; empty means the built-in cancel rule")
 	f.Duration(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, time.Millisecond, "how long a graceful shutdown may take")
 	f.Enum(&c.LogLevel, "log-level", "info", logLevels, "least level logged: debug, info, warn or error")
+	f.Duration(&c.HotGrace, "hot-grace", eligo.DefaultHotGrace, time.Second, "how long a delivered, cancelled or expired order stays in the read model (memory or Redis) after it ended; older orders are read from the store")
 }
 
 // apiFlags declares the flags of the API (serve and demo).

@@ -9,6 +9,7 @@ type metrics struct {
 	events        *prometheus.CounterVec
 	cancels       *prometheus.CounterVec
 	unknownReads  *prometheus.CounterVec
+	coldReads     *prometheus.CounterVec
 	repairs       prometheus.Counter
 }
 
@@ -28,7 +29,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"result"}),
 		unknownReads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "eligo_unknown_order_reads_total",
-			Help: "Reads of order ids that do not exist, with a partial read model (Redis), by how they were answered: cached (the negative cache, no store read), store.",
+			Help: "Reads of order ids that do not exist, by how they were answered: cached (the negative cache, no store read), store.",
+		}, []string{"result"}),
+		coldReads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eligo_cold_order_reads_total",
+			Help: "Reads of orders out of the hot set (ended more than --hot-grace ago), by how they were answered: cached (the engine's small cache of such orders), store.",
 		}, []string{"result"}),
 		repairs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "eligo_read_model_repairs_total",
@@ -38,7 +43,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.ordersCreated, m.events, m.cancels, m.unknownReads, m.repairs} {
+	for _, c := range []prometheus.Collector{m.ordersCreated, m.events, m.cancels, m.unknownReads, m.coldReads, m.repairs} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
