@@ -42,6 +42,11 @@ type OrderStore interface {
 	// ListOrders returns up to p.Limit orders with id > p.AfterID, by id.
 	ListOrders(ctx context.Context, p *ListOrdersParams) ([]Order, error)
 
+	// ListHotOrders returns up to p.Limit orders of the hot set at a bound
+	// (see ListHotOrdersParams), after p.After: a range scan of the index
+	// on (status, updated_at), whose cost follows the hot set, not history.
+	ListHotOrders(ctx context.Context, p *ListHotOrdersParams) ([]Order, error)
+
 	// FindVersions returns the versions of one order, oldest first, or
 	// ENOTFOUND when the order does not exist.
 	FindVersions(ctx context.Context, orderID string) ([]Version, error)
@@ -137,18 +142,16 @@ type ListOrdersParams struct {
 
 // ReadModel is the projection the read path serves from: one snapshot per
 // order, version-guarded. It can be rebuilt from the OrderStore at any time.
+// It holds at most the hot set (Order.Hot): a miss means "ask the store",
+// whose answer the reader puts back while the order is hot.
 //
 // Implementations: internal/readmodel (in-process) and internal/redis.
 type ReadModel interface {
 	// Get returns the snapshot of an order and whether there is one.
 	Get(ctx context.Context, id string) (Order, bool, error)
 	// Put stores o unless the model already holds the same or a later
-	// version of it; it reports whether o was stored.
+	// version of it, and reports whether it stored. An o out of the hot
+	// set (its grace period over) is not stored, and an older snapshot of
+	// it that the model held is dropped.
 	Put(ctx context.Context, o Order) (bool, error)
-	// Partial says what a miss means. A partial model (a shared cache such
-	// as Redis, filled on demand) may miss an order that exists: the
-	// reader asks the OrderStore and puts the answer back. A complete model
-	// (the in-process one, filled by a rebuild and by every write) misses
-	// only orders that do not exist, and reads never touch the store.
-	Partial() bool
 }

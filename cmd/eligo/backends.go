@@ -32,6 +32,9 @@ import (
 type backends struct {
 	store     eligo.OrderStore
 	readModel eligo.ReadModel
+	// hot is readModel when it is the in-process hot set, which is rebuilt
+	// at start and swept as long as Serve runs; nil otherwise.
+	hot *readmodel.Memory
 	// hubReadModel is what the live hub reads snapshots from (readModel
 	// when nil); fanout brings the hub the other replicas' changes (nil:
 	// this process only); publisher, an engine listener, tells the other
@@ -150,7 +153,12 @@ func openBackends(ctx context.Context, cfg serverConfig, reg prometheus.Register
 			return nil, err
 		}
 	} else if servesReads {
-		be.readModel = readmodel.NewMemory()
+		if be.hot, err = readmodel.NewHotSet(&readmodel.HotSetConfig{Grace: cfg.HotGrace, Registerer: reg}); err != nil {
+			be.Close()
+			return nil, err
+		}
+		be.readModel = be.hot
+		be.parts = append(be.parts, be.hot.Run)
 	} else {
 		be.readModel, readModelName = readmodel.None{}, "none (this process serves no reads)"
 	}

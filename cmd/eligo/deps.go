@@ -80,6 +80,7 @@ func openDeps(ctx context.Context, cfg serverConfig, withAPI bool) (*deps, error
 		Store:      be.store,
 		ReadModel:  be.readModel,
 		Policy:     policy,
+		HotGrace:   cfg.HotGrace,
 		Logger:     cfg.Logger,
 		Registerer: reg,
 	})

@@ -12,7 +12,7 @@ import (
 
 // openRedis makes Redis the read model and the fan-out between replicas:
 // reads through the client-side cache, a miss answered by the store and
-// put back (the model is Partial), and change notices published to, and
+// put back while the order is hot, and change notices published to, and
 // received from, every replica on the same Redis. The hub reads snapshots
 // through the model's Fresh view, which never serves a notice an older
 // cached copy. It returns the names the startup log gives the two.
@@ -31,7 +31,7 @@ func (be *backends) openRedis(ctx context.Context, cfg serverConfig, reg prometh
 	be.closers = append(be.closers, func() error { client.Close(); return nil })
 	// An unreachable Redis does not stop the start: the client connects
 	// by itself, and meanwhile reads go to the store (be.degraded).
-	rm, err := redis.NewReadModel(client, &redis.ReadModelConfig{Prefix: cfg.Backends.RedisPrefix, Registerer: reg, Logger: cfg.Logger})
+	rm, err := redis.NewReadModel(client, &redis.ReadModelConfig{Prefix: cfg.Backends.RedisPrefix, Grace: cfg.HotGrace, Registerer: reg, Logger: cfg.Logger})
 	if err != nil {
 		return "", "", err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
 	"github.com/eligo/eligo/internal/httpapi"
 )
@@ -73,6 +74,7 @@ func (c *serverConfig) processFlags(f *flagSet, addr, addrUsage string) {
 	f.String(&c.PolicyPath, "policy", "", "policy file (JSON), validated at start; empty means the built-in cancel rule")
 	f.Duration(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, time.Millisecond, "how long a graceful shutdown may take")
 	c.Log.flags(f)
+	f.Duration(&c.HotGrace, "hot-grace", eligo.DefaultHotGrace, time.Second, "how long a delivered, cancelled or expired order stays in the read model (memory or Redis) after it ended; older orders are read from the store")
 }
 
 // apiFlags declares the flags of the API (serve and demo).

@@ -34,9 +34,12 @@ type serverConfig struct {
 	// ShutdownDelay is how long /readyz answers 503 while everything else
 	// keeps serving, once ctx ends and before the shutdown begins.
 	ShutdownDelay time.Duration
-	Log           logConfig
-	Logger        *slog.Logger // built from Log after the flags are read
-	DemoPage      bool         // serve internal/webdemo at /demo/: it hands out customer tokens, never on a real deployment
+	// HotGrace is how long a terminal order stays in the read model after
+	// it ended (eligo.Order.Hot).
+	HotGrace time.Duration
+	Log      logConfig
+	Logger   *slog.Logger // built from Log after the flags are read
+	DemoPage bool         // serve internal/webdemo at /demo/: it hands out customer tokens, never on a real deployment
 	// Jobs is the deferred work (River): what writes enqueue and whether
 	// this process works jobs. The zero value enqueues payment re-checks
 	// only and works nothing.
@@ -122,17 +125,18 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	}
 	be, eng, reg, policy := d.be, d.engine, d.reg, d.policy
 	start := time.Now()
-	if be.readModel.Partial() {
+	if be.hot == nil {
 		// A shared model (Redis) outlives this process and fills on demand:
 		// every replica writing every order at start would only cost time.
 		log.Info("read model not rebuilt: it is shared, and a miss is read from the store")
 	} else {
+		// Before the listener opens: /readyz cannot answer until it is done.
 		n, err := eng.Rebuild(ctx)
 		if err != nil {
 			d.Close()
 			return nil, fmt.Errorf("rebuilding the read model: %w", err)
 		}
-		log.Info("read model rebuilt", "orders", n, "took", time.Since(start).Round(time.Millisecond))
+		log.Info("read model rebuilt: the hot set loaded", "orders", n, "took", time.Since(start).Round(time.Millisecond), "hot_grace", cfg.HotGrace)
 	}
 	be.startRepair(eng)
 	// Kafka ingest, when configured, runs as one more part of Serve.

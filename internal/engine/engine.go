@@ -1,9 +1,10 @@
 // Package engine is the eligibility engine: it applies commands and events to
 // the system of record, one transaction each, and after every commit moves
 // the read model forward and tells the listeners (the live hub, and the
-// fan-out to the other replicas). Reads are served from the read model, and
-// from the store on a miss when the model is partial (eligo.ReadModel),
-// except StoredOrder, which the workers use. The rules are the root
+// fan-out to the other replicas). Reads are served from the read model,
+// which holds the hot set (eligo.Order.Hot), and from the store on a miss,
+// through a small cache of the orders out of the hot set; StoredOrder,
+// which the workers use, reads the store. The rules are the root
 // package's; the engine runs them under the store's locks.
 package engine
 
@@ -29,15 +30,21 @@ type Listener interface {
 // Config holds the engine's dependencies.
 type Config struct {
 	Store eligo.OrderStore
-	// ReadModel serves reads. What a miss means is the model's to say
-	// (eligo.ReadModel.Partial): a partial model's miss is read from the
-	// store and put back; a complete model's is "no such order".
+	// ReadModel serves reads. A miss is read from the store, and put back
+	// when the order is hot.
 	ReadModel eligo.ReadModel
 	Policy    *eligo.Policy
-	// NegativeTTL is how long, with a partial read model, an order id that
-	// neither the model nor the store holds is answered "not found" without
-	// asking the store again (see negative.go). Zero means
-	// DefaultNegativeTTL; negative turns the cache off.
+	// HotGrace is how long a terminal order stays hot after it ended: the
+	// read model's (eligo.Order.Hot). Zero means eligo.DefaultHotGrace.
+	HotGrace time.Duration
+	// ColdCacheSize bounds the orders out of the hot set that reads keep
+	// in memory (see cold.go). Zero means DefaultColdCacheSize; negative
+	// turns the cache off.
+	ColdCacheSize int
+	// NegativeTTL is how long an order id that neither the model nor the
+	// store holds is answered "not found" without asking the store again
+	// (see negative.go). Zero means DefaultNegativeTTL; negative turns the
+	// cache off.
 	NegativeTTL time.Duration
 	// NegativeSize bounds the ids the negative cache holds. Zero means
 	// DefaultNegativeSize.
@@ -55,6 +62,7 @@ type Engine struct {
 	cfg      Config
 	metrics  *metrics
 	negative *negativeCache
+	cold     *coldCache
 }
 
 // New returns an engine. Call Rebuild before serving reads.
@@ -68,15 +76,21 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.HotGrace < 0 {
+		return nil, errors.New("engine: HotGrace must not be negative")
+	}
+	if cfg.HotGrace == 0 {
+		cfg.HotGrace = eligo.DefaultHotGrace
+	}
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, metrics: m}
-	if cfg.ReadModel.Partial() {
-		e.negative = newNegativeCache(cfg.NegativeTTL, cfg.NegativeSize)
+	cold, err := newColdCache(cfg.ColdCacheSize)
+	if err != nil {
+		return nil, err
 	}
-	return e, nil
+	return &Engine{cfg: cfg, metrics: m, cold: cold, negative: newNegativeCache(cfg.NegativeTTL, cfg.NegativeSize)}, nil
 }
 
 // Policy returns the policy in force.
@@ -85,30 +99,41 @@ func (e *Engine) Policy() *eligo.Policy { return e.cfg.Policy }
 // Now returns the engine's clock reading.
 func (e *Engine) Now() time.Time { return e.cfg.Now() }
 
-// Rebuild loads every order from the store into the read model and returns
-// how many it read.
+// rebuildPage is how many orders Rebuild reads from the store at a time.
+const rebuildPage = 1000
+
+// Rebuild loads the hot set from the store into the read model (the live
+// orders, and those that ended less than HotGrace ago) and returns how
+// many orders it put there. It reads a range of the store's index, so it
+// costs the hot set, not the history.
 func (e *Engine) Rebuild(ctx context.Context) (int, error) {
-	n, after := 0, ""
+	now := e.cfg.Now()
+	p := &eligo.ListHotOrdersParams{EndedSince: now.Add(-e.cfg.HotGrace), Limit: rebuildPage}
+	n := 0
 	for {
-		page, err := e.cfg.Store.ListOrders(ctx, &eligo.ListOrdersParams{AfterID: after, Limit: 1000})
+		page, err := e.cfg.Store.ListHotOrders(ctx, p)
 		if err != nil {
 			return n, err
 		}
 		for _, o := range page {
+			if !o.Hot(now, e.cfg.HotGrace) { // ended at the bound itself
+				continue
+			}
 			if _, err := e.cfg.ReadModel.Put(ctx, o); err != nil {
 				return n, err
 			}
+			n++
 		}
-		n += len(page)
-		if len(page) < 1000 {
+		if len(page) < rebuildPage {
 			return n, nil
 		}
-		after = page[len(page)-1].ID
+		p.After = &page[len(page)-1]
 	}
 }
 
-// Order returns the current snapshot of an order from the read model, or
-// ENOTFOUND.
+// Order returns the current snapshot of an order, or ENOTFOUND: from the
+// read model when it holds the order, else from the store, through the
+// cache of orders out of the hot set.
 func (e *Engine) Order(ctx context.Context, id string) (eligo.Order, error) {
 	o, ok, err := e.cfg.ReadModel.Get(ctx, id)
 	if err != nil {
@@ -119,8 +144,9 @@ func (e *Engine) Order(ctx context.Context, id string) (eligo.Order, error) {
 	if ok {
 		return o, nil
 	}
-	if err == nil && !e.cfg.ReadModel.Partial() {
-		return eligo.Order{}, notFound(id)
+	if o, ok := e.cold.get(id); ok {
+		e.metrics.coldReads.WithLabelValues("cached").Inc()
+		return o, nil
 	}
 	// The model answered "absent" (not an error): an id the store did not
 	// hold a moment ago is answered from memory. A created order is in
@@ -137,6 +163,13 @@ func (e *Engine) Order(ctx context.Context, id string) (eligo.Order, error) {
 			e.negative.add(id, e.cfg.Now())
 		}
 		return eligo.Order{}, err
+	}
+	if !o.Hot(e.cfg.Now(), e.cfg.HotGrace) {
+		// Out of the hot set: it never changes again, and stays out of
+		// the read model.
+		e.metrics.coldReads.WithLabelValues("store").Inc()
+		e.cold.add(o)
+		return o, nil
 	}
 	e.publish(ctx, o, false)
 	return o, nil

@@ -21,6 +21,7 @@ type metrics struct {
 	events        *prometheus.CounterVec
 	cancels       *prometheus.CounterVec
 	unknownReads  *prometheus.CounterVec
+	coldReads     *prometheus.CounterVec
 	repairs       prometheus.Counter
 	storeUp       prometheus.Gauge
 }
@@ -41,7 +42,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"result"}),
 		unknownReads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "eligo_unknown_order_reads_total",
-			Help: "Reads of order ids that do not exist, with a partial read model (Redis), by how they were answered: cached (the negative cache, no store read), store.",
+			Help: "Reads of order ids that do not exist, by how they were answered: cached (the negative cache, no store read), store.",
+		}, []string{"result"}),
+		coldReads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eligo_cold_order_reads_total",
+			Help: "Reads of orders out of the hot set (ended more than --hot-grace ago), by how they were answered: cached (the engine's small cache of such orders), store.",
 		}, []string{"result"}),
 		repairs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "eligo_read_model_repairs_total",
@@ -66,7 +71,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.ordersCreated, m.events, m.cancels, m.unknownReads, m.repairs, m.storeUp} {
+	for _, c := range []prometheus.Collector{m.ordersCreated, m.events, m.cancels, m.unknownReads, m.coldReads, m.repairs, m.storeUp} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -11,8 +11,8 @@ const (
 	DefaultNegativeSize = 100_000
 )
 
-// negativeCache holds, for a while, the order ids that neither a partial
-// read model nor the store held, so that reading an unknown id again and
+// negativeCache holds, for a while, the order ids that neither the read
+// model nor the store held, so that reading an unknown id again and
 // again (any customer can) costs a memory read rather than a store
 // transaction. A nil cache holds nothing.
 //

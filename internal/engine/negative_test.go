@@ -61,7 +61,7 @@ func TestUnknownOrdersCostNoStoreReads(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
 	store := &findCounter{OrderStore: st}
 	clk := &clock{now: time.Now()}
-	shared := readmodel.NewPartialMemory() // the Redis both replicas read
+	shared := readmodel.NewMemory() // the Redis both replicas read
 	newEngine := func(rm eligo.ReadModel) *engine.Engine {
 		e, err := engine.New(engine.Config{Store: store, ReadModel: rm,
 			Policy: eligo.DefaultPolicy(), Now: clk.Now})
@@ -111,7 +111,7 @@ func TestNegativeCacheBounded(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
 	store := &findCounter{OrderStore: st}
-	e, err := engine.New(engine.Config{Store: store, ReadModel: readmodel.NewPartialMemory(),
+	e, err := engine.New(engine.Config{Store: store, ReadModel: readmodel.NewMemory(),
 		Policy: eligo.DefaultPolicy(), NegativeSize: 100})
 	require.NoError(t, err)
 	for i := range 1000 {

@@ -69,7 +69,7 @@ func TestRepairTailsTheStoresChanges(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
 	store := &hidingStore{OrderStore: st, hidden: map[string]bool{}}
-	shared := readmodel.NewPartialMemory() // the Redis every replica reads
+	shared := readmodel.NewMemory() // the Redis every replica reads
 	newEngine := func(rm eligo.ReadModel, ls ...engine.Listener) *engine.Engine {
 		e, err := engine.New(engine.Config{Store: store, ReadModel: rm, Policy: eligo.DefaultPolicy(), Listeners: ls})
 		require.NoError(t, err)
@@ -77,7 +77,7 @@ func TestRepairTailsTheStoresChanges(t *testing.T) {
 	}
 	alive := newEngine(shared)
 	// dying commits and never publishes: its process died at once.
-	dying := newEngine(readmodel.NewPartialMemory())
+	dying := newEngine(readmodel.NewMemory())
 	const orders = 20
 	for i := range orders {
 		_, _, err := alive.CreateOrder(ctx, &eligo.NewOrderParams{ID: "ord-" + strconv.Itoa(i), CustomerID: "c", PromisedAt: time.Now().Add(time.Hour)}, eligo.WhoService)

@@ -47,7 +47,7 @@ func TestDuplicateEventRepairsTheReadModel(t *testing.T) {
 		require.NoError(t, err)
 		return e
 	}
-	shared := readmodel.NewPartialMemory()
+	shared := readmodel.NewMemory()
 	first := newEngine(shared, &recorder{})
 	_, _, err := first.CreateOrder(ctx, &eligo.NewOrderParams{ID: "ord-1", CustomerID: "c", PromisedAt: time.Now().Add(time.Hour)}, eligo.WhoService)
 	require.NoError(t, err)
@@ -55,7 +55,7 @@ func TestDuplicateEventRepairsTheReadModel(t *testing.T) {
 	// The first delivery commits, and its publish is lost with the
 	// process: here, it went to a model nobody reads.
 	ev := eligo.Event{EventID: "ev-1", OrderID: "ord-1", Type: eligo.EventDriverStatus, Status: "ARRIVED_AT_DOORSTEP"}
-	_, err = newEngine(readmodel.NewPartialMemory(), &recorder{}).ApplyEvents(ctx, []eligo.Event{ev})
+	_, err = newEngine(readmodel.NewMemory(), &recorder{}).ApplyEvents(ctx, []eligo.Event{ev})
 	require.NoError(t, err)
 	o, _, _ := shared.Get(ctx, "ord-1")
 	require.EqualValues(t, 1, o.Version)

@@ -70,8 +70,9 @@ func (s *countingStore) UpdateOrders(ctx context.Context, u []eligo.Update) ([]e
 // testBundle is what a test drives: the handler over a real engine, a real
 // SQLite store and the in-process read model, all on one fake clock.
 type testBundle struct {
-	clock    *testenv.Clock // shared by the engine, the store and the authenticator
+	clock    *testenv.Clock // shared by the engine, the store, the read model and the authenticator
 	engine   *engine.Engine
+	model    *readmodel.Memory // the hot set, with the default grace
 	store    *countingStore
 	handler  http.Handler
 	srv      *httptest.Server
@@ -106,11 +107,13 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = st.Close() })
 	store := &countingStore{OrderStore: st}
-	eng, err := engine.New(engine.Config{Store: store, ReadModel: readmodel.NewMemory(), Policy: eligo.DefaultPolicy(), Now: clock.Now})
+	model, err := readmodel.NewHotSet(&readmodel.HotSetConfig{Now: clock.Now})
+	require.NoError(t, err)
+	eng, err := engine.New(engine.Config{Store: store, ReadModel: model, Policy: eligo.DefaultPolicy(), Now: clock.Now})
 	require.NoError(t, err)
 	a, err := auth.New(auth.Config{ServiceTokens: []string{serviceToken, otherService}, CustomerSecret: customerSecret, Now: clock.Now})
 	require.NoError(t, err)
-	b := &testBundle{clock: clock, engine: eng, store: store, registry: prometheus.NewRegistry(), logs: &testenv.SyncBuffer{}}
+	b := &testBundle{clock: clock, engine: eng, model: model, store: store, registry: prometheus.NewRegistry(), logs: &testenv.SyncBuffer{}}
 	var logHandler slog.Handler = slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: o.logLevel})
 	if o.jsonLogs {
 		logHandler = slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: o.logLevel})

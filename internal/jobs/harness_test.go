@@ -91,7 +91,7 @@ func setup(t *testing.T, fam family, opts setupOpts) *testBundle {
 	enq, err := jobs.NewEnqueuer(opts.enqueue)
 	require.NoError(t, err)
 	store, dsn, newRT := fam.open(t, opts.dsn, enq)
-	eng, err := engine.New(engine.Config{Store: store, ReadModel: readmodel.NewPartialMemory(), Policy: eligo.DefaultPolicy()})
+	eng, err := engine.New(engine.Config{Store: store, ReadModel: readmodel.NewMemory(), Policy: eligo.DefaultPolicy()})
 	require.NoError(t, err)
 	return &testBundle{fam: fam, dsn: dsn, store: store, engine: eng, reg: prometheus.NewRegistry(), newRT: newRT}
 }

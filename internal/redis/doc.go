@@ -19,10 +19,11 @@
 // (or was flushed, or the connection dropped), and the next read fetches it
 // again. A replica reads its own writes: see ReadModel.Put.
 //
-// The model is partial and disposable: a miss sends the engine to the
-// store, which then puts the order back (the model is Partial).
-// FLUSHALL, eviction, key expiry (ReadModelConfig.KeyTTL) or a restart of
-// Redis lose no data, only round trips.
+// The model is disposable: a miss sends the engine to the store, which
+// then puts the order back while it is hot (eligo.Order.Hot). The key of a
+// live order never expires; that of a terminal one expires at the end of
+// its grace period (ReadModelConfig.Grace). FLUSHALL, eviction, key expiry
+// or a restart of Redis lose no data, only round trips.
 //
 // # Outages
 //

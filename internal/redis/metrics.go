@@ -26,7 +26,7 @@ func register(reg prometheus.Registerer, cs ...prometheus.Collector) error {
 //	  / rate(eligo_redis_read_model_gets_total[5m])
 type readMetrics struct {
 	cacheHits, fetched, absent, getErrors prometheus.Counter
-	stored, stale, putErrors              prometheus.Counter
+	stored, stale, cold, putErrors        prometheus.Counter
 	retriesQueued                         prometheus.Gauge
 	retriesDropped                        prometheus.Counter
 }
@@ -38,7 +38,7 @@ func newReadMetrics(reg prometheus.Registerer) (*readMetrics, error) {
 	}, []string{"result"})
 	puts := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "eligo_redis_read_model_puts_total",
-		Help: "Read-model writes, by result: stored, stale (Redis held the same or a later version), error.",
+		Help: "Read-model writes, by result: stored, stale (Redis held the same or a later version), cold (the order is out of the hot set: not stored, and an older snapshot deleted), error.",
 	}, []string{"result"})
 	retriesQueued := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "eligo_redis_read_model_put_retries_queued",
@@ -60,6 +60,7 @@ func newReadMetrics(reg prometheus.Registerer) (*readMetrics, error) {
 		getErrors:      gets.WithLabelValues("error"),
 		stored:         puts.WithLabelValues("stored"),
 		stale:          puts.WithLabelValues("stale"),
+		cold:           puts.WithLabelValues("cold"),
 		putErrors:      puts.WithLabelValues("error"),
 	}, nil
 }

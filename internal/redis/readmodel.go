@@ -20,7 +20,6 @@ import (
 const (
 	DefaultPrefix   = "eligo"
 	DefaultCacheTTL = 10 * time.Minute
-	DefaultKeyTTL   = 24 * time.Hour
 )
 
 // ReadModelConfig configures a ReadModel.
@@ -33,10 +32,14 @@ type ReadModelConfig struct {
 	// keeps the cache right; the TTL only bounds what a lost invalidation
 	// could cost. Zero means DefaultCacheTTL.
 	CacheTTL time.Duration
-	// KeyTTL is the expiry of an order's key, renewed by every Put: orders
-	// nobody changed for that long leave Redis and are read from the store
-	// again when asked for. Zero means DefaultKeyTTL.
-	KeyTTL time.Duration
+	// Grace is how long a terminal order stays in Redis after it ended
+	// (eligo.Order.HotUntil): its key expires then, and a later read is
+	// answered by the store. The key of an order that is not terminal
+	// never expires. Zero means eligo.DefaultHotGrace.
+	Grace time.Duration
+	// Now is the clock that the expiry of a terminal order's key is
+	// counted from; nil means time.Now.
+	Now func() time.Time
 	// Registerer gets the read model's metrics; nil keeps them unregistered.
 	Registerer prometheus.Registerer
 	// Logger gets the start and the end of each Redis outage (see
@@ -47,14 +50,16 @@ type ReadModelConfig struct {
 // ReadModel is an eligo.ReadModel in Redis: one key per order holding its
 // snapshot and version, written only forward by a Lua script and read
 // through rueidis's server-assisted client-side cache, so that a hot order
-// is answered from this process's memory without a round trip. It is a
-// partial model (Partial): a miss means "ask the store", never "no such
-// order". It is safe for concurrent use.
+// is answered from this process's memory without a round trip. A miss
+// means "ask the store", never "no such order". It holds the hot set: the
+// key of a live order never expires, that of a terminal one at the end of
+// its grace period. It is safe for concurrent use.
 type ReadModel struct {
 	client   rueidis.Client
 	prefix   string
 	cacheTTL time.Duration
-	keyTTL   string // milliseconds, as the Put script takes it
+	grace    time.Duration
+	now      func() time.Time
 	metrics  *readMetrics
 	retries  *retries
 	health   *health
@@ -64,18 +69,19 @@ type ReadModel struct {
 // starts the goroutine that retries failed Puts, which Close stops. It
 // fails when its metrics cannot be registered with cfg.Registerer.
 func NewReadModel(client rueidis.Client, cfg *ReadModelConfig) (*ReadModel, error) {
-	m := &ReadModel{client: client, prefix: cfg.Prefix, cacheTTL: cfg.CacheTTL}
+	m := &ReadModel{client: client, prefix: cfg.Prefix, cacheTTL: cfg.CacheTTL, grace: cfg.Grace, now: cfg.Now}
 	if m.prefix == "" {
 		m.prefix = DefaultPrefix
 	}
 	if m.cacheTTL <= 0 {
 		m.cacheTTL = DefaultCacheTTL
 	}
-	keyTTL := cfg.KeyTTL
-	if keyTTL <= 0 {
-		keyTTL = DefaultKeyTTL
+	if m.grace <= 0 {
+		m.grace = eligo.DefaultHotGrace
 	}
-	m.keyTTL = strconv.FormatInt(keyTTL.Milliseconds(), 10)
+	if m.now == nil {
+		m.now = time.Now
+	}
 	var err error
 	if m.metrics, err = newReadMetrics(cfg.Registerer); err != nil {
 		return nil, err
@@ -168,11 +174,13 @@ func (m *ReadModel) decode(id, v string) (eligo.Order, bool, error) {
 }
 
 // putScript stores ARGV[2] (the encoded snapshot, version first) under
-// KEYS[1] with an expiry of ARGV[3] milliseconds, unless the key holds the
-// same or a later version than ARGV[1]. It returns 1 when it stored, 0 when
-// the key was already there. The comparison and the write are one atomic
-// step in Redis, so concurrent Puts from any number of replicas keep the
-// newest version.
+// KEYS[1], unless the key holds the same or a later version than ARGV[1].
+// ARGV[3] is the key's expiry in milliseconds (see keyTTL): 0 for none, and
+// below 0 for an order out of the hot set, which is not stored and whose
+// older snapshot is deleted. It returns 1 when it stored, 2 when the order
+// was out of the hot set, 0 when the key held the same or a later version. The
+// comparison and the write are one atomic step in Redis, so concurrent
+// Puts from any number of replicas keep the newest version.
 const putScript = `
 local cur = redis.call('GET', KEYS[1])
 if cur then
@@ -181,7 +189,15 @@ if cur then
     return 0
   end
 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+local ttl = tonumber(ARGV[3])
+if ttl < 0 then
+  redis.call('DEL', KEYS[1])
+  return 2
+elseif ttl == 0 then
+  redis.call('SET', KEYS[1], ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
 return 1
 `
 
@@ -226,16 +242,17 @@ func (m *ReadModel) put(ctx context.Context, o *eligo.Order) (bool, error) {
 	val := string(*bp)
 	putBuffers.Put(bp)
 	version := strconv.FormatInt(o.Version, 10)
+	ttl := m.keyTTL(o)
 
 	began := m.health.begin()
 	rs := m.client.DoMulti(ctx,
-		m.client.B().Evalsha().Sha1(putSHA1).Numkeys(1).Key(key).Arg(version, val, m.keyTTL).Build(),
+		m.client.B().Evalsha().Sha1(putSHA1).Numkeys(1).Key(key).Arg(version, val, ttl).Build(),
 		m.client.B().Pttl().Key(key).Build())
 	stored, err := rs[0].AsInt64()
 	if rerr, ok := rueidis.IsRedisErr(err); ok && rerr.IsNoScript() {
 		// The script cache is empty: a new or restarted server, or SCRIPT
 		// FLUSH. Exec sends the script itself, then the fence follows.
-		stored, err = putLua.Exec(ctx, m.client, []string{key}, []string{version, val, m.keyTTL}).AsInt64()
+		stored, err = putLua.Exec(ctx, m.client, []string{key}, []string{version, val, ttl}).AsInt64()
 		if err == nil {
 			err = m.client.Do(ctx, m.client.B().Pttl().Key(key).Build()).Error()
 		}
@@ -246,17 +263,32 @@ func (m *ReadModel) put(ctx context.Context, o *eligo.Order) (bool, error) {
 		return false, fmt.Errorf("redis: storing order %q version %d: %w", o.ID, o.Version, err)
 	}
 	m.health.ok(began)
-	if stored == 1 {
+	switch stored {
+	case 1:
 		m.metrics.stored.Inc()
 		return true, nil
+	case 2:
+		m.metrics.cold.Inc()
+		return false, nil
 	}
 	m.metrics.stale.Inc()
 	return false, nil
 }
 
-// Partial is true: the model is a cache filled on demand, so a miss means
-// "ask the store".
-func (m *ReadModel) Partial() bool { return true }
+// keyTTL returns the expiry of o's key in milliseconds, as the Put script
+// takes it: "0" (none) while o is live, the rest of its grace period once
+// it is terminal, and "-1" once that is over (o is out of the hot set).
+func (m *ReadModel) keyTTL(o *eligo.Order) string {
+	until, ends := o.HotUntil(m.grace)
+	if !ends {
+		return "0"
+	}
+	ms := until.Sub(m.now()).Milliseconds()
+	if ms < 1 {
+		return "-1"
+	}
+	return strconv.FormatInt(ms, 10)
+}
 
 // Fresh returns a view of the model for the live hub. Its Get reads Redis
 // itself, never the client-side cache, and on a miss reads the store and
@@ -296,5 +328,3 @@ func (f *freshModel) Get(ctx context.Context, id string) (eligo.Order, bool, err
 }
 
 func (f *freshModel) Put(ctx context.Context, o eligo.Order) (bool, error) { return f.m.Put(ctx, o) }
-
-func (f *freshModel) Partial() bool { return true }

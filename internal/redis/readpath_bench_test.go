@@ -211,8 +211,6 @@ func (g *getPerRequest) Get(ctx context.Context, id string) (eligo.Order, bool, 
 
 func (g *getPerRequest) Put(context.Context, eligo.Order) (bool, error) { return false, nil }
 
-func (g *getPerRequest) Partial() bool { return true }
-
 // seedReadPath creates n orders promised an hour out, puts them in Redis
 // and returns one prepared request for each, with its customer's token.
 func seedReadPath(b *testing.B, store eligo.OrderStore, secret []byte, rm *ReadModel, n int) [][]byte {

@@ -35,6 +35,7 @@ func Exercise(t *testing.T, newStore NewStoreFunc) {
 	t.Run("Cancel", s.testCancel)
 	t.Run("Read", s.testRead)
 	t.Run("ListChanges", s.testListChanges)
+	t.Run("ListHotOrders", s.testListHotOrders)
 	t.Run("Concurrency", s.testConcurrency)
 }
 

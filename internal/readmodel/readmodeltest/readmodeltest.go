@@ -3,7 +3,8 @@
 // a function that makes a fresh, empty model, and the suite checks the
 // interface contract only: a snapshot comes back as it was put, versions
 // never move backwards, concurrent writers keep the newest, a process reads
-// its own writes, and losing the model loses nothing but the entries.
+// its own writes, the model holds the hot set only (eligo.Order.Hot), and
+// losing the model loses nothing but the entries.
 package readmodeltest
 
 import (
@@ -32,8 +33,9 @@ type Harness struct {
 	Lose func(t *testing.T)
 }
 
-// NewFunc returns a fresh, empty model. The suite runs its tests in
-// parallel, each on a model of its own.
+// NewFunc returns a fresh, empty model on the system clock, with the
+// default grace period (eligo.DefaultHotGrace). The suite runs its tests
+// in parallel, each on a model of its own.
 type NewFunc func(t *testing.T) *Harness
 
 // Exercise runs the suite against models made by newModel.
@@ -47,6 +49,7 @@ func Exercise(t *testing.T, newModel NewFunc) {
 	t.Run("ConcurrentPutsKeepNewest", s.testConcurrentPutsKeepNewest)
 	t.Run("ReadsOwnWrites", s.testReadsOwnWrites)
 	t.Run("OtherReplicaSeesWrites", s.testOtherReplicaSeesWrites)
+	t.Run("HoldsTheHotSet", s.testHoldsTheHotSet)
 	t.Run("Lost", s.testLost)
 }
 
@@ -236,6 +239,45 @@ func (s *suite) testOtherReplicaSeesWrites(t *testing.T) {
 	}, 5*time.Second, time.Millisecond, "the other handle never saw version 2")
 	// The other handle's Put of an older version is refused.
 	require.False(t, put(t, ctx, h.Other, order("ord-1", 1)))
+}
+
+// The model holds the hot set: a live order however old, a terminal one
+// within its grace period, and not one that ended before; a Put of an
+// order past its grace takes the older snapshot the model held away too,
+// or the model would answer that older, live version for ever.
+func (s *suite) testHoldsTheHotSet(t *testing.T) {
+	t.Parallel()
+	h, ctx := s.setup(t)
+	now := time.Now()
+	at := func(id string, v int64, status eligo.Status, updated time.Time) eligo.Order {
+		o := order(id, v)
+		o.Status, o.UpdatedAt = status, updated.UTC()
+		return o
+	}
+	old := at("ord-old", 1, eligo.StatusPlaced, now.Add(-25*time.Hour))
+	require.True(t, put(t, ctx, h.Model, old))
+	recent := at("ord-recent", 2, eligo.StatusDelivered, now.Add(-eligo.DefaultHotGrace/2))
+	require.True(t, put(t, ctx, h.Model, recent))
+	require.False(t, put(t, ctx, h.Model, at("ord-cold", 2, eligo.StatusCancelled, now.Add(-2*eligo.DefaultHotGrace))))
+	for _, want := range []eligo.Order{old, recent} {
+		got, ok := get(t, ctx, h.Other, want.ID)
+		require.True(t, ok, want.ID)
+		requireSame(t, want, got)
+	}
+	_, ok := get(t, ctx, h.Model, "ord-cold")
+	require.False(t, ok, "an order past its grace is not stored")
+
+	// The older, live snapshot of an order whose end arrives past the
+	// grace (a late retry, a repair) leaves the model.
+	_, ok = get(t, ctx, h.Model, "ord-old") // cached, for a caching model
+	require.True(t, ok)
+	require.False(t, put(t, ctx, h.Model, at("ord-old", 2, eligo.StatusExpired, now.Add(-2*eligo.DefaultHotGrace))))
+	_, ok = get(t, ctx, h.Model, "ord-old")
+	require.False(t, ok, "the live snapshot of an order that ended past its grace is dropped")
+	require.Eventually(t, func() bool {
+		_, ok, err := h.Other.Get(ctx, "ord-old")
+		return err == nil && !ok
+	}, 5*time.Second, time.Millisecond, "the other handle still reads the dropped snapshot")
 }
 
 // Losing the model loses the entries and nothing else: every order reads
