@@ -18,10 +18,13 @@ import (
 var startFamilies = []string{
 	"eligo_build_info",
 	"eligo_cancels_total",
+	"eligo_cold_order_reads_total",
 	"eligo_events_total",
 	"eligo_http_max_connections",
 	"eligo_http_open_connections",
 	"eligo_http_request_duration_seconds",
+	"eligo_hot_evictions_total",
+	"eligo_hot_orders",
 	"eligo_http_requests_total",
 	"eligo_job_attempts_total",
 	"eligo_job_lateness_seconds",

@@ -145,7 +145,7 @@ func (e *Engine) Order(ctx context.Context, id string) (eligo.Order, error) {
 		return o, nil
 	}
 	if o, ok := e.cold.get(id); ok {
-		e.metrics.coldReads.WithLabelValues("cached").Inc()
+		e.metrics.coldReads.WithLabelValues(unknownCached).Inc()
 		return o, nil
 	}
 	// The model answered "absent" (not an error): an id the store did not
@@ -167,7 +167,7 @@ func (e *Engine) Order(ctx context.Context, id string) (eligo.Order, error) {
 	if !o.Hot(e.cfg.Now(), e.cfg.HotGrace) {
 		// Out of the hot set: it never changes again, and stays out of
 		// the read model.
-		e.metrics.coldReads.WithLabelValues("store").Inc()
+		e.metrics.coldReads.WithLabelValues(unknownStore).Inc()
 		e.cold.add(o)
 		return o, nil
 	}

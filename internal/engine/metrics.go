@@ -67,6 +67,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	for _, r := range []string{unknownCached, unknownStore} {
 		m.unknownReads.WithLabelValues(r)
+		m.coldReads.WithLabelValues(r) // the same two answers: cached, store
 	}
 	if reg == nil {
 		return m, nil
