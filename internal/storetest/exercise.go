@@ -36,6 +36,7 @@ func Exercise(t *testing.T, newStore NewStoreFunc) {
 	t.Run("Read", s.testRead)
 	t.Run("ListChanges", s.testListChanges)
 	t.Run("Concurrency", s.testConcurrency)
+	t.Run("Retention", s.testRetention)
 }
 
 type suite struct {
