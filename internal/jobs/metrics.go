@@ -22,7 +22,11 @@ import (
 //   - eligo_job_lateness_seconds{kind}: started minus scheduled_at of every
 //     attempt this process started, the lateness of scheduled jobs;
 //   - eligo_job_run_seconds{kind}: how long attempts ran;
-//   - eligo_payment_rechecks_total{result}: what payment re-checks did.
+//   - eligo_payment_rechecks_total{result}: what payment re-checks did;
+//   - eligo_retention_deleted_total{table}, eligo_retention_oldest_seconds
+//     {table} and eligo_retention_passes_total: what the retention job
+//     deleted, the age of the oldest row kept at the end of its last pass
+//     here, and its complete passes (orders, versions, processed_events).
 //
 // A nil *Metrics is valid and records nothing.
 type Metrics struct {
@@ -31,6 +35,10 @@ type Metrics struct {
 	run      *prometheus.HistogramVec
 	rechecks *prometheus.CounterVec
 	counts   *stateCounts
+
+	retDeleted *prometheus.CounterVec
+	retOldest  *prometheus.GaugeVec
+	retPasses  prometheus.Counter
 }
 
 // countEvery is the longest a scraped job count is reused.
@@ -58,8 +66,20 @@ func NewMetrics(reg prometheus.Registerer, count func(ctx context.Context) (map[
 			Name: "eligo_payment_rechecks_total",
 			Help: "Payment re-check runs, by result (expired, paid, moot, early, provider_error).",
 		}, []string{"result"}),
+		retDeleted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eligo_retention_deleted_total",
+			Help: "Rows the retention job deleted in this process, by table (orders, versions, processed_events).",
+		}, []string{"table"}),
+		retOldest: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "eligo_retention_oldest_seconds",
+			Help: "Age of the oldest row kept, by table, at the end of the last retention pass in this process: of orders, since the earliest-ended order ended (live orders are always kept); 0 when none.",
+		}, []string{"table"}),
+		retPasses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "eligo_retention_passes_total",
+			Help: "Complete retention passes run by this process.",
+		}),
 	}
-	cs := []prometheus.Collector{m.attempts, m.lateness, m.run, m.rechecks}
+	cs := []prometheus.Collector{m.attempts, m.lateness, m.run, m.rechecks, m.retDeleted, m.retOldest, m.retPasses}
 	if count != nil {
 		m.counts = &stateCounts{count: count, desc: prometheus.NewDesc("eligo_jobs",
 			"Jobs in the database by state (available and scheduled are queued), counted at most every 5 s.",
