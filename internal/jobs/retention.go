@@ -76,7 +76,8 @@ type RetentionConfig struct {
 // short transaction each, with Pause between them: ended orders (with
 // their versions and event ids), then old versions, then old event ids.
 // Then it reclaims space (SQLite), sets the oldest-row gauges and counts
-// the pass.
+// the pass. A run that has taken RunFor snoozes, and the next run goes on
+// (what it deleted stays deleted).
 type RetentionWorker struct {
 	river.WorkerDefaults[RetentionArgs]
 	Config  RetentionConfig
@@ -88,9 +89,8 @@ type RetentionWorker struct {
 
 // Work implements river.Worker.
 func (w *RetentionWorker) Work(ctx context.Context, job *river.Job[RetentionArgs]) error {
-	now := w.now()
-	cut := w.Config.Retention.Cutoffs(now)
-	deadline := now.Add(defaulted(w.RunFor, DefaultRetentionRunFor))
+	cut := w.Config.Retention.Cutoffs(w.now())
+	deadline := time.Now().Add(defaulted(w.RunFor, DefaultRetentionRunFor))
 	batch := w.Batch
 	if batch <= 0 {
 		batch = DefaultRetentionBatch
@@ -125,7 +125,7 @@ func (w *RetentionWorker) Work(ctx context.Context, job *river.Job[RetentionArgs
 			if n < batch {
 				break
 			}
-			if !w.now().Before(deadline) {
+			if !time.Now().Before(deadline) {
 				// Go on in a moment, in a new run: what is deleted stays
 				// deleted, and the pass resumes where it is.
 				return river.JobSnooze(w.pause())
@@ -136,7 +136,13 @@ func (w *RetentionWorker) Work(ctx context.Context, job *river.Job[RetentionArgs
 		}
 	}
 	if r, ok := w.Config.Store.(interface{ ReclaimSpace(context.Context) error }); ok {
-		if err := r.ReclaimSpace(ctx); err != nil {
+		rctx, cancel := context.WithDeadline(ctx, deadline)
+		err := r.ReclaimSpace(rctx)
+		outOfTime := rctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		if err != nil && outOfTime {
+			return river.JobSnooze(w.pause()) // the rest in the next run
+		} else if err != nil {
 			return err
 		}
 	}

@@ -121,10 +121,11 @@ func (s *Store) OldestKept(ctx context.Context) (o eligo.OldestKept, err error) 
 }
 
 // ReclaimSpace gives the pages that deletes freed back to the file system,
-// a few thousand at a time so that no step holds the write lock long. It
+// a few thousand at a time so that no step holds the write lock long, until
+// none is left or ctx ends. It
 // does nothing on a database created without auto_vacuum=INCREMENTAL
 // (before this build): VACUUM it once (docs/production.md).
-func (s *Store) ReclaimSpace(ctx context.Context) (err error) {
+func (s *Store) ReclaimSpace(ctx context.Context) error {
 	for {
 		var free int
 		if err := s.writer.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil {
@@ -132,6 +133,9 @@ func (s *Store) ReclaimSpace(ctx context.Context) (err error) {
 		}
 		if free == 0 || s.autoVacuum(ctx) != autoVacuumIncremental {
 			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		if _, err := s.writer.ExecContext(ctx, `PRAGMA incremental_vacuum(2000)`); err != nil {
 			return fmt.Errorf("sqlite: reclaim space: %w", err)
