@@ -160,9 +160,6 @@ func NewClient[TTx any](driver riverdriver.Driver[TTx], cfg *ClientConfig) (*riv
 			QueueOutbound: {MaxWorkers: n},
 			QueueWebhook:  {MaxWorkers: n},
 			QueueDefault:  {MaxWorkers: n},
-			// One pass at a time per process; RetentionArgs is unique
-			// across processes.
-			QueueRetention: {MaxWorkers: 1},
 		}
 		rc.PeriodicJobs = cfg.PeriodicJobs
 		for name, q := range cfg.Queues {

@@ -10,9 +10,6 @@ import (
 	"github.com/eligo/eligo"
 )
 
-// QueueRetention runs the retention job, one at a time per process.
-const QueueRetention = "retention"
-
 // Defaults of the retention job.
 const (
 	DefaultRetentionInterval = time.Hour
@@ -30,7 +27,9 @@ const (
 
 // RetentionArgs runs one retention pass. The leader's periodic job
 // scheduler inserts it (RetentionPeriodicJob); it is unique while it waits
-// or runs, so passes never pile up.
+// or runs, so one pass runs at a time in the whole deployment. It runs on
+// the default queue: a queue of its own would poll the database for the
+// one job an hour.
 type RetentionArgs struct{}
 
 // Kind implements river.JobArgs.
@@ -38,7 +37,7 @@ func (RetentionArgs) Kind() string { return "retention" }
 
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (RetentionArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueRetention, UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
+	return river.InsertOpts{Queue: QueueDefault, UniqueOpts: river.UniqueOpts{ByState: []rivertype.JobState{
 		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
 		rivertype.JobStateRunning, rivertype.JobStateScheduled,
 	}}}
