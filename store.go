@@ -61,6 +61,23 @@ type OrderStore interface {
 	// before; a reader re-reads behind its high-water mark.
 	ListChanges(ctx context.Context, afterID int64, limit int) ([]CommittedChange, error)
 
+	// DeleteEndedOrders deletes, in one short transaction, up to limit
+	// ended orders (never a PLACED one) whose updated_at is before
+	// endedBefore, with their versions and processed event ids, and counts
+	// the rows deleted; fewer than limit orders means no more are due.
+	DeleteEndedOrders(ctx context.Context, endedBefore time.Time, limit int) (RetentionCounts, error)
+
+	// DeleteVersions deletes up to limit version rows created before
+	// before, in one short transaction, and returns how many.
+	DeleteVersions(ctx context.Context, before time.Time, limit int) (int, error)
+
+	// DeleteEventIDs deletes up to limit processed event ids processed
+	// before before, in one short transaction, and returns how many.
+	DeleteEventIDs(ctx context.Context, before time.Time, limit int) (int, error)
+
+	// OldestKept returns the instant of the oldest row of each kind kept.
+	OldestKept(ctx context.Context) (OldestKept, error)
+
 	// Ping reports whether the store answers now, within the store's
 	// deadline: EUNAVAILABLE when it cannot (readiness asks it).
 	Ping(ctx context.Context) error

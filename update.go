@@ -148,7 +148,7 @@ func OrderNotFound(id string) error {
 // VersionNotFound is the ENOTFOUND error of a version id that no version
 // has.
 func VersionNotFound(id int64) error {
-	return Errorf(ENOTFOUND, "version %d does not exist", id)
+	return Errorf(ENOTFOUND, "version %d does not exist; it may be past retention (versions are kept for --retain-versions, those of an ended order for --retain-orders)", id)
 }
 
 // checkOrderTimes rejects an order that an update left without its required

@@ -44,7 +44,8 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	cfg := &dc.Server
 	cfg.DemoPage = true // the web page at /demo/ (cmd/eligo/webdemo.go)
 	// The workers expire unpaid orders and work the payment re-checks.
-	cfg.Jobs = jobsConfig{Workers: true, MaxWorkers: jobs.DefaultMaxWorkers, WebhookMaxAttempts: jobs.DefaultWebhookMaxAttempts}
+	cfg.Jobs = jobsConfig{Workers: true, MaxWorkers: jobs.DefaultMaxWorkers, WebhookMaxAttempts: jobs.DefaultWebhookMaxAttempts,
+		Retention: cfg.Jobs.Retention, RetentionInterval: cfg.Jobs.RetentionInterval}
 	dirNote := ""
 	if cfg.DataDir == "" {
 		dir, err := os.MkdirTemp("", "eligo-demo-")
@@ -214,6 +215,7 @@ func (c *demoConfig) flags(f *flagSet) {
 	c.Server.DataDir = ""
 	f.setDefaultText("data-dir", "a new temporary directory")
 	c.Server.apiFlags(f)
+	c.Server.Jobs.retentionFlags(f)
 	d := f.scoped("ELIGO_DEMO_")
 	d.Count(&c.Orders, "orders", 300, 1, "orders of each batch; a new batch starts every --ramp or --promise, whichever is longer")
 	d.Duration(&c.Promise, "promise", 20*time.Second, time.Millisecond, "delivery promise (the article's 10 minutes, compressed)")

@@ -39,6 +39,9 @@ var startFamilies = []string{
 	"eligo_orders_created_total",
 	"eligo_payment_rechecks_total",
 	"eligo_read_model_repairs_total",
+	"eligo_retention_deleted_total",
+	"eligo_retention_oldest_seconds",
+	"eligo_retention_passes_total",
 	"eligo_store_available",
 	"eligo_unknown_order_reads_total",
 }

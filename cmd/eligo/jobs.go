@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/jobs"
 	"github.com/eligo/eligo/internal/kafka"
@@ -28,6 +30,10 @@ type jobsConfig struct {
 	// StopTimeout bounds the stop of River at shutdown, running jobs
 	// included: the process's --shutdown-timeout.
 	StopTimeout time.Duration
+	// Retention is how long the retention job keeps rows, run every
+	// RetentionInterval on the leader of the processes with workers.
+	Retention         eligo.Retention
+	RetentionInterval time.Duration
 
 	subscribers []jobs.Subscriber // loaded from WebhooksPath
 }
@@ -45,10 +51,22 @@ func (c *jobsConfig) flags(f *flagSet, withWorkersFlag bool) {
 	f.String(&c.OutboundTopic, "kafka-outbound-topic", jobs.DefaultOutboundTopic, "Kafka topic of outbound version events (with --kafka-brokers)")
 	f.Count(&c.MaxWorkers, "job-workers", jobs.DefaultMaxWorkers, 1, "jobs run at once per queue")
 	f.Bool(&c.PollOnly, "job-poll-only", false, "River polls for jobs (every second) instead of using LISTEN/NOTIFY; required behind PgBouncer in transaction mode")
+	c.retentionFlags(f)
 }
 
-// load reads the webhooks file, if any.
+// retentionFlags declares the flags of the retention job into c.
+func (c *jobsConfig) retentionFlags(f *flagSet) {
+	f.Duration(&c.Retention.Orders, "retain-orders", eligo.DefaultRetainOrders, 0, "delete an ended order, with its versions and processed event ids, this long after it ended; 0 keeps them forever (live orders are never deleted)")
+	f.Duration(&c.Retention.Versions, "retain-versions", eligo.DefaultRetainVersions, 0, "delete version rows this long after they were written; 0 keeps them forever; GET /v1/versions/{id} of a deleted one is 404")
+	f.Duration(&c.Retention.EventIDs, "retain-event-ids", eligo.DefaultRetainEventIDs, 0, "delete processed event ids this long after they were processed (1h at least); keep it above the Kafka topic's retention and the longest redelivery, or a redelivered event applies twice")
+	f.Duration(&c.RetentionInterval, "retention-interval", jobs.DefaultRetentionInterval, time.Minute, "how often the leader runs the retention job (and once shortly after it starts)")
+}
+
+// load checks the retention and reads the webhooks file, if any.
 func (c *jobsConfig) load() error {
+	if err := c.Retention.Validate(); err != nil {
+		return fmt.Errorf("--retain-orders, --retain-versions, --retain-event-ids: %s", eligo.ErrorMessage(err))
+	}
 	if c.WebhooksPath == "" {
 		return nil
 	}
@@ -76,13 +94,15 @@ func (c *jobsConfig) enqueuer() (*jobs.Enqueuer, error) {
 // The returned function closes what it opened (the Kafka producer).
 func (c *jobsConfig) runtime(be *backends, eng *engine.Engine, reg prometheus.Registerer, log *slog.Logger) (*jobs.Runtime, func(), error) {
 	rc := &jobs.RuntimeConfig{
-		Client:      jobs.ClientConfig{Logger: riverLogger(log), MaxWorkers: c.MaxWorkers, PollOnly: c.PollOnly},
+		Client: jobs.ClientConfig{Logger: riverLogger(log), MaxWorkers: c.MaxWorkers, PollOnly: c.PollOnly,
+			DiscardedJobRetention: riverRetention(c.Retention.Orders)},
 		Registerer:  reg,
 		StopTimeout: c.StopTimeout,
 	}
 	closeFn := func() {}
 	if c.Workers {
-		wc := &jobs.WorkersConfig{Orders: eng, Subscribers: c.subscribers}
+		wc := &jobs.WorkersConfig{Orders: eng, Subscribers: c.subscribers,
+			Retention: &jobs.RetentionConfig{Store: be.store, Retention: c.Retention, Interval: c.RetentionInterval}}
 		if c.PaymentStatusURL != "" {
 			wc.Payments = &jobs.PaymentProvider{BaseURL: c.PaymentStatusURL}
 		}
@@ -101,8 +121,17 @@ func (c *jobsConfig) runtime(be *backends, eng *engine.Engine, reg prometheus.Re
 		return nil, nil, err
 	}
 	log.Info("jobs", "workers", c.Workers, "payment_provider", c.PaymentStatusURL != "",
-		"webhooks", len(c.subscribers), "kafka_outbound", len(c.brokers()) > 0)
+		"webhooks", len(c.subscribers), "kafka_outbound", len(c.brokers()) > 0, "retention", c.Retention.String())
 	return rt, closeFn, nil
+}
+
+// riverRetention is how long River keeps a discarded job: as long as the
+// order it names (-1, forever, when orders are kept forever).
+func riverRetention(orders time.Duration) time.Duration {
+	if orders == 0 {
+		return -1
+	}
+	return orders
 }
 
 // riverLogger passes River's warnings and errors to log; its info lines

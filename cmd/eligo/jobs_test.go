@@ -133,7 +133,8 @@ func TestServeRunsJobs(t *testing.T) {
 		resp.Body.Close()
 		require.Equal(t, tt.want, resp.StatusCode, tt.name)
 	}
-	// Every job completes (River marks them in batches, just after).
+	// Every job completes (River marks them in batches, just after): the
+	// re-check, two webhooks, and the retention pass run at start.
 	scrape := func() string {
 		resp, err := http.Get(srv.url + "/metrics")
 		require.NoError(t, err)
@@ -141,7 +142,7 @@ func TestServeRunsJobs(t *testing.T) {
 		metrics, _ := io.ReadAll(resp.Body)
 		return string(metrics)
 	}
-	require.Eventually(t, func() bool { return strings.Contains(scrape(), `eligo_jobs{state="completed"} 3`) },
+	require.Eventually(t, func() bool { return strings.Contains(scrape(), `eligo_jobs{state="completed"} 4`) },
 		15*time.Second, 500*time.Millisecond)
 	metrics := scrape()
 	for _, m := range []string{`eligo_job_attempts_total{kind="payment_recheck",result="completed"} 1`, `eligo_job_lateness_seconds_count{kind="webhook"} 2`} {

@@ -41,8 +41,8 @@ type serverConfig struct {
 	Logger   *slog.Logger // built from Log after the flags are read
 	DemoPage bool         // serve internal/webdemo at /demo/: it hands out customer tokens, never on a real deployment
 	// Jobs is the deferred work (River): what writes enqueue and whether
-	// this process works jobs. The zero value enqueues payment re-checks
-	// only and works nothing.
+	// this process works jobs, and how long rows are retained (its flags
+	// set the defaults; a zero Retention is refused).
 	Jobs jobsConfig
 	// Backends names the production engines (PostgreSQL, Kafka); the zero
 	// value is the embedded SQLite store with HTTP ingest only.

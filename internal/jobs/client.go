@@ -38,6 +38,9 @@ type WorkersConfig struct {
 	// of its order (default 1 s).
 	OutboundWait time.Duration
 	Metrics      *Metrics // optional
+	// Retention, when set, registers the retention job; NewRuntime then
+	// schedules it (on the leader only).
+	Retention *RetentionConfig
 	// Extra registers an embedder's own workers.
 	Extra func(*river.Workers)
 }
@@ -57,6 +60,17 @@ func NewWorkers[TTx any](cfg WorkersConfig) (*river.Workers, error) {
 	}
 	if err := river.AddWorkerSafely(ws, &WebhookWorker{Subscribers: cfg.Subscribers, Client: cfg.HTTPClient}); err != nil {
 		return nil, err
+	}
+	if r := cfg.Retention; r != nil {
+		if r.Store == nil {
+			return nil, fmt.Errorf("jobs: RetentionConfig.Store is required")
+		}
+		if err := r.Retention.Validate(); err != nil {
+			return nil, err
+		}
+		if err := river.AddWorkerSafely(ws, &RetentionWorker{Config: *r, Metrics: cfg.Metrics}); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Extra != nil {
 		cfg.Extra(ws)
@@ -97,6 +111,12 @@ type ClientConfig struct {
 	// transaction mode (PgBouncer) cannot carry: queues poll every
 	// FetchPollInterval and a new leader takes up to 5 s to be elected.
 	PollOnly bool
+	// PeriodicJobs are scheduled by the leader (a client with Workers).
+	PeriodicJobs []*river.PeriodicJob
+	// DiscardedJobRetention is how long River keeps a discarded job's row
+	// (default River's 7 days; -1 forever). Completed and cancelled jobs
+	// are kept DefaultFinishedJobRetention.
+	DiscardedJobRetention time.Duration
 }
 
 // Defaults of ClientConfig.
@@ -104,6 +124,10 @@ const (
 	DefaultMaxWorkers           = 100
 	DefaultJobTimeout           = time.Minute
 	DefaultRescueStuckJobsAfter = 5 * time.Minute
+	// DefaultFinishedJobRetention is how long River keeps the row of a
+	// completed or cancelled job: River's default, set here so that the
+	// documentation and the client cannot drift apart.
+	DefaultFinishedJobRetention = 24 * time.Hour
 )
 
 // NewClient returns a River client on driver.
@@ -116,6 +140,10 @@ func NewClient[TTx any](driver riverdriver.Driver[TTx], cfg *ClientConfig) (*riv
 		RetryPolicy:          cfg.RetryPolicy,
 		ID:                   cfg.ID,
 		PollOnly:             cfg.PollOnly,
+
+		CompletedJobRetentionPeriod: DefaultFinishedJobRetention,
+		CancelledJobRetentionPeriod: DefaultFinishedJobRetention,
+		DiscardedJobRetentionPeriod: cfg.DiscardedJobRetention,
 	}
 	if rc.Logger == nil {
 		rc.Logger = slog.New(slog.DiscardHandler)
@@ -142,6 +170,7 @@ func NewClient[TTx any](driver riverdriver.Driver[TTx], cfg *ClientConfig) (*riv
 			QueueWebhook:  {MaxWorkers: n},
 			QueueDefault:  {MaxWorkers: n},
 		}
+		rc.PeriodicJobs = cfg.PeriodicJobs
 		for name, q := range cfg.Queues {
 			rc.Queues[name] = q
 		}

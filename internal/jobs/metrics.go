@@ -22,7 +22,11 @@ import (
 //   - eligo_job_lateness_seconds{kind}: started minus scheduled_at of every
 //     attempt this process started, the lateness of scheduled jobs;
 //   - eligo_job_run_seconds{kind}: how long attempts ran;
-//   - eligo_payment_rechecks_total{result}: what payment re-checks did.
+//   - eligo_payment_rechecks_total{result}: what payment re-checks did;
+//   - eligo_retention_deleted_total{table}, eligo_retention_oldest_seconds
+//     {table} and eligo_retention_passes_total: what the retention job
+//     deleted, the age of the oldest row kept at the end of its last pass
+//     here, and its complete passes (orders, versions, processed_events).
 //
 // A nil *Metrics is valid and records nothing.
 type Metrics struct {
@@ -31,10 +35,14 @@ type Metrics struct {
 	run      *prometheus.HistogramVec
 	rechecks *prometheus.CounterVec
 	counts   *stateCounts
+
+	retDeleted *prometheus.CounterVec
+	retOldest  *prometheus.GaugeVec
+	retPasses  prometheus.Counter
 }
 
 // jobKinds are the kinds of job eligo runs.
-var jobKinds = []string{PaymentRecheckArgs{}.Kind(), OutboundEventArgs{}.Kind(), WebhookArgs{}.Kind()}
+var jobKinds = []string{PaymentRecheckArgs{}.Kind(), OutboundEventArgs{}.Kind(), WebhookArgs{}.Kind(), RetentionArgs{}.Kind()}
 
 // What a payment re-check did, the label of eligo_payment_rechecks_total.
 const (
@@ -70,6 +78,18 @@ func NewMetrics(reg prometheus.Registerer, count func(ctx context.Context) (map[
 			Name: "eligo_payment_rechecks_total",
 			Help: "Payment re-check runs, by result (expired, paid, moot, early, provider_error).",
 		}, []string{"result"}),
+		retDeleted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eligo_retention_deleted_total",
+			Help: "Rows the retention job deleted in this process, by table (orders, versions, processed_events).",
+		}, []string{"table"}),
+		retOldest: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "eligo_retention_oldest_seconds",
+			Help: "Age of the oldest row kept, by table, at the end of the last retention pass in this process: of orders, since the earliest-ended order ended (live orders are always kept); 0 when none.",
+		}, []string{"table"}),
+		retPasses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "eligo_retention_passes_total",
+			Help: "Complete retention passes run by this process.",
+		}),
 	}
 	// Every series exists from the start, at zero, so that alerts can be
 	// written against it.
@@ -83,7 +103,11 @@ func NewMetrics(reg prometheus.Registerer, count func(ctx context.Context) (map[
 	for _, r := range []string{recheckExpired, recheckPaid, recheckMoot, recheckEarly, recheckProviderError} {
 		m.rechecks.WithLabelValues(r)
 	}
-	cs := []prometheus.Collector{m.attempts, m.lateness, m.run, m.rechecks}
+	for _, table := range []string{tableOrders, tableVersions, tableProcessedEvents} {
+		m.retDeleted.WithLabelValues(table)
+		m.retOldest.WithLabelValues(table)
+	}
+	cs := []prometheus.Collector{m.attempts, m.lateness, m.run, m.rechecks, m.retDeleted, m.retOldest, m.retPasses}
 	if count != nil {
 		m.counts = &stateCounts{count: count, desc: prometheus.NewDesc("eligo_jobs",
 			"Jobs in the database by state (available and scheduled are queued), counted at most every 5 s.",

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,6 +59,9 @@ func NewRuntime[TTx any](driver riverdriver.Driver[TTx], cfg *RuntimeConfig) (*R
 		wc.Metrics = m
 		if cc.Workers, err = NewWorkers[TTx](wc); err != nil {
 			return nil, err
+		}
+		if r := wc.Retention; r != nil {
+			cc.PeriodicJobs = append(slices.Clip(cc.PeriodicJobs), RetentionPeriodicJob(defaulted(r.Interval, DefaultRetentionInterval)))
 		}
 	} else {
 		cc.Workers = nil

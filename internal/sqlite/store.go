@@ -107,6 +107,10 @@ func (s *Store) open(ctx context.Context, path string) error {
 	if err := s.migrateRiver(ctx); err != nil {
 		return err
 	}
+	if s.autoVacuum(ctx) != autoVacuumIncremental {
+		s.set.Logger.InfoContext(ctx, "sqlite: the file has no incremental auto-vacuum (it predates it): space that retention frees is reused, "+
+			"not given back to the disk, until it is VACUUMed once (docs/production.md, Data lifetime)", "path", path)
+	}
 	if s.reader, err = sql.Open("sqlite", dsn(path, false, s.busyTimeout())); err != nil {
 		return fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -123,6 +127,11 @@ func (s *Store) open(ctx context.Context, path string) error {
 // pragmas run on every new connection.
 func dsn(path string, writer bool, busyTimeout time.Duration) string {
 	q := url.Values{}
+	if writer {
+		// Takes effect only on a new file, before its first table: the
+		// retention job then gives freed pages back (ReclaimSpace).
+		q.Add("_pragma", "auto_vacuum(INCREMENTAL)")
+	}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")

@@ -37,6 +37,7 @@ func Exercise(t *testing.T, newStore NewStoreFunc) {
 	t.Run("ListChanges", s.testListChanges)
 	t.Run("ListHotOrders", s.testListHotOrders)
 	t.Run("Concurrency", s.testConcurrency)
+	t.Run("Retention", s.testRetention)
 }
 
 type suite struct {
