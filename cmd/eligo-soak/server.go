@@ -168,10 +168,12 @@ func (s *server) stop() error {
 	}
 }
 
-// startLine finds what the server logged about its start: how many orders
-// it loaded into memory and how long that took ("" when it said nothing).
+// loadedOrders matches the count of a log line about the orders a start
+// loaded.
 var loadedOrders = regexp.MustCompile(`orders=(\d+)`)
 
+// startLine finds what the server logged about its start: how many orders
+// it loaded into memory and how long that took ("" when it said nothing).
 func (s *server) startLine() string {
 	data, err := os.ReadFile(s.logPath)
 	if err != nil {

@@ -30,7 +30,6 @@ type target interface {
 	// serveArgs are the flags of `eligo serve` and `eligo migrate` that
 	// name the store.
 	serveArgs() []string
-	dataDir() string
 	// size is the store's disk footprint in bytes, and the part of it that
 	// is free for reuse (-1 when the store does not say).
 	size(ctx context.Context) (total, free int64, err error)
@@ -48,8 +47,7 @@ type loadStore interface {
 // sqliteTarget is a data directory with the embedded store's file.
 type sqliteTarget struct{ dir string }
 
-func (t *sqliteTarget) path() string    { return filepath.Join(t.dir, "eligo.db") }
-func (t *sqliteTarget) dataDir() string { return t.dir }
+func (t *sqliteTarget) path() string { return filepath.Join(t.dir, "eligo.db") }
 func (t *sqliteTarget) serveArgs() []string {
 	return []string{"--data-dir", t.dir}
 }
@@ -121,8 +119,6 @@ type postgresTarget struct {
 	admin, db string
 	dir       string // the serve's data directory (its secrets come from the environment)
 }
-
-func (t *postgresTarget) dataDir() string { return t.dir }
 
 // url is the URL of the target's database.
 func (t *postgresTarget) url() string {
