@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -41,55 +40,75 @@ func serveEnv(sec credentials) []string {
 	return append(env, "ELIGO_SERVICE_TOKENS="+sec.service, "ELIGO_CUSTOMER_TOKEN_SECRET="+sec.customerSecret)
 }
 
-// startServe starts `eligo serve` with args on a free port, logging to
-// logPath, and waits until /readyz answers 200 or timeout passes.
+// servingPrefix starts the line `eligo serve` prints once it listens.
+const servingPrefix = "eligo is serving on "
+
+// startServe starts `eligo serve` with args on a port of its choosing
+// (127.0.0.1:0), logging to logPath, and waits until /readyz of the URL it
+// says it serves on answers 200, or timeout passes. The URL is the
+// server's own word: a port picked in advance could be taken by another
+// process meanwhile and answer for it.
 func startServe(ctx context.Context, binary string, args []string, sec credentials, logPath string, timeout time.Duration) (*server, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	defer logFile.Close()
-	cmd := exec.Command(binary, append([]string{"serve", "--addr", addr, "--log-level", "info"}, args...)...)
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--log-level", "info"}, args...)...)
 	cmd.Env = serveEnv(sec)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	s := &server{cmd: cmd, url: "http://" + addr, logPath: logPath, exited: make(chan error, 1)}
+	cmd.Stderr = logFile
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	s := &server{cmd: cmd, logPath: logPath, exited: make(chan error, 1)}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
+		logFile.Close()
 		return nil, fmt.Errorf("starting %s serve: %w", binary, err)
 	}
-	go func() { s.exited <- cmd.Wait() }()
-	if err := s.waitReady(ctx, start, timeout); err != nil {
+	urls := make(chan string, 1)
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(logFile, line)
+			if u, ok := strings.CutPrefix(line, servingPrefix); ok {
+				urls <- strings.TrimSpace(u)
+			}
+		}
+	}()
+	go func() {
+		<-copied // Wait must not close the pipe before it is read out
+		s.exited <- cmd.Wait()
+		logFile.Close()
+	}()
+	if err := s.waitReady(ctx, urls, start, timeout); err != nil {
 		s.stop()
 		return nil, fmt.Errorf("%w\n%s", err, s.logTail(20))
 	}
 	return s, nil
 }
 
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-func (s *server) waitReady(ctx context.Context, start time.Time, timeout time.Duration) error {
+func (s *server) waitReady(ctx context.Context, urls <-chan string, start time.Time, timeout time.Duration) error {
 	client := &http.Client{Timeout: time.Second}
-	deadline := start.Add(timeout)
-	for {
+	deadline := time.NewTimer(time.Until(start.Add(timeout)))
+	defer deadline.Stop()
+	for s.url == "" {
 		select {
+		case s.url = <-urls:
 		case err := <-s.exited:
 			s.exited <- err
 			return fmt.Errorf("eligo serve exited before it was ready: %v", err)
 		case <-ctx.Done():
 			return ctx.Err()
-		default:
+		case <-deadline.C:
+			return fmt.Errorf("eligo serve did not say where it serves within %s", timeout)
 		}
+	}
+	for {
 		resp, err := client.Get(s.url + "/readyz")
 		if err == nil {
 			io.Copy(io.Discard, resp.Body)
@@ -99,10 +118,28 @@ func (s *server) waitReady(ctx context.Context, start time.Time, timeout time.Du
 				return nil
 			}
 		}
-		if time.Now().After(deadline) {
+		select {
+		case err := <-s.exited:
+			s.exited <- err
+			return fmt.Errorf("eligo serve exited before it was ready: %v", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
 			return fmt.Errorf("eligo serve was not ready within %s", timeout)
+		case <-time.After(10 * time.Millisecond):
 		}
-		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// exitedEarly returns an error with the log's tail when the process has
+// ended, nil while it runs.
+func (s *server) exitedEarly() error {
+	select {
+	case err := <-s.exited:
+		s.exited <- err
+		return fmt.Errorf("eligo serve ended while it was being measured: %v\n%s", err, s.logTail(20))
+	default:
+		return nil
 	}
 }
 

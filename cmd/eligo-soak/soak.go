@@ -204,6 +204,9 @@ func (s *soak) serveAndRead(ctx context.Context, binary string, t target, res *s
 	tokenFor := func(i int) string { return tokens[i] }
 	liveReads := readEligibility(ctx, srv.url, live, tokenFor)
 	coldReads := readEligibility(ctx, srv.url, cold, tokenFor)
+	if err := srv.exitedEarly(); err != nil {
+		return err
+	}
 	if res.RSSAfterReadsKB, err = srv.rssKB(); err != nil {
 		return err
 	}
