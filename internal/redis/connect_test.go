@@ -77,7 +77,7 @@ func connectFails(t *testing.T, cfg redis.ClientConfig, secrets ...string) strin
 // eligoACL is the least an ACL user of eligo may do, as docs/production.md
 // gives it, for keys and channels under the test prefixes.
 const eligoACL = "resetkeys ~eligo-test-* resetchannels &eligo-test-* -@all +@connection +client|tracking +client|caching +multi +exec " +
-	"+get +set +pttl +evalsha +eval +spublish +ssubscribe +sunsubscribe +cluster|slots +cluster|shards"
+	"+get +set +del +pttl +evalsha +eval +spublish +ssubscribe +sunsubscribe +cluster|slots +cluster|shards"
 
 // An ACL user (AUTH with a username) with only the rights eligo needs and
 // the default user's password both work; wrong or missing credentials, or
