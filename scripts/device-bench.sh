@@ -25,7 +25,7 @@
 # the summary lacks a figure. Speed is reported, never judged.
 #
 # Sizes: from nproc (16 CPUs or more: 100,000 subscribers, 60,000 orders
-# in 60 s; fewer CPUs: 6,250 subscribers and 3,750 orders per CPU, 30 s),
+# in 60 s; fewer CPUs: 7,500 subscribers and 3,750 orders per CPU, 30 s),
 # or DEVICE_BENCH_SIZE=tiny for CI (200 subscribers, 500 orders, 5 s).
 # Each can be set: DEVICE_BENCH_SUBSCRIBERS, DEVICE_BENCH_ORDERS,
 # DEVICE_BENCH_DURATION, DEVICE_BENCH_RATIO_ROUNDS, DEVICE_BENCH_RATIO_PHASE,
@@ -58,7 +58,7 @@ case "$size" in
   tiny) subs=200 orders=500 duration=5s rounds=1 phase=1s conns=8 storm_rate=500 storm_duration=2s settle=1s live_budget=60 ;;
   machine)
     if ((cpus >= 16)); then subs=100000 orders=60000 duration=60s
-    else subs=$((cpus * 6250)) orders=$((cpus * 3750)) duration=30s
+    else subs=$((cpus * 7500)) orders=$((cpus * 3750)) duration=30s
     fi
     rounds=5 phase=2s conns=$((cpus * 8 < 32 ? 32 : (cpus * 8 > 256 ? 256 : cpus * 8)))
     storm_rate=10000 storm_duration=10s settle=5s live_budget=210 ;;
@@ -164,6 +164,13 @@ local_addrs=$(((subs_run + per_addr - 1) / per_addr))
 arrivals=$((subs_run / 10 < 200 ? subs_run / 10 : 200))
 ((arrivals >= 1)) || arrivals=1
 ((subs_run > arrivals)) || fail "too few subscribers ($subs_run) for the arrival samples"
+# Each storm order takes 7 changes (eligo-livebench): fewer subscribers
+# than the storm needs lower its rate.
+max_rate=$((7 * (subs_run - arrivals) / storm_s))
+if ((storm_rate > max_rate)); then
+  echo "device-bench: the storm's rate lowered from $storm_rate to $max_rate changes/s: $((subs_run - arrivals)) storm orders of 7 changes in $storm_s s"
+  storm_rate=$max_rate
+fi
 echo "device-bench: open files $nofile ($note); $subs_run subscribers from $local_addrs local address(es)"
 info live.open_files "$nofile"
 info live.open_files_note "$note"

@@ -19,11 +19,16 @@ func parseInfo(text string) map[string]string {
 // table is summary.txt: one row per figure.
 func (s *summary) table() string {
 	var rows [][3]string
+	skip := false // the figures of a part that failed are not shown
 	add := func(partName, figure, format string, args ...any) {
-		rows = append(rows, [3]string{partName, figure, fmt.Sprintf(format, args...)})
+		if !skip {
+			rows = append(rows, [3]string{partName, figure, fmt.Sprintf(format, args...)})
+		}
 	}
 	status := func(name string, p part) {
+		skip = false
 		add(name, "status", "%s (%.0f s of %.0f s)", p.Status, p.Seconds, p.BudgetS)
+		skip = p.Status != "ok"
 	}
 
 	r := s.ReadPath
