@@ -133,7 +133,7 @@ func (b *bench) connect(ctx context.Context) error {
 	var failed atomic.Int64
 	var firstErr atomic.Value
 	_ = parallel(ctx, len(b.ids), b.cfg.dialConcurrency, func(i int) error {
-		s, err := dial(ctx, b.cfg.url, b.cfg.token, b.ids[i])
+		s, err := dial(ctx, b.cfg.url, b.cfg.token, b.ids[i], loopbackAddr(i, b.cfg.localAddrs))
 		if err != nil {
 			failed.Add(1)
 			firstErr.CompareAndSwap(nil, err.Error())

@@ -15,6 +15,10 @@
 //
 //	eligo serve --addr 127.0.0.1:8080 --data-dir /tmp/x &   # prints its service token
 //	eligo-livebench -url http://127.0.0.1:8080 -token TOKEN -pid $! -n 19000
+//
+// One local address has ports for about 28,000 streams to one server:
+// -local-addrs 4 opens them from 127.0.0.1 to 127.0.0.4 in turn, for
+// 100,000 (scripts/device-bench.sh sets it from the subscribers).
 package main
 
 import (
@@ -48,6 +52,7 @@ type config struct {
 	prefix     string
 
 	dialConcurrency, apiConcurrency int
+	localAddrs                      int
 	settle                          time.Duration
 
 	arrivals int
@@ -69,6 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.IntVar(&c.n, "n", 15000, "subscribers, one order each")
 	fs.StringVar(&c.prefix, "prefix", "lb"+strconv.FormatInt(time.Now().Unix(), 36), "prefix of the order, customer and event ids this run creates")
 	fs.IntVar(&c.dialConcurrency, "dial-concurrency", 64, "WebSocket handshakes in flight")
+	fs.IntVar(&c.localAddrs, "local-addrs", 1, "spread the streams over this many local addresses, 127.0.0.1 to 127.0.0.N (-url on 127.0.0.1): one address has ports for about 28,000 streams to one server")
 	fs.IntVar(&c.apiConcurrency, "api-concurrency", 16, "HTTP requests in flight (creates, event batches, checks)")
 	fs.DurationVar(&c.settle, "settle", 5*time.Second, "wait after connecting before reading the server's memory")
 	fs.IntVar(&c.arrivals, "arrivals", 200, "arrival latency samples, one event at a time (orders kept out of the storm)")
@@ -87,6 +93,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return errors.New("a service token is required: -token or ELIGO_SERVICE_TOKEN (eligo serve prints it)")
 	case c.n < 1 || c.arrivals < 0 || c.arrivals >= c.n:
 		return fmt.Errorf("-n %d and -arrivals %d: need n >= 1 and 0 <= arrivals < n", c.n, c.arrivals)
+	case c.localAddrs < 1 || c.localAddrs > 250:
+		return fmt.Errorf("-local-addrs %d: need 1..250", c.localAddrs)
 	case c.batch < 1 || c.batch > 1000 || c.rate < 0:
 		return fmt.Errorf("-batch must be 1..1000 (the API's limit) and -rate >= 0")
 	}

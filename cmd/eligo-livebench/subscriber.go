@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,11 +33,15 @@ type subscriber struct {
 	changed  chan struct{}
 }
 
-// dial opens the stream and starts reading it.
-func dial(ctx context.Context, base, token, orderID string) (*subscriber, error) {
+// dial opens the stream and starts reading it, from the local address
+// local (nil: the one the system picks).
+func dial(ctx context.Context, base, token, orderID string, local net.IP) (*subscriber, error) {
 	d := ws.Dialer{
 		Header:  ws.HandshakeHeaderHTTP(http.Header{"Authorization": {"Bearer " + token}}),
 		Timeout: 30 * time.Second,
+	}
+	if local != nil {
+		d.NetDial = dialFrom(local)
 	}
 	url := "ws" + strings.TrimPrefix(base, "http") + "/v1/orders/" + orderID + "/live"
 	conn, br, _, err := d.Dial(ctx, url)
@@ -50,6 +55,24 @@ func dial(ctx context.Context, base, token, orderID string) (*subscriber, error)
 	s := &subscriber{orderID: orderID, changed: make(chan struct{}, 1)}
 	go s.read(conn, r)
 	return s, nil
+}
+
+// dialFrom returns a dial function whose connections leave from local.
+func dialFrom(local net.IP) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	nd := &net.Dialer{LocalAddr: &net.TCPAddr{IP: local}}
+	return nd.DialContext
+}
+
+// loopbackAddr returns the local address of subscriber i of streams
+// spread over n loopback addresses: nil (the system's pick) for n <= 1,
+// else 127.0.0.1 to 127.0.0.n in turn. One local address has only the
+// ephemeral port range (about 28,000 ports) towards one server address.
+func loopbackAddr(i, n int) net.IP {
+	if n <= 1 {
+		return nil
+	}
+	k := i % n
+	return net.IPv4(127, 0, 0, byte(k+1)) // -local-addrs is at most 250
 }
 
 // read records documents and answers pings until the stream ends.

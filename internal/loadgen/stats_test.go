@@ -87,6 +87,15 @@ Transfer/sec:      5.00MB
 	require.Error(t, err)
 }
 
+func TestWrkThreads(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, 2, wrkThreads(2, 32), "a small machine keeps two threads")
+	require.Equal(t, 2, wrkThreads(8, 32))
+	require.Equal(t, 4, wrkThreads(16, 128), "a quarter of 16 CPUs")
+	require.Equal(t, 16, wrkThreads(64, 128))
+	require.Equal(t, 1, wrkThreads(16, 1), "never more threads than connections")
+}
+
 func TestParseMaxAge(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, 4, parseMaxAge("private, max-age=4"))
