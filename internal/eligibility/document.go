@@ -6,6 +6,7 @@ package eligibility
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/eligo/eligo"
@@ -140,7 +141,10 @@ func (d *Document) AppendJSON(dst []byte) []byte {
 func appendString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			b, _ := json.Marshal(s)
+			// A copy: what json.Marshal is given escapes, and s would
+			// take with it the document it came from, which a hot
+			// caller keeps on its stack.
+			b, _ := json.Marshal(strings.Clone(s))
 			return append(dst, b...)
 		}
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,10 +37,11 @@ func handleEligibility(deps Deps) orderHandler {
 		now := deps.Engine.Now()
 		var decisions [4]eligibility.ActionDecision
 		doc := eligibility.BuildInto(decisions[:0], &o, policy, action, now)
-		etag := doc.ETag()
+		var tag [48]byte
+		etag := doc.AppendETag(tag[:0])
 
 		h := w.Header()
-		h["Etag"] = []string{etag}
+		h["Etag"] = headerValue(etag)
 		h["Cache-Control"] = cacheControl.header(doc.Until(), now)
 		if inm, ok := r.Header["If-None-Match"]; ok && etagWeakMatch(inm, etag) {
 			w.WriteHeader(http.StatusNotModified)
@@ -91,8 +93,8 @@ func (c *cacheControl) header(until, now time.Time) []string {
 // etagWeakMatch reports whether an If-None-Match header (its values as
 // sent, each a list) matches etag under the weak comparison RFC 9110 asks
 // for: W/ prefixes are ignored, and "*" matches any current representation.
-func etagWeakMatch(values []string, etag string) bool {
-	etag = strings.TrimPrefix(etag, "W/")
+func etagWeakMatch(values []string, etag []byte) bool {
+	etag = bytes.TrimPrefix(etag, []byte("W/"))
 	for _, v := range values {
 		for v != "" {
 			v = strings.TrimLeft(v, " \t,")
@@ -112,7 +114,7 @@ func etagWeakMatch(values []string, etag string) bool {
 			if end < 0 {
 				break
 			}
-			if v[:end+2] == etag {
+			if v[:end+2] == string(etag) {
 				return true
 			}
 			v = v[end+2:]
