@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,6 +23,7 @@ var docBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &
 func handleEligibility(deps Deps) orderHandler {
 	policy := deps.Engine.Policy()
 	cacheControl := newCacheControl(deps.MaxAge)
+	docs := newDocCache()
 	return func(w http.ResponseWriter, r *http.Request, _ auth.Principal, o eligo.Order) {
 		action, err := auth.QueryValue(r.URL.RawQuery, "action")
 		if err != nil {
@@ -37,19 +37,20 @@ func handleEligibility(deps Deps) orderHandler {
 		now := deps.Engine.Now()
 		var decisions [4]eligibility.ActionDecision
 		doc := eligibility.BuildInto(decisions[:0], &o, policy, action, now)
-		var tag [48]byte
-		etag := doc.AppendETag(tag[:0])
+		kept := docs.answer(&doc)
 
 		h := w.Header()
-		h["Etag"] = headerValue(etag)
+		h["Etag"] = kept.etag
 		h["Cache-Control"] = cacheControl.header(doc.Until(), now)
-		if inm, ok := r.Header["If-None-Match"]; ok && etagWeakMatch(inm, etag) {
+		if inm, ok := r.Header["If-None-Match"]; ok && etagWeakMatch(inm, kept.etag[0]) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		h["Content-Type"] = contentTypeJSON
 		bp := docBuffers.Get().(*[]byte)
-		b := append(doc.AppendJSON((*bp)[:0]), '\n')
+		b := append((*bp)[:0], kept.head...)
+		b = doc.AppendAsOf(b)
+		b = append(b, kept.tail...)
 		_, _ = w.Write(b)
 		*bp = b
 		docBuffers.Put(bp)
@@ -93,8 +94,8 @@ func (c *cacheControl) header(until, now time.Time) []string {
 // etagWeakMatch reports whether an If-None-Match header (its values as
 // sent, each a list) matches etag under the weak comparison RFC 9110 asks
 // for: W/ prefixes are ignored, and "*" matches any current representation.
-func etagWeakMatch(values []string, etag []byte) bool {
-	etag = bytes.TrimPrefix(etag, []byte("W/"))
+func etagWeakMatch(values []string, etag string) bool {
+	etag = strings.TrimPrefix(etag, "W/")
 	for _, v := range values {
 		for v != "" {
 			v = strings.TrimLeft(v, " \t,")
@@ -114,7 +115,7 @@ func etagWeakMatch(values []string, etag []byte) bool {
 			if end < 0 {
 				break
 			}
-			if v[:end+2] == string(etag) {
+			if v[:end+2] == etag {
 				return true
 			}
 			v = v[end+2:]

@@ -6,7 +6,7 @@ import "time"
 var (
 	DecodeEvents      = decodeEvents
 	DecodeCreateOrder = decodeCreateOrder
-	EtagWeakMatch     = func(values []string, etag string) bool { return etagWeakMatch(values, []byte(etag)) }
+	EtagWeakMatch     = etagWeakMatch
 	NewCacheHeader    = func(maxAge time.Duration) func(until, now time.Time) string {
 		c := newCacheControl(maxAge)
 		return func(until, now time.Time) string { return c.header(until, now)[0] }
