@@ -6,6 +6,7 @@ package eligibility
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/eligo/eligo"
@@ -106,12 +107,28 @@ func fnvString(h uint64, s string) uint64 {
 
 // AppendJSON appends the document as JSON to dst.
 func (d *Document) AppendJSON(dst []byte) []byte {
+	dst = d.AppendJSONHead(dst)
+	dst = appendMillis(dst, d.AsOf)
+	return d.AppendJSONTail(dst)
+}
+
+// AppendJSONHead appends the JSON that comes before the as_of instant;
+// AppendJSONTail the JSON after it. Neither depends on AsOf, so a caller
+// may keep them for a document whose decisions do not change and add
+// only the instant (AppendAsOf) to each answer.
+func (d *Document) AppendJSONHead(dst []byte) []byte {
 	dst = append(dst, `{"order_id":`...)
 	dst = appendString(dst, d.OrderID)
 	dst = append(dst, `,"version":`...)
 	dst = strconv.AppendInt(dst, d.Version, 10)
-	dst = append(dst, `,"as_of":"`...)
-	dst = appendMillis(dst, d.AsOf)
+	return append(dst, `,"as_of":"`...)
+}
+
+// AppendAsOf appends the as_of instant as AppendJSON writes it.
+func (d *Document) AppendAsOf(dst []byte) []byte { return appendMillis(dst, d.AsOf) }
+
+// AppendJSONTail appends the JSON that comes after the as_of instant.
+func (d *Document) AppendJSONTail(dst []byte) []byte {
 	dst = append(dst, `","actions":{`...)
 	for i, a := range d.Actions {
 		if i > 0 {
@@ -135,12 +152,31 @@ func (d *Document) AppendJSON(dst []byte) []byte {
 	return append(dst, "}}"...)
 }
 
+// SameAnswer reports whether d and e give the same answer apart from as_of:
+// the same order, version and decisions, so the same ETag, JSON head and
+// tail.
+func (d *Document) SameAnswer(e *Document) bool {
+	if d.OrderID != e.OrderID || d.Version != e.Version || len(d.Actions) != len(e.Actions) {
+		return false
+	}
+	for i := range d.Actions {
+		a, b := &d.Actions[i], &e.Actions[i]
+		if a.Action != b.Action || a.Allowed != b.Allowed || a.Reason != b.Reason || !a.Until.Equal(b.Until) {
+			return false
+		}
+	}
+	return true
+}
+
 // appendString appends s as a JSON string. Ids and rule names are plain
 // ASCII in practice; anything else takes encoding/json's slower path.
 func appendString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			b, _ := json.Marshal(s)
+			// A copy: what json.Marshal is given escapes, and s would
+			// take with it the document it came from, which a hot
+			// caller keeps on its stack.
+			b, _ := json.Marshal(strings.Clone(s))
 			return append(dst, b...)
 		}
 	}

@@ -78,3 +78,32 @@ func BenchmarkBuildAndEncode(b *testing.B) {
 		_ = d.ETag()
 	}
 }
+
+func TestSameAnswerIgnoresOnlyAsOf(t *testing.T) {
+	t.Parallel()
+	placed := time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
+	o := eligo.Order{ID: "o", PlacedAt: placed, PromisedAt: placed.Add(time.Minute), Version: 1}
+	p := eligo.DefaultPolicy()
+	a := Build(&o, p, "", placed)
+	require.True(t, a.SameAnswer(&a))
+	later := Build(&o, p, "", placed.Add(30*time.Second))
+	require.True(t, a.SameAnswer(&later), "as_of alone differs")
+	flipped := Build(&o, p, "", placed.Add(2*time.Minute))
+	require.False(t, a.SameAnswer(&flipped), "a decision differs")
+	none := a
+	none.Actions = nil
+	require.False(t, a.SameAnswer(&none), "fewer actions")
+	o.Version = 2
+	next := Build(&o, p, "", placed)
+	require.False(t, a.SameAnswer(&next), "the version differs")
+	o.ID = "p"
+	other := Build(&o, p, "", placed)
+	require.False(t, next.SameAnswer(&other), "another order")
+
+	moved := Build(&o, p, "", placed)
+	moved.Actions[0].Until = moved.Actions[0].Until.Add(time.Nanosecond)
+	require.False(t, other.SameAnswer(&moved), "an until differs")
+
+	parts := string(a.AppendJSONHead(nil)) + string(a.AppendAsOf(nil)) + string(a.AppendJSONTail(nil))
+	require.Equal(t, string(a.AppendJSON(nil)), parts, "head, as_of and tail make the document")
+}

@@ -112,30 +112,45 @@ func orderAccess(deps Deps, h orderHandler) http.Handler {
 // browserOrderAccess is orderAccess for the GET routes that browsers reach
 // without headers (WebSocket, EventSource): the token may also come as the
 // access_token query parameter.
-func browserOrderAccess(deps Deps, h orderHandler) http.Handler {
+func browserOrderAccess(deps Deps, h orderHandler) orderRoute {
 	return orderAccessFrom(deps, auth.FromQuery, h)
 }
 
-func orderAccessFrom(deps Deps, from auth.Sources, h orderHandler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := authenticate(deps, withSubprotocolToken(r), from)
-		if err != nil {
-			writeError(w, r, deps.Logger, err)
-			return
-		}
-		id := r.PathValue("id")
-		if err := eligo.ValidateID("order id", id); err != nil {
-			writeError(w, r, deps.Logger, err)
-			return
-		}
-		o, err := deps.Engine.Order(r.Context(), id)
-		switch {
-		case err == nil && p.Owns(o.CustomerID):
-			h(w, r, p, o)
-		case err == nil || !p.Service && eligo.ErrorCode(err) == eligo.ENOTFOUND:
-			writeError(w, r, deps.Logger, eligo.Errorf(eligo.EFORBIDDEN, "order %q is not one of this customer's orders", id))
-		default:
-			writeError(w, r, deps.Logger, err)
-		}
-	})
+func orderAccessFrom(deps Deps, from auth.Sources, h orderHandler) orderRoute {
+	return orderRoute{deps: deps, from: from, h: h}
+}
+
+// orderRoute is the handler orderAccess makes. As an http.Handler it takes
+// the order id from the mux's {id}; serve takes it from the caller (the
+// eligibility route matched before the mux, fastroute.go).
+type orderRoute struct {
+	deps Deps
+	from auth.Sources
+	h    orderHandler
+}
+
+func (o orderRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o.serve(w, r, r.PathValue("id"))
+}
+
+func (o orderRoute) serve(w http.ResponseWriter, r *http.Request, id string) {
+	deps := o.deps
+	p, err := authenticate(deps, withSubprotocolToken(r), o.from)
+	if err != nil {
+		writeError(w, r, deps.Logger, err)
+		return
+	}
+	if err := eligo.ValidateID("order id", id); err != nil {
+		writeError(w, r, deps.Logger, err)
+		return
+	}
+	ord, err := deps.Engine.Order(r.Context(), id)
+	switch {
+	case err == nil && p.Owns(ord.CustomerID):
+		o.h(w, r, p, ord)
+	case err == nil || !p.Service && eligo.ErrorCode(err) == eligo.ENOTFOUND:
+		writeError(w, r, deps.Logger, eligo.Errorf(eligo.EFORBIDDEN, "order %q is not one of this customer's orders", id))
+	default:
+		writeError(w, r, deps.Logger, err)
+	}
 }

@@ -23,6 +23,7 @@ var docBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &
 func handleEligibility(deps Deps) orderHandler {
 	policy := deps.Engine.Policy()
 	cacheControl := newCacheControl(deps.MaxAge)
+	docs := newDocCache()
 	return func(w http.ResponseWriter, r *http.Request, _ auth.Principal, o eligo.Order) {
 		action, err := auth.QueryValue(r.URL.RawQuery, "action")
 		if err != nil {
@@ -36,18 +37,20 @@ func handleEligibility(deps Deps) orderHandler {
 		now := deps.Engine.Now()
 		var decisions [4]eligibility.ActionDecision
 		doc := eligibility.BuildInto(decisions[:0], &o, policy, action, now)
-		etag := doc.ETag()
+		kept := docs.answer(&doc)
 
 		h := w.Header()
-		h["Etag"] = []string{etag}
+		h["Etag"] = kept.etag
 		h["Cache-Control"] = cacheControl.header(doc.Until(), now)
-		if inm, ok := r.Header["If-None-Match"]; ok && etagWeakMatch(inm, etag) {
+		if inm, ok := r.Header["If-None-Match"]; ok && etagWeakMatch(inm, kept.etag[0]) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		h["Content-Type"] = contentTypeJSON
 		bp := docBuffers.Get().(*[]byte)
-		b := append(doc.AppendJSON((*bp)[:0]), '\n')
+		b := append((*bp)[:0], kept.head...)
+		b = doc.AppendAsOf(b)
+		b = append(b, kept.tail...)
 		_, _ = w.Write(b)
 		*bp = b
 		docBuffers.Put(bp)

@@ -35,8 +35,7 @@ func observe(m *metrics, logger *slog.Logger, slow time.Duration) func(http.Hand
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			id := requestID(r, ids)
-			w.Header()[RequestIDHeader] = []string{id}
+			id := requestID(r, ids, w.Header())
 			sw := statusWriters.Get().(*statusWriter)
 			*sw = statusWriter{ResponseWriter: w, upgrade: isUpgrade(r)}
 			defer func() {
@@ -63,12 +62,16 @@ func observe(m *metrics, logger *slog.Logger, slow time.Duration) func(http.Hand
 }
 
 // requestID returns the request's own id when it is usable (1 to 128
-// printable ASCII characters, no spaces), else a new one.
-func requestID(r *http.Request, ids *requestIDs) string {
+// printable ASCII characters, no spaces), else a new one, and sets it in
+// the response header h.
+func requestID(r *http.Request, ids *requestIDs, h http.Header) string {
 	if v := r.Header[RequestIDHeader]; len(v) == 1 && usableRequestID(v[0]) {
+		h[RequestIDHeader] = v[:1:1] // shared with the request; an append copies
 		return v[0]
 	}
-	return ids.next()
+	v := ids.next()
+	h[RequestIDHeader] = v
+	return v[0]
 }
 
 func usableRequestID(s string) bool {
@@ -96,10 +99,11 @@ func newRequestIDs() *requestIDs {
 	return &requestIDs{prefix: hex.EncodeToString(b[:]) + "-"}
 }
 
-func (g *requestIDs) next() string {
+// next returns a new id as a header value ([]string{id}).
+func (g *requestIDs) next() []string {
 	var buf [32]byte
 	out := append(buf[:0], g.prefix...)
-	return string(strconv.AppendUint(out, g.n.Add(1), 36))
+	return headerValue(strconv.AppendUint(out, g.n.Add(1), 36))
 }
 
 // requestIDOf returns the id observe gave the request answered through w.

@@ -38,7 +38,8 @@ func routes(deps Deps, cors corsPolicy, m *metrics) (http.Handler, error) {
 	}
 	handle("POST /v1/orders", service(handleCreateOrder(deps)))
 	handle("GET /v1/orders/{id}", orderAccess(deps, handleGetOrder(deps)))
-	handle("GET /v1/orders/{id}/eligibility", cors.allow(browserOrderAccess(deps, handleEligibility(deps))))
+	eligibility := browserOrderAccess(deps, handleEligibility(deps))
+	handle(eligibilityPattern, cors.allow(eligibility))
 	handle("POST /v1/orders/{id}/cancel", cors.allow(orderAccess(deps, handleCancel(deps))))
 	if deps.Live != nil {
 		handle("GET /v1/orders/{id}/live", cors.allow(browserOrderAccess(deps, handleLive(deps))))
@@ -72,7 +73,10 @@ func routes(deps Deps, cors corsPolicy, m *metrics) (http.Handler, error) {
 
 	handle("/", handleMiss(deps, mux)) // 404 and 405 as problem+json
 
-	var h http.Handler = mux
+	var h http.Handler = eligibilityFirst(mux, cors.allow(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, _ := eligibilityID(r)
+		eligibility.serve(w, r, id)
+	})))
 	h = refuseUncleanPaths(deps.Logger)(h) // before the mux, which would redirect
 	h = recoverPanics(deps.Logger)(h)
 	h = observe(m, deps.Logger, deps.SlowRequest)(h)
