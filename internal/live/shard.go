@@ -27,6 +27,10 @@ type shard struct {
 	timers  timerHeap
 
 	wake chan struct{} // the shard's earliest deadline moved earlier
+
+	// Keeps neighbouring shards' locks off one cache line, so that cores
+	// taking different shards' locks do not contend on the line either.
+	_ [64]byte
 }
 
 func (sh *shard) init() {
