@@ -44,15 +44,22 @@
 //
 // # Timers and connections
 //
-// Timers exist only for orders someone is watching: the hub keeps one heap of
-// deadlines (the next boundary of each watched order, and the expiry of each
-// customer token held by a connection) and one goroutine that sleeps until
-// the earliest. Nothing is scheduled per order in the store.
+// Timers exist only for orders someone is watching. The hub's state is split
+// by a hash of the order id into 64 shards; each shard holds its orders'
+// watches and subscribers, one heap of their deadlines (the next boundary of
+// each watched order, and the expiry of each customer token held by a
+// connection) and one goroutine that sleeps until the earliest, all under
+// a lock of its own. So a push, a boundary or a join for one order never
+// waits on a lock held for an order of another shard, and the keep-alive
+// pass goes shard by shard, never holding one lock over every subscriber.
+// Only the connection counts behind the limits are kept in one place, under
+// a small lock taken when a stream opens or ends. Nothing is scheduled per
+// order in the store.
 //
 // A connection costs a reader goroutine blocked on its socket (it answers
 // pings and finds dead peers by a read deadline) and no buffers of its own.
-// Writes are made by whoever has something to send (the engine's commit, the
-// timer loop, the fan-out) without waiting: a frame the socket takes at once
+// Writes are made by whoever has something to send (the engine's commit, a
+// shard's timer, the fan-out) without waiting: a frame the socket takes at once
 // is written in place, and only the rest of a frame that would block moves
 // to a goroutine that waits, under the write timeout, and then writes the
 // newest document. See BENCHMARKS.md for what that costs per connection.

@@ -185,9 +185,20 @@ func arrive(o eligo.Order) eligo.Order {
 
 // conns returns the hub's slot count.
 func (b *testBundle) conns() int {
-	b.hub.mu.Lock()
-	defer b.hub.mu.Unlock()
-	return b.hub.conns
+	return b.hub.openConns()
+}
+
+// kept returns how many watches and armed deadlines the hub holds, over
+// all its shards.
+func (b *testBundle) kept() (watches, timers int) {
+	for i := range b.hub.shards {
+		sh := &b.hub.shards[i]
+		sh.mu.Lock()
+		watches += len(sh.watches)
+		timers += len(sh.timers)
+		sh.mu.Unlock()
+	}
+	return watches, timers
 }
 
 // waitConns waits until the hub holds n streams.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,24 +61,31 @@ type Config struct {
 // order's document on every change (OrderChanged, the Fanout) and at every
 // boundary (Run), and serves new streams (ServeLive). It implements
 // engine.Listener. It is safe for concurrent use.
+//
+// Its state is split by order id into shardCount shards (see shard), each
+// with its own lock, its own deadlines and its own timer goroutine, so that
+// pushes, boundaries and joins for orders of different shards never wait
+// on each other, and no lock is ever held over every subscriber. Only the
+// connection counts, which must be exact across all shards, have a lock
+// of their own (connMu), taken when a stream opens or ends, never on a
+// push.
 type Hub struct {
 	cfg     Config
 	metrics *metrics
 
-	mu          sync.Mutex
-	watches     map[string]*watch        // by order id, only orders someone watches
-	subs        map[*subscriber]struct{} // every open stream
-	conns       int                      // open streams and upgrades in progress
-	perCustomer map[string]int
-	timers      timerHeap
-	closing     bool
+	seed   maphash.Seed // picks an order's shard
+	shards [shardCount]shard
 
-	wake chan struct{} // the earliest deadline moved earlier
+	connMu      sync.Mutex
+	conns       int // open streams and upgrades in progress
+	perCustomer map[string]int
+	closing     atomic.Bool // set under connMu by Shutdown; read anywhere
+
 	left chan struct{} // a stream ended
 }
 
 // watch is one watched order: its newest snapshot, its subscribers, and
-// the deadline of its next boundary. Guarded by Hub.mu.
+// the deadline of its next boundary. Guarded by its shard's mu.
 type watch struct {
 	order    eligo.Order
 	subs     []*subscriber
@@ -119,15 +128,17 @@ func New(cfg Config) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Hub{
+	h := &Hub{
 		cfg:         cfg,
 		metrics:     m,
-		watches:     make(map[string]*watch),
-		subs:        make(map[*subscriber]struct{}),
+		seed:        maphash.MakeSeed(),
 		perCustomer: make(map[string]int),
-		wake:        make(chan struct{}, 1),
 		left:        make(chan struct{}, 1),
-	}, nil
+	}
+	for i := range h.shards {
+		h.shards[i].init()
+	}
+	return h, nil
 }
 
 // OrderChanged implements engine.Listener: if someone here watches the
@@ -141,10 +152,11 @@ func (h *Hub) OrderChanged(o eligo.Order) {
 // remoteChanged is the fan-out's delivery: another replica committed
 // version of an order. The snapshot comes from the shared read model.
 func (h *Hub) remoteChanged(ctx context.Context, orderID string, version int64) {
-	h.mu.Lock()
-	w := h.watches[orderID]
+	sh := h.shardOf(orderID)
+	sh.mu.Lock()
+	w := sh.watches[orderID]
 	stale := w == nil || w.order.Version >= version
-	h.mu.Unlock()
+	sh.mu.Unlock()
 	if stale {
 		return
 	}
@@ -161,61 +173,50 @@ func (h *Hub) remoteChanged(ctx context.Context, orderID string, version int64) 
 // advance moves a watched order to snapshot o if o is newer, and pushes
 // the new document to its subscribers. cause is when the change was learnt.
 func (h *Hub) advance(o eligo.Order, cause time.Time) {
-	h.mu.Lock()
-	w := h.watches[o.ID]
+	sh := h.shardOf(o.ID)
+	sh.mu.Lock()
+	w := sh.watches[o.ID]
 	if w == nil || o.Version <= w.order.Version {
-		h.mu.Unlock()
+		sh.mu.Unlock()
 		return
 	}
 	w.order = o
-	m := h.build(w, h.cfg.Now(), pushChange, cause)
+	m := h.build(sh, w, h.cfg.Now(), pushChange, cause)
 	subs := slices.Clone(w.subs)
-	h.mu.Unlock()
+	sh.mu.Unlock()
 	for _, s := range subs {
 		s.offer(m)
 	}
 }
 
 // build returns the document of w's order at now and arms w's boundary at
-// its until. Called with h.mu held.
-func (h *Hub) build(w *watch, now time.Time, kind string, cause time.Time) *message {
+// its until. Called with sh.mu held, sh being w's shard.
+func (h *Hub) build(sh *shard, w *watch, now time.Time, kind string, cause time.Time) *message {
 	d := eligibility.Build(&w.order, h.cfg.Policy, "", now)
-	h.arm(&w.boundary, d.Until())
+	sh.arm(&w.boundary, d.Until())
 	return &message{version: d.Version, asOf: d.AsOf, doc: d.AppendJSON(make([]byte, 0, 256)), kind: kind, cause: cause}
-}
-
-// arm sets deadline d and wakes Run when d became the earliest. Called with
-// h.mu held.
-func (h *Hub) arm(d *deadline, at time.Time) {
-	if h.timers.set(d, at) {
-		select {
-		case h.wake <- struct{}{}:
-		default:
-		}
-	}
 }
 
 // Run pushes documents at their boundaries, expires tokens, pings streams
 // and listens to the fan-out, until ctx is done; then it returns nil.
-// Streams stay open after Run returns: Shutdown closes them.
+// Each shard's deadlines are fired by a goroutine of its own; pings go
+// shard by shard from one ticker. Streams stay open after Run returns:
+// Shutdown closes them.
 func (h *Hub) Run(ctx context.Context) error {
 	fanout := make(chan error, 1)
 	go func() {
 		fanout <- h.listenFanout(ctx)
 	}()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
+	timersCtx, stopTimers := context.WithCancel(ctx)
+	var timers sync.WaitGroup
+	defer timers.Wait()
+	defer stopTimers()
+	for i := range h.shards {
+		timers.Go(func() { h.runTimers(timersCtx, &h.shards[i]) })
+	}
 	pings := time.NewTicker(min(h.cfg.PingInterval/4, time.Second))
 	defer pings.Stop()
 	for {
-		h.mu.Lock()
-		next := h.timers.next()
-		h.mu.Unlock()
-		if next.IsZero() {
-			timer.Stop()
-		} else {
-			timer.Reset(next.Sub(h.cfg.Now()))
-		}
 		select {
 		case <-ctx.Done():
 			return <-fanout
@@ -227,56 +228,9 @@ func (h *Hub) Run(ctx context.Context) error {
 				err = errors.New("listener stopped")
 			}
 			return fmt.Errorf("live: fan-out: %w", err)
-		case <-h.wake:
-		case <-timer.C:
-			h.fire(h.cfg.Now())
 		case now := <-pings.C:
 			h.ping(now)
 		}
-	}
-}
-
-// fire handles every deadline due at now: a boundary pushes the order's
-// document as of now, an expired token closes its stream.
-func (h *Hub) fire(now time.Time) {
-	type push struct {
-		m    *message
-		subs []*subscriber
-	}
-	var pushes []push
-	var expired []*subscriber
-	h.mu.Lock()
-	for d := h.timers.popDue(now); d != nil; d = h.timers.popDue(now) {
-		if d.watch != nil {
-			pushes = append(pushes, push{h.build(d.watch, now, pushBoundary, d.at), slices.Clone(d.watch.subs)})
-		} else {
-			expired = append(expired, d.sub)
-		}
-	}
-	h.mu.Unlock()
-	for _, p := range pushes {
-		for _, s := range p.subs {
-			s.offer(p.m)
-		}
-	}
-	for _, s := range expired {
-		s.close(ClosePolicyViolation, "access token expired", endTokenExpired)
-	}
-}
-
-// ping sends a keep-alive on every stream whose ping is due at now.
-func (h *Hub) ping(now time.Time) {
-	var due []*subscriber
-	h.mu.Lock()
-	for s := range h.subs {
-		if !now.Before(s.nextPing) {
-			s.nextPing = now.Add(h.cfg.PingInterval)
-			due = append(due, s)
-		}
-	}
-	h.mu.Unlock()
-	for _, s := range due {
-		s.ping()
 	}
 }
 
@@ -284,27 +238,24 @@ func (h *Hub) ping(now time.Time) {
 // close 1001, a last SSE event) and waits until they have closed. When ctx
 // ends first it closes the rest at once and returns an error.
 func (h *Hub) Shutdown(ctx context.Context) error {
-	h.mu.Lock()
-	h.closing = true
-	open := h.openLocked()
-	h.mu.Unlock()
-	for _, s := range open {
+	h.connMu.Lock()
+	h.closing.Store(true)
+	h.connMu.Unlock()
+	// A stream that joins a shard after the shard was collected here sees
+	// closing set (join reads it under the shard's lock) and says goodbye
+	// itself.
+	for _, s := range h.subscribers() {
 		s.close(CloseGoingAway, "server shutting down", endShutdown)
 	}
 	for {
-		h.mu.Lock()
-		n := h.conns
-		h.mu.Unlock()
+		n := h.openConns()
 		if n == 0 {
 			return nil
 		}
 		select {
 		case <-h.left:
 		case <-ctx.Done():
-			h.mu.Lock()
-			open = h.openLocked()
-			h.mu.Unlock()
-			for _, s := range open {
+			for _, s := range h.subscribers() {
 				s.abort(endShutdown)
 			}
 			return fmt.Errorf("live: %d streams still open at the shutdown deadline were closed: %w", n, ctx.Err())
@@ -312,10 +263,9 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 }
 
-func (h *Hub) openLocked() []*subscriber {
-	open := make([]*subscriber, 0, len(h.subs))
-	for s := range h.subs {
-		open = append(open, s)
-	}
-	return open
+// openConns returns the count of open streams and upgrades in progress.
+func (h *Hub) openConns() int {
+	h.connMu.Lock()
+	defer h.connMu.Unlock()
+	return h.conns
 }

@@ -435,24 +435,21 @@ func TestNothingIsKeptForUnwatchedOrders(t *testing.T) {
 	b := setup(t, setupOpts{})
 	o := b.order(t, "ord-1", "cust-1", time.Now().Add(time.Hour))
 	b.commit(t, arrive(o)) // nobody watches
-	b.hub.mu.Lock()
-	require.Empty(t, b.hub.watches)
-	require.Empty(t, b.hub.timers)
-	b.hub.mu.Unlock()
+	watches, timers := b.kept()
+	require.Zero(t, watches)
+	require.Zero(t, timers)
 
 	b.order(t, "ord-2", "cust-2", time.Now().Add(time.Hour))
 	ws := dialWS(t, b, "ord-2", nil)
 	readWS(t, ws)
-	b.hub.mu.Lock()
-	require.Len(t, b.hub.watches, 1)
-	require.Len(t, b.hub.timers, 1) // the boundary at promised_at
-	b.hub.mu.Unlock()
+	watches, timers = b.kept()
+	require.Equal(t, 1, watches)
+	require.Equal(t, 1, timers) // the boundary at promised_at
 
 	require.NoError(t, ws.Close(websocket.StatusNormalClosure, ""))
 	b.waitConns(t, 0)
-	b.hub.mu.Lock()
-	require.Empty(t, b.hub.watches)
-	require.Empty(t, b.hub.timers)
-	b.hub.mu.Unlock()
+	watches, timers = b.kept()
+	require.Zero(t, watches)
+	require.Zero(t, timers)
 	require.EqualValues(t, 1, b.closedBy(endClientClosed))
 }

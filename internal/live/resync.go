@@ -36,12 +36,7 @@ func (h *Hub) listenFanout(ctx context.Context) error {
 // the document of each that is newer than what its watchers have. It
 // returns how many orders it read.
 func (h *Hub) RefreshAll(ctx context.Context) int {
-	h.mu.Lock()
-	ids := make([]string, 0, len(h.watches))
-	for id := range h.watches {
-		ids = append(ids, id)
-	}
-	h.mu.Unlock()
+	ids := h.watchedOrders()
 	for _, id := range ids {
 		if ctx.Err() != nil {
 			return 0

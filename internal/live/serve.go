@@ -104,12 +104,14 @@ func negotiate(r *http.Request) (protocol, error) {
 	return sseProtocol{}, nil
 }
 
-// reserve takes a connection slot for a customer ("" for a service).
+// reserve takes a connection slot for a customer ("" for a service). The
+// counts are kept under connMu alone, so the limits are exact whatever
+// shard the stream's order is in.
 func (h *Hub) reserve(customer string) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	h.connMu.Lock()
+	defer h.connMu.Unlock()
 	switch {
-	case h.closing:
+	case h.closing.Load():
 		h.metrics.refused.WithLabelValues(refusedShuttingDown).Inc()
 		return eligo.Errorf(eligo.EUNAVAILABLE, "the server is shutting down; reconnect in a moment")
 	case h.conns >= h.cfg.MaxConns:
@@ -126,50 +128,45 @@ func (h *Hub) reserve(customer string) error {
 	return nil
 }
 
-// release gives back a slot taken by reserve.
+// release gives back a slot taken by reserve, and tells a waiting
+// Shutdown.
 func (h *Hub) release(customer string) {
-	h.mu.Lock()
-	h.releaseLocked(customer)
-	h.mu.Unlock()
-	h.notifyLeft()
-}
-
-// notifyLeft tells a waiting Shutdown that a slot was given back.
-func (h *Hub) notifyLeft() {
+	h.connMu.Lock()
+	h.conns--
+	if customer != "" {
+		if h.perCustomer[customer]--; h.perCustomer[customer] <= 0 {
+			delete(h.perCustomer, customer)
+		}
+	}
+	h.connMu.Unlock()
 	select {
 	case h.left <- struct{}{}:
 	default:
 	}
 }
 
-func (h *Hub) releaseLocked(customer string) {
-	h.conns--
-	if customer == "" {
-		return
-	}
-	if h.perCustomer[customer]--; h.perCustomer[customer] <= 0 {
-		delete(h.perCustomer, customer)
-	}
-}
-
-// join registers s as a watcher of o and sends it the current document.
+// join registers s as a watcher of o, in o's shard, and sends it the
+// current document.
 func (h *Hub) join(ctx context.Context, s *subscriber, o eligo.Order, expires time.Time) {
-	h.mu.Lock()
-	w := h.watches[o.ID]
+	sh := h.shardOf(o.ID)
+	sh.mu.Lock()
+	w := sh.watches[o.ID]
 	if w == nil {
 		w = &watch{order: o}
 		w.boundary = deadline{index: -1, watch: w}
-		h.watches[o.ID] = w
+		sh.watches[o.ID] = w
 	}
 	w.subs = append(w.subs, s)
 	s.watch = w
-	h.subs[s] = struct{}{}
+	sh.subs[s] = struct{}{}
 	s.nextPing = time.Now().Add(h.cfg.PingInterval)
 	if !expires.IsZero() {
-		h.arm(&s.expiry, expires)
+		sh.arm(&s.expiry, expires)
 	}
-	closing := h.closing
-	h.mu.Unlock()
+	// Read under the shard's lock: either Shutdown collects this shard's
+	// streams after s was added, or s sees closing here.
+	closing := h.closing.Load()
+	sh.mu.Unlock()
 	h.metrics.subscribers.WithLabelValues(s.proto.name()).Inc()
 
 	// Every commit from now on reaches the watch through OrderChanged (or
@@ -180,12 +177,12 @@ func (h *Hub) join(ctx context.Context, s *subscriber, o eligo.Order, expires ti
 		h.advance(cur, time.Now())
 	}
 
-	h.mu.Lock()
+	sh.mu.Lock()
 	var m *message
 	if !s.hasVersion(w.order.Version) {
-		m = h.build(w, h.cfg.Now(), pushInitial, time.Now())
+		m = h.build(sh, w, h.cfg.Now(), pushInitial, time.Now())
 	}
-	h.mu.Unlock()
+	sh.mu.Unlock()
 	if m != nil {
 		s.offer(m)
 	}
@@ -194,8 +191,8 @@ func (h *Hub) join(ctx context.Context, s *subscriber, o eligo.Order, expires ti
 	}
 }
 
-// leave removes s from the hub once its stream has ended, with the
-// order's boundary when s was its last watcher.
+// leave removes s from its shard once its stream has ended, with the
+// order's boundary when s was its last watcher, and gives back its slot.
 func (h *Hub) leave(s *subscriber) {
 	_ = s.conn.Close()
 	// Accounted before the slot is given back, so a count of zero means
@@ -209,18 +206,18 @@ func (h *Hub) leave(s *subscriber) {
 	h.metrics.subscribers.WithLabelValues(s.proto.name()).Dec()
 	h.metrics.closed.WithLabelValues(why).Inc()
 
-	h.mu.Lock()
-	delete(h.subs, s)
-	h.timers.remove(&s.expiry)
+	sh := h.shardOf(s.orderID)
+	sh.mu.Lock()
+	delete(sh.subs, s)
+	sh.timers.remove(&s.expiry)
 	w := s.watch
 	if i := slices.Index(w.subs, s); i >= 0 {
 		w.subs = slices.Delete(w.subs, i, i+1)
 	}
 	if len(w.subs) == 0 {
-		delete(h.watches, s.orderID)
-		h.timers.remove(&w.boundary)
+		delete(sh.watches, s.orderID)
+		sh.timers.remove(&w.boundary)
 	}
-	h.releaseLocked(s.customer)
-	h.mu.Unlock()
-	h.notifyLeft()
+	sh.mu.Unlock()
+	h.release(s.customer)
 }

@@ -67,7 +67,7 @@ type subscriber struct {
 	orderID  string
 	customer string // "" for a service
 
-	// Guarded by hub.mu.
+	// Guarded by the mu of the shard of orderID.
 	watch    *watch
 	expiry   deadline
 	nextPing time.Time

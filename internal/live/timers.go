@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// deadline is one entry of the hub's timer heap: the next boundary of a
+// deadline is one entry of a shard's timer heap: the next boundary of a
 // watched order (watch set) or the expiry of a subscriber's token (sub set).
 // It lives inside the watch or subscriber it belongs to.
 type deadline struct {
@@ -15,8 +15,8 @@ type deadline struct {
 	sub   *subscriber
 }
 
-// timerHeap is a min-heap of deadlines by instant: the hub's only timers.
-// It is guarded by Hub.mu.
+// timerHeap is a min-heap of deadlines by instant: a shard's only timers.
+// It is guarded by its shard's mu.
 type timerHeap []*deadline
 
 func (h timerHeap) Len() int           { return len(h) }
