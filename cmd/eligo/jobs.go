@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -135,7 +137,10 @@ func riverRetention(orders time.Duration) time.Duration {
 }
 
 // riverLogger passes River's warnings and errors to log; its info lines
-// (every start and stop of its services) would drown eligo's.
+// (every start and stop of its services) would drown eligo's. So would
+// its errors that a call was cancelled: they are its services stopping at
+// shutdown (the periodic job enqueuer's "Error starting transaction:
+// context canceled"), not failures.
 func riverLogger(log *slog.Logger) *slog.Logger {
 	return slog.New(minLevel{log.Handler(), slog.LevelWarn})
 }
@@ -147,6 +152,25 @@ type minLevel struct {
 
 func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) Handle(ctx context.Context, r slog.Record) error {
+	cancelled := false
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "error" || a.Key == "err" {
+			v := a.Value.Resolve()
+			if err, ok := v.Any().(error); ok {
+				cancelled = errors.Is(err, context.Canceled)
+			} else {
+				cancelled = strings.HasSuffix(v.String(), context.Canceled.Error())
+			}
+		}
+		return !cancelled
+	})
+	if cancelled {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
 }
 
 func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {

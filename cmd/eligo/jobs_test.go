@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -184,4 +185,23 @@ func TestWorkerApart(t *testing.T) {
 	})
 	waitExpiredBySystem(t, srv.url, "ord-1")
 	require.Contains(t, out.String(), "eligo worker is running")
+}
+
+// River's services log "context canceled" when they are stopped: that is a
+// shutdown, not an error (ci-container.sh fails on any ERROR line, and the
+// periodic job enqueuer logged one on SIGTERM soon after start). Real
+// errors still pass, and so do warnings.
+func TestRiverLoggerDropsCancellations(t *testing.T) {
+	var b syncBuffer
+	log := riverLogger(slog.New(slog.NewJSONHandler(&b, nil)))
+	log.Error("maintenance.PeriodicJobEnqueuer: Error starting transaction", "error", "context canceled")
+	log.Error("producer: Error fetching jobs", "error", fmt.Errorf("fetch: %w", context.Canceled))
+	log.Info("River client started") // below WARN: dropped
+	log.Error("producer: Error fetching jobs", "error", "disk I/O error")
+	log.Warn("job stuck", "err", "timeout")
+	out := b.String()
+	require.NotContains(t, out, "context canceled")
+	require.NotContains(t, out, "River client started")
+	require.Contains(t, out, "disk I/O error")
+	require.Contains(t, out, "job stuck")
 }
