@@ -28,7 +28,7 @@ func TestServeStartLoadsOnlyTheHotSet(t *testing.T) {
 	seedHistory(t, dir, ended, live)
 
 	srv := startServe(t, dir, testEnv(nil), "--hot-grace", "1h")
-	logged := regexp.MustCompile(`msg="read model rebuilt: the hot set loaded" orders=(\d+) took=\S+ hot_grace=1h0m0s`).
+	logged := regexp.MustCompile(`"msg":"read model rebuilt: the hot set loaded","orders":(\d+),"took":\d+,"hot_grace":3600000000000`).
 		FindStringSubmatch(srv.output.String())
 	require.NotNil(t, logged, "log:\n%s", srv.output.String())
 	require.Equal(t, fmt.Sprint(live), logged[1])

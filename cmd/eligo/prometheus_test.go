@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -40,6 +41,9 @@ import (
 //     ratio, say) is empty;
 //   - every rule evaluated without an error (/api/v1/rules health "ok").
 //
+// A second `eligo serve`, on the embedded default, is scraped too, for
+// the families of the in-process read model (the hot set).
+//
 // Not parallel: the load has a few seconds, which the package's parallel
 // tests would starve.
 func TestMonitoringAgainstPrometheus(t *testing.T) {
@@ -58,8 +62,12 @@ func TestMonitoringAgainstPrometheus(t *testing.T) {
 		"ELIGO_KAFKA_BROKERS": strings.Join(cluster.ListenAddrs(), ","),
 	}))
 
-	prom := startPrometheus(t, prometheusBin, strings.TrimPrefix(srv.url, "http://"))
-	require.Eventually(t, func() bool { return prom.value(t, `up{job="eligo"}`) == 1 },
+	// Beside it, one on the embedded default: the in-process hot set
+	// (eligo_hot_*) exists there only; a replica on Redis has none.
+	embedded := startServe(t, t.TempDir(), testEnv(nil))
+
+	prom := startPrometheus(t, prometheusBin, strings.TrimPrefix(srv.url, "http://"), strings.TrimPrefix(embedded.url, "http://"))
+	require.Eventually(t, func() bool { return prom.value(t, `sum(up{job="eligo"})`) == 2 },
 		15*time.Second, 100*time.Millisecond, "Prometheus scrapes eligo\n%s", prom.log.String())
 
 	var loadOut, loadErr syncBuffer
@@ -115,11 +123,15 @@ type prometheusServer struct {
 // startPrometheus runs prometheus on a free port with its own
 // configuration and storage, scraping target every second and evaluating
 // alerts.yml every second; it is stopped when the test ends.
-func startPrometheus(t *testing.T, bin, target string) *prometheusServer {
+func startPrometheus(t *testing.T, bin string, targets ...string) *prometheusServer {
 	t.Helper()
 	dir := t.TempDir()
 	rules, err := filepath.Abs(filepath.Join(monitoringDir, "alerts.yml"))
 	require.NoError(t, err)
+	var quoted []string
+	for _, target := range targets {
+		quoted = append(quoted, strconv.Quote(target))
+	}
 	config := fmt.Sprintf(`global:
   scrape_interval: 1s
   evaluation_interval: 1s
@@ -127,8 +139,8 @@ rule_files: [%q]
 scrape_configs:
   - job_name: eligo
     static_configs:
-      - targets: [%q]
-`, rules, target)
+      - targets: [%s]
+`, rules, strings.Join(quoted, ", "))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(config), 0o600))
 	addr := freeAddr(t)
 	p := &prometheusServer{url: "http://" + addr, log: &syncBuffer{}}

@@ -31,7 +31,7 @@ func TestServeRunsRetentionOnStart(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	require.Contains(t, srv.output.String(), "retention=\"ended orders 720h0m0s, versions 2160h0m0s, event ids 168h0m0s\"")
+	require.Contains(t, srv.output.String(), `"retention":"ended orders 720h0m0s, versions 2160h0m0s, event ids 168h0m0s"`)
 }
 
 // A window of processed event ids under an hour would let a redelivered
