@@ -51,6 +51,10 @@ type serverConfig struct {
 	CustomerTokenMaxTTL time.Duration
 	// MetricsAddr, when set, serves /metrics there instead of on Addr.
 	MetricsAddr string
+	// OTLPEndpoint, when set, turns tracing on and exports there (as do
+	// the standard OTEL_EXPORTER_OTLP_*ENDPOINT variables); see
+	// internal/tracing.
+	OTLPEndpoint string
 	// CORSOrigins lists, comma-separated, the origins whose browser apps
 	// may call the customer routes (httpapi.ParseCORSOrigins); empty: none.
 	CORSOrigins string
