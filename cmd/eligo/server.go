@@ -17,6 +17,7 @@ import (
 	"github.com/eligo/eligo/internal/auth"
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/httpapi"
+	"github.com/eligo/eligo/internal/tracing"
 )
 
 const defaultDataDir = "eligo-data"
@@ -197,6 +198,9 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		}
 		d.Close()
 		return nil, err
+	}
+	if tracing.Enabled(cfg.OTLPEndpoint, getenv) {
+		handler = httpapi.TraceHandler(handler) // off, the read path pays nothing for it
 	}
 	s.http = &http.Server{
 		Handler:           httpapi.Harden(handler, cfg.BodyTimeout),
