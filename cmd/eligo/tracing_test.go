@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // With --otlp-endpoint (here ELIGO_OTLP_ENDPOINT), serve traces its
@@ -16,8 +17,8 @@ import (
 // by the time it has stopped. Not parallel: serve installs the global
 // tracer provider.
 func TestServeExportsTracesToTheOTLPEndpoint(t *testing.T) {
-	prev, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
-	t.Cleanup(func() { otel.SetTracerProvider(prev); otel.SetTextMapPropagator(prevProp) })
+	prevProp := otel.GetTextMapPropagator()
+	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()); otel.SetTextMapPropagator(prevProp) })
 	var exports atomic.Int64
 	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && r.URL.Path == "/v1/traces" && r.Header.Get("Content-Type") == "application/x-protobuf" {

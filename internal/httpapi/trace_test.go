@@ -14,6 +14,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/eligo/eligo/internal/httpapi"
 	"github.com/eligo/eligo/internal/tracing"
@@ -25,10 +26,10 @@ import (
 func installRecorder(t testing.TB) (*tracetest.SpanRecorder, *sdktrace.TracerProvider) {
 	rec := tracetest.NewSpanRecorder()
 	p := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	prev, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+	prevProp := otel.GetTextMapPropagator()
 	tracing.Install(p)
 	t.Cleanup(func() {
-		otel.SetTracerProvider(prev)
+		otel.SetTracerProvider(noop.NewTracerProvider())
 		otel.SetTextMapPropagator(prevProp)
 	})
 	return rec, p
@@ -91,9 +92,8 @@ func TestUntracedRequestLogsNoTraceIDs(t *testing.T) {
 // exports to nothing, the cost of tracing without the network.
 func BenchmarkEligibilityTraced(b *testing.B) {
 	p := sdktrace.NewTracerProvider(sdktrace.WithBatcher(tracetest.NewNoopExporter()))
-	prev := otel.GetTracerProvider()
 	tracing.Install(p)
-	b.Cleanup(func() { otel.SetTracerProvider(prev); _ = p.Shutdown(context.Background()) })
+	b.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()); _ = p.Shutdown(context.Background()) })
 	tb := benchBundle(b)
 	h := httpapi.TraceHandler(tb.handler)
 	r := httptest.NewRequest(http.MethodGet, "/v1/orders/ord-1/eligibility", nil)

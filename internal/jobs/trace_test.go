@@ -15,6 +15,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
@@ -31,9 +32,9 @@ import (
 func TestTraceFollowsAnOrderFromItsCreateToItsPaymentRecheck(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	provider := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	prev, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+	prevProp := otel.GetTextMapPropagator()
 	tracing.Install(provider)
-	t.Cleanup(func() { otel.SetTracerProvider(prev); otel.SetTextMapPropagator(prevProp) })
+	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()); otel.SetTextMapPropagator(prevProp) })
 
 	b := setup(t, sqliteFamily, setupOpts{})
 	b.work(t, jobs.WorkersConfig{})
@@ -91,9 +92,9 @@ func TestTraceFollowsAnOrderFromItsCreateToItsPaymentRecheck(t *testing.T) {
 func TestWebhookCarriesTheTraceOfItsJob(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
 	provider := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	prev, prevProp := otel.GetTracerProvider(), otel.GetTextMapPropagator()
+	prevProp := otel.GetTextMapPropagator()
 	tracing.Install(provider)
-	t.Cleanup(func() { otel.SetTracerProvider(prev); otel.SetTextMapPropagator(prevProp) })
+	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()); otel.SetTextMapPropagator(prevProp) })
 
 	got := make(chan string, 10)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r.Header.Get("traceparent") }))
