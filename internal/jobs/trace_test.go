@@ -14,10 +14,8 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
-	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
 	"github.com/eligo/eligo/internal/httpapi"
 	"github.com/eligo/eligo/internal/jobs"
@@ -84,47 +82,4 @@ func TestTraceFollowsAnOrderFromItsCreateToItsPaymentRecheck(t *testing.T) {
 	require.Equal(t, reqSpan.SpanContext().SpanID(), create.Parent().SpanID(), "store CreateOrder <- request")
 	require.Equal(t, create.SpanContext().SpanID(), job.Parent().SpanID(), "job <- store CreateOrder")
 	require.Equal(t, job.SpanContext().SpanID(), update.Parent().SpanID(), "the re-check's store UpdateOrders <- job")
-}
-
-// A webhook request carries the traceparent of its job's span, in the
-// trace of the change that enqueued the job. Not parallel: it installs the
-// global tracer provider.
-func TestWebhookCarriesTheTraceOfItsJob(t *testing.T) {
-	rec := tracetest.NewSpanRecorder()
-	provider := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	prevProp := otel.GetTextMapPropagator()
-	tracing.Install(provider)
-	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()); otel.SetTextMapPropagator(prevProp) })
-
-	got := make(chan string, 10)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r.Header.Get("traceparent") }))
-	t.Cleanup(srv.Close)
-	sub := jobs.Subscriber{URL: srv.URL, Secret: testSecret, Events: []string{"create"}}
-	b := setup(t, sqliteFamily, setupOpts{enqueue: jobs.EnqueueConfig{Webhooks: []jobs.Subscriber{sub}}})
-	b.work(t, jobs.WorkersConfig{Subscribers: []jobs.Subscriber{sub}})
-
-	ctx, caller := provider.Tracer("test").Start(context.Background(), "caller")
-	now := time.Now()
-	_, _, err := b.engine.CreateOrder(ctx, &eligo.NewOrderParams{ID: "order-1", CustomerID: "cust-1", PlacedAt: now, PromisedAt: now.Add(time.Hour)}, eligo.WhoService)
-	require.NoError(t, err)
-	caller.End()
-
-	var tp string
-	select {
-	case tp = <-got:
-	case <-time.After(15 * time.Second):
-		t.Fatal("no webhook delivered")
-	}
-	sc := trace.SpanContextFromContext(tracing.FromTraceparent(context.Background(), tp))
-	require.True(t, sc.IsValid(), "the webhook's traceparent %q is not one", tp)
-	require.Equal(t, caller.SpanContext().TraceID(), sc.TraceID(), "the webhook is not in the trace of the change")
-	b.waitJobs(t, "webhook", 1, 15*time.Second)
-	var job sdktrace.ReadOnlySpan
-	for _, s := range rec.Ended() {
-		if s.Name() == "job webhook" {
-			job = s
-		}
-	}
-	require.NotNil(t, job)
-	require.Equal(t, job.SpanContext().SpanID(), sc.SpanID(), "the traceparent is not the job's span")
 }
