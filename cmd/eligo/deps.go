@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -12,6 +14,7 @@ import (
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/jobs"
 	"github.com/eligo/eligo/internal/live"
+	"github.com/eligo/eligo/internal/tracing"
 )
 
 // deps are what `eligo serve` and `eligo worker` run on, built once, in
@@ -28,6 +31,10 @@ type deps struct {
 	engine    *engine.Engine
 	jobs      *jobs.Runtime
 	closeJobs func()
+	// stopTracing flushes the spans not yet exported (tracing.Setup),
+	// within flushTimeout (the shutdown timeout).
+	stopTracing  func(context.Context) error
+	flushTimeout time.Duration
 }
 
 // openDeps builds the dependencies of cfg. withAPI builds the live hub and
@@ -62,11 +69,16 @@ func openDeps(ctx context.Context, cfg serverConfig, withAPI bool) (*deps, error
 	if err != nil {
 		return nil, err
 	}
-	d := &deps{policy: policy, reg: reg, be: be, closeJobs: func() {}}
+	stopTracing, err := tracing.Setup(ctx, cfg.OTLPEndpoint)
+	if err != nil {
+		be.Close()
+		return nil, fmt.Errorf("--otlp-endpoint (ELIGO_OTLP_ENDPOINT): %w", err)
+	}
+	d := &deps{policy: policy, reg: reg, be: be, closeJobs: func() {}, stopTracing: stopTracing, flushTimeout: cfg.ShutdownTimeout}
 	var listeners []engine.Listener
 	if withAPI {
 		if d.hub, err = newHub(cfg.Live, be.hubReadModel, be.fanout, policy, reg, cfg.Logger); err != nil {
-			be.Close()
+			d.Close()
 			return nil, err
 		}
 		listeners = append(listeners, d.hub)
@@ -85,19 +97,26 @@ func openDeps(ctx context.Context, cfg serverConfig, withAPI bool) (*deps, error
 		Registerer: reg,
 	})
 	if err != nil {
-		be.Close()
+		d.Close()
 		return nil, err
 	}
 	d.jobs, d.closeJobs, err = cfg.Jobs.runtime(be, d.engine, reg, cfg.Logger)
 	if err != nil {
-		be.Close()
+		d.Close()
 		return nil, err
 	}
 	return d, nil
 }
 
-// Close closes River's outbound producer and the backends.
+// Close closes River's outbound producer and the backends, then flushes
+// the spans not yet exported, for up to the shutdown timeout.
 func (d *deps) Close() error {
 	d.closeJobs()
-	return d.be.Close()
+	err := d.be.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), d.flushTimeout)
+	defer cancel()
+	if terr := d.stopTracing(ctx); terr != nil {
+		err = errors.Join(err, fmt.Errorf("flushing traces: %w", terr))
+	}
+	return err
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/redis"
+	"github.com/eligo/eligo/internal/tracing"
 )
 
 // openRedis makes Redis the read model and the fan-out between replicas:
@@ -29,6 +30,9 @@ func (be *backends) openRedis(ctx context.Context, cfg serverConfig, reg prometh
 		return "", "", err
 	}
 	be.closers = append(be.closers, func() error { client.Close(); return nil })
+	if tracing.Enabled(cfg.OTLPEndpoint, os.Getenv) {
+		client = redis.Traced(client) // off, Redis calls pay nothing for it
+	}
 	// An unreachable Redis does not stop the start: the client connects
 	// by itself, and meanwhile reads go to the store (be.degraded).
 	rm, err := redis.NewReadModel(client, &redis.ReadModelConfig{Prefix: cfg.Backends.RedisPrefix, Grace: cfg.HotGrace, Registerer: reg, Logger: cfg.Logger})

@@ -56,6 +56,7 @@ func (c *serverConfig) serveFlags(f *flagSet) {
 	f.String(&c.MetricsAddr, "metrics-addr", "", "serve /metrics on this address only, not on --addr; the production setting, for example 127.0.0.1:9090 or an internal interface")
 	c.Jobs.flags(f, true)
 	c.Backends.flags(f, true)
+	c.otlpFlags(f)
 }
 
 // workerFlags declares the flags of `eligo worker` into c: the store, the
@@ -65,6 +66,12 @@ func (c *serverConfig) workerFlags(f *flagSet) {
 	f.envName("addr", "ELIGO_WORKER_ADDR") // ELIGO_ADDR is the API's
 	c.Jobs.flags(f, false)
 	c.Backends.flags(f, false)
+	c.otlpFlags(f)
+}
+
+// otlpFlags declares the tracing flag of serve and worker.
+func (c *serverConfig) otlpFlags(f *flagSet) {
+	f.String(&c.OTLPEndpoint, "otlp-endpoint", "", "export traces over OTLP/HTTP to this URL, e.g. http://otel-collector:4318; empty means off unless OTEL_EXPORTER_OTLP_ENDPOINT is set (the other OTEL_* variables are honoured)")
 }
 
 // processFlags declares the flags of every long-running command.

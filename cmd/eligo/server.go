@@ -17,6 +17,7 @@ import (
 	"github.com/eligo/eligo/internal/auth"
 	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/httpapi"
+	"github.com/eligo/eligo/internal/tracing"
 )
 
 const defaultDataDir = "eligo-data"
@@ -56,6 +57,10 @@ type serverConfig struct {
 	CustomerTokens customerTokenConfig
 	// MetricsAddr, when set, serves /metrics there instead of on Addr.
 	MetricsAddr string
+	// OTLPEndpoint, when set, turns tracing on and exports there (as do
+	// the standard OTEL_EXPORTER_OTLP_*ENDPOINT variables); see
+	// internal/tracing.
+	OTLPEndpoint string
 	// CORSOrigins lists, comma-separated, the origins whose browser apps
 	// may call the customer routes (httpapi.ParseCORSOrigins); empty: none.
 	CORSOrigins string
@@ -207,6 +212,9 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		}
 		d.Close()
 		return nil, err
+	}
+	if tracing.Enabled(cfg.OTLPEndpoint, getenv) {
+		handler = httpapi.TraceHandler(handler) // off, the read path pays nothing for it
 	}
 	s.http = &http.Server{
 		Handler:           httpapi.Harden(handler, cfg.BodyTimeout),

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/eligo/eligo"
 )
@@ -22,9 +23,11 @@ import (
 // Listener is told about every committed change, after the read model has
 // it. Calls may arrive out of version order from concurrent writers; a
 // listener that cares keeps the highest version it has seen. OrderChanged
-// must not block.
+// must not block. ctx carries the trace of what made the change (a
+// request, an event's Kafka record, a job) and is not to be kept: it may
+// end when OrderChanged returns.
 type Listener interface {
-	OrderChanged(o eligo.Order)
+	OrderChanged(ctx context.Context, o eligo.Order)
 }
 
 // Config holds the engine's dependencies.
@@ -156,7 +159,9 @@ func (e *Engine) Order(ctx context.Context, id string) (eligo.Order, error) {
 		e.metrics.unknownReads.WithLabelValues(unknownCached).Inc()
 		return eligo.Order{}, notFound(id)
 	}
-	o, err = e.cfg.Store.FindOrder(ctx, id)
+	sctx, span := startStoreCall(ctx, "FindOrder", nil)
+	o, err = e.cfg.Store.FindOrder(sctx, id)
+	endStoreCall(span, err)
 	if err != nil {
 		if rmAnswered && eligo.ErrorCode(err) == eligo.ENOTFOUND {
 			e.metrics.unknownReads.WithLabelValues(unknownStore).Inc()
@@ -183,7 +188,9 @@ func notFound(id string) error {
 // order was created before (created=false). A different order under the same
 // id is ECONFLICT.
 func (e *Engine) CreateOrder(ctx context.Context, p *eligo.NewOrderParams, who string) (eligo.Order, bool, error) {
-	o, created, err := e.cfg.Store.CreateOrder(ctx, &eligo.CreateOrderParams{Order: *p, Who: who})
+	sctx, span := startStoreCall(ctx, "CreateOrder", nil)
+	o, created, err := e.cfg.Store.CreateOrder(sctx, &eligo.CreateOrderParams{Order: *p, Who: who})
+	endStoreCall(span, err)
 	if err != nil {
 		return eligo.Order{}, false, err
 	}
@@ -203,7 +210,10 @@ type EventResult struct {
 // ApplyEvents applies a batch of events in one transaction and returns one
 // result per event, in input order. An invalid event, or one for an unknown
 // order, is rejected alone; the error return is for the batch as a whole.
+// With WithEventContexts, each event's change is published under its own
+// context.
 func (e *Engine) ApplyEvents(ctx context.Context, events []eligo.Event) ([]EventResult, error) {
+	perEvent := eventContexts(ctx, len(events))
 	results := make([]EventResult, len(events))
 	updates := make([]eligo.Update, 0, len(events))
 	index := make([]int, 0, len(events))
@@ -218,7 +228,9 @@ func (e *Engine) ApplyEvents(ctx context.Context, events []eligo.Event) ([]Event
 		index = append(index, i)
 	}
 	if len(updates) > 0 {
-		applied, err := e.cfg.Store.UpdateOrders(ctx, updates)
+		sctx, span := startStoreCall(ctx, "UpdateOrders", perEvent, attribute.Int("eligo.updates", len(updates)))
+		applied, err := e.cfg.Store.UpdateOrders(sctx, updates)
+		endStoreCall(span, err)
 		if err != nil {
 			return nil, err
 		}
@@ -230,7 +242,11 @@ func (e *Engine) ApplyEvents(ctx context.Context, events []eligo.Event) ([]Event
 		r := &results[i]
 		e.metrics.events.WithLabelValues(r.Outcome).Inc()
 		if r.Outcome == eligo.OutcomeApplied || repairs(&r.UpdateResult) {
-			e.publish(ctx, r.Order, true)
+			pctx := ctx
+			if perEvent != nil {
+				pctx = perEvent[i]
+			}
+			e.publish(pctx, r.Order, true)
 		}
 	}
 	return results, nil
@@ -249,13 +265,15 @@ func (e *Engine) Cancel(ctx context.Context, id, who string) (eligo.Order, error
 // cancel, so a change committed after the caller read the order still
 // fails it: EPRECONDITION.
 func (e *Engine) CancelIfMatch(ctx context.Context, id, who string, m *eligo.VersionMatch) (eligo.Order, error) {
-	results, err := e.cfg.Store.UpdateOrders(ctx, []eligo.Update{{
+	sctx, span := startStoreCall(ctx, "UpdateOrders", nil, attribute.Int("eligo.updates", 1))
+	results, err := e.cfg.Store.UpdateOrders(sctx, []eligo.Update{{
 		OrderID: id,
 		Who:     who,
 		Apply: func(o eligo.Order, now time.Time) (eligo.Order, error) {
 			return eligo.CancelIfMatch(o, e.cfg.Policy, now, m)
 		},
 	}})
+	endStoreCall(span, err)
 	if err != nil {
 		return eligo.Order{}, err
 	}
@@ -282,12 +300,18 @@ func (e *Engine) CancelIfMatch(ctx context.Context, id, who string, m *eligo.Ver
 
 // Versions returns an order's version records, oldest first.
 func (e *Engine) Versions(ctx context.Context, orderID string) ([]eligo.Version, error) {
-	return e.cfg.Store.FindVersions(ctx, orderID)
+	sctx, span := startStoreCall(ctx, "FindVersions", nil)
+	vs, err := e.cfg.Store.FindVersions(sctx, orderID)
+	endStoreCall(span, err)
+	return vs, err
 }
 
 // Version returns one version record.
 func (e *Engine) Version(ctx context.Context, id int64) (eligo.Version, error) {
-	return e.cfg.Store.FindVersion(ctx, id)
+	sctx, span := startStoreCall(ctx, "FindVersion", nil)
+	v, err := e.cfg.Store.FindVersion(sctx, id)
+	endStoreCall(span, err)
+	return v, err
 }
 
 // repairs reports whether r is a repeat of a change that may have committed
@@ -316,6 +340,6 @@ func (e *Engine) publish(ctx context.Context, o eligo.Order, changed bool) {
 		return
 	}
 	for _, l := range e.cfg.Listeners {
-		l.OrderChanged(o)
+		l.OrderChanged(ctx, o)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/eligo/eligo"
 )
 
@@ -48,7 +50,8 @@ var errNotDue = errors.New("payment timeout not reached")
 // changes and NotDueUntil says when to run again.
 func (e *Engine) RecheckPayment(ctx context.Context, p *RecheckPaymentParams) (RecheckResult, error) {
 	var due time.Time
-	results, err := e.cfg.Store.UpdateOrders(ctx, []eligo.Update{{
+	sctx, span := startStoreCall(ctx, "UpdateOrders", nil, attribute.Int("eligo.updates", 1))
+	results, err := e.cfg.Store.UpdateOrders(sctx, []eligo.Update{{
 		OrderID: p.OrderID,
 		EventID: p.EventID,
 		Who:     eligo.WhoSystem,
@@ -61,6 +64,7 @@ func (e *Engine) RecheckPayment(ctx context.Context, p *RecheckPaymentParams) (R
 			return next, nil
 		},
 	}})
+	endStoreCall(span, err)
 	if err != nil {
 		return RecheckResult{}, err
 	}

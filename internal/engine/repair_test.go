@@ -22,7 +22,7 @@ type recorder struct {
 	versions []int64
 }
 
-func (r *recorder) OrderChanged(o eligo.Order) {
+func (r *recorder) OrderChanged(_ context.Context, o eligo.Order) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.versions = append(r.versions, o.Version)

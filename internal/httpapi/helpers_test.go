@@ -93,6 +93,7 @@ type setupOpts struct {
 	slowRequest time.Duration
 	jsonLogs    bool // the log is JSON lines rather than text
 	corsOrigins []string
+	traced      bool // the handler is wrapped in httpapi.TraceHandler
 }
 
 func setup(t testing.TB, opts ...setupOpts) *testBundle {
@@ -129,6 +130,9 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 	}
 	b.handler, err = httpapi.NewServer(deps)
 	require.NoError(t, err)
+	if o.traced {
+		b.handler = httpapi.TraceHandler(b.handler)
+	}
 	b.srv = httptest.NewServer(validateResponses(t, b.handler)) // every answer checked against openapi.json
 	t.Cleanup(b.srv.Close)
 	return b

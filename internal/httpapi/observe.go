@@ -9,6 +9,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // RequestIDHeader carries a request's id: taken from the request when it
@@ -26,7 +29,9 @@ const maxRequestIDLen = 128
 var statusWriters = sync.Pool{New: func() any { return new(statusWriter) }}
 
 // observe is the outermost middleware: it gives every request its id,
-// counts and times it by route pattern and code, and logs it: at info when
+// counts and times it by route pattern and code, names its span (when
+// tracing is on, TraceHandler) after the route, and logs it, with the
+// trace_id and span_id of a recorded span: at info when
 // it failed (4xx or 5xx) or took longer than slow, at debug otherwise.
 // Live streams are never slow: their duration is the time connected. The
 // log line holds the path, never the query, which may hold a token.
@@ -50,10 +55,21 @@ func observe(m *metrics, logger *slog.Logger, slow time.Duration) func(http.Hand
 				if code >= 400 || (!hijacked && took >= slow) {
 					level = slog.LevelInfo
 				}
+				span := trace.SpanFromContext(r.Context())
+				if span.IsRecording() {
+					span.SetName(route)
+					span.SetAttributes(attribute.String("http.route", routePath(r.Pattern)), attribute.String("eligo.request_id", id))
+				}
 				if logger.Enabled(r.Context(), level) {
-					logger.LogAttrs(r.Context(), level, "request", slog.String("request_id", id),
+					attrs := [8]slog.Attr{slog.String("request_id", id),
 						slog.String("method", r.Method), slog.String("route", route), slog.String("path", r.URL.Path),
-						slog.Int("status", code), slog.Duration("duration", took))
+						slog.Int("status", code), slog.Duration("duration", took)}
+					n := 6
+					if sc := span.SpanContext(); sc.IsValid() {
+						attrs[6], attrs[7] = slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String())
+						n = 8
+					}
+					logger.LogAttrs(r.Context(), level, "request", attrs[:n]...)
 				}
 			}()
 			next.ServeHTTP(sw, r)

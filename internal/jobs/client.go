@@ -9,6 +9,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // The queues of eligo's jobs. Each has its own workers, so a slow webhook
@@ -164,6 +165,7 @@ func NewClient[TTx any](driver riverdriver.Driver[TTx], cfg *ClientConfig) (*riv
 			n = DefaultMaxWorkers
 		}
 		rc.Workers = cfg.Workers
+		rc.Middleware = []rivertype.Middleware{&traceMiddleware{}}
 		rc.Queues = map[string]river.QueueConfig{
 			QueuePayment:  {MaxWorkers: n},
 			QueueOutbound: {MaxWorkers: n},

@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/tracing"
 )
 
 // EnqueueConfig says which jobs a change causes.
@@ -98,7 +99,8 @@ type Inserter[TTx any] interface {
 // per write with every change the write applied (eligo.JobsHook), and it
 // inserts the jobs e says they cause into tx with one InsertManyTx, so a
 // batch of a thousand events is one insert of jobs that commits with the
-// changes. The transaction stays the driver's own type, the one River's
+// changes. When ctx holds a span (tracing is on), every job carries its
+// traceparent in its metadata (see traceMiddleware). The transaction stays the driver's own type, the one River's
 // driver for that store takes. The client may be insert-only (built on a
 // driver without a pool): inserting needs only the transaction.
 func Hook[TTx any](ins Inserter[TTx], e *Enqueuer) eligo.JobsHook[TTx] {
@@ -109,6 +111,9 @@ func Hook[TTx any](ins Inserter[TTx], e *Enqueuer) eligo.JobsHook[TTx] {
 		}
 		if len(params) == 0 {
 			return nil
+		}
+		if tp := tracing.Traceparent(ctx); tp != "" {
+			params = withTraceparent(params, tp)
 		}
 		if _, err := ins.InsertManyTx(ctx, tx, params); err != nil {
 			return fmt.Errorf("jobs: insert %d jobs for %d changes: %w", len(params), len(changes), err)

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eligo/eligo/internal/kafka"
+	"github.com/eligo/eligo/internal/tracing"
 )
 
 // KafkaPublisher publishes payloads to a Kafka topic with franz-go's
@@ -64,6 +65,7 @@ func (k *KafkaPublisher) Publish(ctx context.Context, p Payload) error {
 			{Key: "eligo-event", Value: []byte(p.Event)},
 		},
 	}
+	tracing.Inject(ctx, kafka.HeaderCarrier{Record: rec}) // the job's span: a traceparent when tracing is on
 	if err := k.client.ProduceSync(ctx, rec).FirstErr(); err != nil {
 		return fmt.Errorf("kafka publisher: topic %s: %w", k.topic, err)
 	}

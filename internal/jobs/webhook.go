@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"go.opentelemetry.io/otel/propagation"
+
+	"github.com/eligo/eligo/internal/tracing"
 )
 
 // WebhookArgs POSTs one version to one subscriber, named by its URL; the
@@ -105,6 +108,7 @@ func (w *WebhookWorker) Work(ctx context.Context, job *river.Job[WebhookArgs]) e
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(HeaderSignature, Sign(sub.Secret, ts, body))
 	req.Header.Set(HeaderVersionID, strconv.FormatInt(job.Args.Payload.VersionID, 10))
+	tracing.Inject(ctx, propagation.HeaderCarrier(req.Header)) // the job's span: a traceparent when tracing is on
 	c := w.Client
 	if c == nil {
 		c = defaultHTTPClient

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/engine"
@@ -26,19 +27,44 @@ const finishTimeout = 10 * time.Second
 // applied in as many transactions at once. Records are keyed by order id,
 // so each order is in one partition, the groups touch disjoint orders, and
 // the transactions never wait for each other's row locks.
+//
+// The batch is a span, and each record one (see startRecord); the store
+// transaction of a group is a span under the batch's, linked to its
+// records', and each event's change is published under its record's span.
 func (c *Consumer) process(ctx context.Context, recs []*kgo.Record) error {
 	start := time.Now()
+	ctx, batchSpan := c.startBatch(ctx, len(recs))
+	defer batchSpan.End()
+	traced := batchSpan.IsRecording()
 	groups := make([]applyGroup, c.cfg.Parallel)
 	var dead []deadLetter
 	for _, r := range recs {
+		rctx, rspan := ctx, trace.Span(nil)
+		if traced {
+			rctx, rspan = c.startRecord(ctx, r)
+		}
 		e, err := decodeRecord(r)
 		if err != nil {
+			if rspan != nil {
+				failSpan(rspan, err)
+				rspan.End()
+			}
 			dead = append(dead, deadLetter{rec: r, reason: reasonUndecodable, err: err})
 			continue
 		}
 		g := &groups[int(r.Partition)%len(groups)]
 		g.events, g.from = append(g.events, e), append(g.from, r)
+		if rspan != nil {
+			g.ctxs, g.spans = append(g.ctxs, rctx), append(g.spans, rspan)
+		}
 	}
+	defer func() {
+		for i := range groups {
+			for _, s := range groups[i].spans {
+				s.End()
+			}
+		}
+	}()
 	var wg sync.WaitGroup
 	for i := range groups {
 		if g := &groups[i]; len(g.events) > 0 {
@@ -76,16 +102,26 @@ type applyGroup struct {
 	from   []*kgo.Record // the record of each event
 	dead   []deadLetter  // the events the engine rejected
 	err    error
+	// ctxs and spans are the span of each event's record, when tracing is
+	// on.
+	ctxs  []context.Context
+	spans []trace.Span
 }
 
 // applyGroup applies g's events and notes the rejected ones in g.dead.
 func (c *Consumer) applyGroup(ctx context.Context, g *applyGroup) error {
+	if g.ctxs != nil {
+		ctx = engine.WithEventContexts(ctx, g.ctxs)
+	}
 	results, err := c.apply(ctx, g.events)
 	if err != nil {
 		return err
 	}
 	for i, res := range results {
 		if res.Outcome == eligo.OutcomeRejected {
+			if g.spans != nil {
+				failSpan(g.spans[i], res.Err)
+			}
 			g.dead = append(g.dead, deadLetter{rec: g.from[i], reason: reasonRejected, err: res.Err})
 		}
 	}

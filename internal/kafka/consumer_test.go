@@ -230,7 +230,7 @@ type changeLog struct {
 	versions map[string]map[int64]bool
 }
 
-func (l *changeLog) OrderChanged(o eligo.Order) {
+func (l *changeLog) OrderChanged(_ context.Context, o eligo.Order) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.versions == nil {

@@ -211,7 +211,7 @@ func newLatencyRecorder(events int) *latencyRecorder {
 		orders: events / len(benchStatuses), all: make(chan struct{})}
 }
 
-func (r *latencyRecorder) OrderChanged(o eligo.Order) {
+func (r *latencyRecorder) OrderChanged(_ context.Context, o eligo.Order) {
 	n, err := strconv.Atoi(o.ID[2:])
 	if err != nil {
 		return

@@ -173,7 +173,7 @@ func (b *testBundle) commit(t *testing.T, o eligo.Order) {
 	t.Helper()
 	_, err := b.rm.Put(context.Background(), o)
 	require.NoError(t, err)
-	b.hub.OrderChanged(o)
+	b.hub.OrderChanged(context.Background(), o)
 }
 
 // arrive moves o to the driver at the doorstep, as a new version.

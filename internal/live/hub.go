@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/eligibility"
@@ -144,9 +145,11 @@ func New(cfg Config) (*Hub, error) {
 // OrderChanged implements engine.Listener: if someone here watches the
 // order and o is newer than what the hub has, it pushes the new document.
 // It never waits on I/O: writes that would block move to a goroutine. The
-// other replicas hear of the change from the fan-out's own listener.
-func (h *Hub) OrderChanged(o eligo.Order) {
-	h.advance(o, time.Now())
+// other replicas hear of the change from the fan-out's own listener. When
+// ctx holds a span (tracing is on), each write of the document is a
+// "live push" span under it.
+func (h *Hub) OrderChanged(ctx context.Context, o eligo.Order) {
+	h.advance(o, time.Now(), trace.SpanContextFromContext(ctx))
 }
 
 // remoteChanged is the fan-out's delivery: another replica committed
@@ -166,13 +169,15 @@ func (h *Hub) remoteChanged(ctx context.Context, orderID string, version int64) 
 		return
 	}
 	if ok {
-		h.advance(o, time.Now())
+		h.advance(o, time.Now(), trace.SpanContextFromContext(ctx))
 	}
 }
 
 // advance moves a watched order to snapshot o if o is newer, and pushes
-// the new document to its subscribers. cause is when the change was learnt.
-func (h *Hub) advance(o eligo.Order, cause time.Time) {
+// the new document to its subscribers. cause is when the change was learnt,
+// and from the span of the change, when valid, each write of the document
+// is traced (subscriber.written).
+func (h *Hub) advance(o eligo.Order, cause time.Time, from trace.SpanContext) {
 	sh := h.shardOf(o.ID)
 	sh.mu.Lock()
 	w := sh.watches[o.ID]
@@ -182,6 +187,7 @@ func (h *Hub) advance(o eligo.Order, cause time.Time) {
 	}
 	w.order = o
 	m := h.build(sh, w, h.cfg.Now(), pushChange, cause)
+	m.from = from
 	subs := slices.Clone(w.subs)
 	sh.mu.Unlock()
 	for _, s := range subs {

@@ -179,7 +179,7 @@ func TestOutOfOrderChangesNeverGoBack(t *testing.T) {
 	v2, v3 := o, o
 	v2.Version, v3.Version = 2, 3
 	b.commit(t, v3)
-	b.hub.OrderChanged(v2) // late
+	b.hub.OrderChanged(context.Background(), v2) // late
 	v4 := v3
 	v4.Version = 4
 	b.commit(t, v4)

@@ -3,6 +3,8 @@ package live
 import (
 	"context"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // A fan-out between processes can miss notices: its connection to the
@@ -47,7 +49,7 @@ func (h *Hub) RefreshAll(ctx context.Context) int {
 			continue
 		}
 		if ok {
-			h.advance(o, time.Now())
+			h.advance(o, time.Now(), trace.SpanContext{})
 		}
 	}
 	return len(ids)

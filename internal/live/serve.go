@@ -9,6 +9,8 @@ import (
 	"slices"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
 )
@@ -174,7 +176,7 @@ func (h *Hub) join(ctx context.Context, s *subscriber, o eligo.Order, expires ti
 	if cur, ok, err := h.cfg.ReadModel.Get(ctx, o.ID); err != nil {
 		h.cfg.Logger.WarnContext(ctx, "live: read model get failed; starting from the order as given", "order_id", o.ID, "err", err)
 	} else if ok {
-		h.advance(cur, time.Now())
+		h.advance(cur, time.Now(), trace.SpanContext{})
 	}
 
 	sh.mu.Lock()

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -8,6 +9,11 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/eligo/eligo/internal/tracing"
 )
 
 // Kinds of push, the label of the push metrics.
@@ -44,6 +50,9 @@ type message struct {
 	doc     []byte    // the document's JSON
 	kind    string    // pushInitial, pushChange or pushBoundary
 	cause   time.Time // when the change became known or the boundary fell due
+	// from is the span of the change (valid only when tracing is on): each
+	// write of the document is a span under it.
+	from trace.SpanContext
 }
 
 // newerThan orders documents by version, then by the instant they describe.
@@ -260,6 +269,9 @@ func (s *subscriber) flushWaiting(rest []byte, m *message) {
 func (s *subscriber) written(m *message) {
 	if m != nil {
 		s.hub.metrics.pushed(m)
+		if m.from.IsValid() {
+			s.tracePush(m)
+		}
 		return
 	}
 	s.mu.Lock()
@@ -281,4 +293,14 @@ func (s *subscriber) readEnded(err error) {
 	default:
 		s.ended(endClientClosed)
 	}
+}
+
+// tracePush records the write of m as a "live push" span under the span of
+// the change, from when the change became known to now, when the document
+// reached the socket.
+func (s *subscriber) tracePush(m *message) {
+	ctx := trace.ContextWithSpanContext(context.Background(), m.from)
+	_, span := tracing.Tracer().Start(ctx, "live push", trace.WithTimestamp(m.cause), trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("eligo.order_id", s.orderID), attribute.Int64("eligo.version", m.version), attribute.String("eligo.push", m.kind)))
+	span.End()
 }

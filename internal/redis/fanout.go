@@ -10,8 +10,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/rueidis"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/tracing"
 )
 
 // Defaults of the zero FanoutConfig fields.
@@ -113,7 +117,7 @@ func (f *Fanout) Publish(orderID string, version int64) {
 // OrderChanged implements engine.Listener: it publishes the change. Every
 // process that writes (eligo serve and eligo worker alike) has it among its
 // engine's listeners; the live hub publishes nothing itself.
-func (f *Fanout) OrderChanged(o eligo.Order) { f.Publish(o.ID, o.Version) }
+func (f *Fanout) OrderChanged(_ context.Context, o eligo.Order) { f.Publish(o.ID, o.Version) }
 
 // Close publishes what is queued, for up to two seconds, and stops the
 // publisher. Publish after Close drops.
@@ -177,6 +181,10 @@ func (f *Fanout) publish(ctx context.Context, b batch) bool {
 		sb.WriteByte('\n')
 	}
 	msgs = append(msgs, sb.String())
+	ctx, span := tracing.Tracer().Start(ctx, "fanout publish", trace.WithSpanKind(trace.SpanKindProducer),
+		trace.WithAttributes(attribute.String("messaging.system", "redis"), attribute.String("messaging.destination.name", f.channel),
+			attribute.Int("eligo.notices", len(b.notices)), attribute.Int("messaging.batch.message_count", len(msgs)), attribute.Bool("eligo.resync", b.resync)))
+	defer span.End()
 	cmds := make(rueidis.Commands, len(msgs))
 	for i, m := range msgs {
 		cmds[i] = f.client.B().Spublish().Channel(f.channel).Message(m).Build()
@@ -188,6 +196,7 @@ func (f *Fanout) publish(ctx context.Context, b batch) bool {
 		}
 	}
 	if failed != nil {
+		span.SetStatus(codes.Error, failed.Error())
 		// Logged once per outage, not once per attempt.
 		if f.publishFailures == 0 {
 			f.log.Warn("redis fan-out: publish failed; notices are dropped until Redis is back, then the other replicas resync", "notices", len(b.notices), "err", failed)

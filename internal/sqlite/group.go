@@ -239,6 +239,7 @@ func (s *Store) runGroup(ctx context.Context, group []*groupWrite) (started []*g
 		}
 		started = append(started, wr)
 		var txErr error
+		w.callerCtx = wr.ctx
 		wr.err, txErr = w.run(wr.apply, savepoints)
 		if txErr != nil {
 			return append(started, start(group)...), txErr

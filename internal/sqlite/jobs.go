@@ -7,6 +7,7 @@ import (
 
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/eligo/eligo"
 )
@@ -33,7 +34,13 @@ func (w *writeTx) enqueue() error {
 	if w.store.jobs == nil || len(w.changes) == 0 {
 		return nil
 	}
-	if err := w.store.jobs(w.ctx, w.tx, w.changes); err != nil {
+	ctx := w.ctx
+	if sc := trace.SpanContextFromContext(w.callerCtx); sc.IsValid() {
+		// The group's deadline, the write's trace: the hook puts the
+		// caller's traceparent in the metadata of the jobs it inserts.
+		ctx = trace.ContextWithSpanContext(ctx, sc)
+	}
+	if err := w.store.jobs(ctx, w.tx, w.changes); err != nil {
 		return fmt.Errorf("sqlite: enqueue jobs for %d changes: %w", len(w.changes), err)
 	}
 	return nil

@@ -24,6 +24,9 @@ type writeTx struct {
 	// changes are the changes the write being run wrote so far, for the
 	// jobs hook.
 	changes []eligo.Change
+	// callerCtx is the context of the write being run, whose trace (not
+	// its deadline: the group's is w.ctx) the jobs hook sees.
+	callerCtx context.Context
 }
 
 // beginWrite starts a write transaction. The caller must end it with
