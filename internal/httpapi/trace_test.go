@@ -18,21 +18,14 @@ import (
 
 	"github.com/eligo/eligo/internal/httpapi"
 	"github.com/eligo/eligo/internal/tracing"
+	"github.com/eligo/eligo/internal/tracing/tracingtest"
 )
 
 // installRecorder makes an SDK provider recording into the returned
 // recorder the global one until the test ends. Tests that call it do not
 // run in parallel: the provider is the process's.
 func installRecorder(t testing.TB) (*tracetest.SpanRecorder, *sdktrace.TracerProvider) {
-	rec := tracetest.NewSpanRecorder()
-	p := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	prevProp := otel.GetTextMapPropagator()
-	tracing.Install(p)
-	t.Cleanup(func() {
-		otel.SetTracerProvider(noop.NewTracerProvider())
-		otel.SetTextMapPropagator(prevProp)
-	})
-	return rec, p
+	return tracingtest.Record(t)
 }
 
 func TestTracedRequestIsASpanNamedByRouteUnderTheCallersTrace(t *testing.T) {

@@ -10,16 +10,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/eligo/eligo/internal/auth"
 	"github.com/eligo/eligo/internal/httpapi"
 	"github.com/eligo/eligo/internal/jobs"
-	"github.com/eligo/eligo/internal/tracing"
+	"github.com/eligo/eligo/internal/tracing/tracingtest"
 )
 
 // An order created over HTTP under a caller's span is followed, in one
@@ -28,11 +25,7 @@ import (
 // its metadata) -> job payment_recheck -> store UpdateOrders. Not parallel:
 // it installs the global tracer provider.
 func TestTraceFollowsAnOrderFromItsCreateToItsPaymentRecheck(t *testing.T) {
-	rec := tracetest.NewSpanRecorder()
-	provider := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	prevProp := otel.GetTextMapPropagator()
-	tracing.Install(provider)
-	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()); otel.SetTextMapPropagator(prevProp) })
+	rec, provider := tracingtest.Record(t)
 
 	b := setup(t, sqliteFamily, setupOpts{})
 	b.work(t, jobs.WorkersConfig{})

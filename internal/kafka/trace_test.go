@@ -10,18 +10,15 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
 	"github.com/eligo/eligo/internal/kafka"
 	"github.com/eligo/eligo/internal/testenv/stack"
-	"github.com/eligo/eligo/internal/tracing"
+	"github.com/eligo/eligo/internal/tracing/tracingtest"
 )
 
 // An ARRIVED_AT_DOORSTEP event produced under a span is followed, in one
@@ -30,11 +27,7 @@ import (
 // a span of the batch, linked to the record's. Not parallel: it installs
 // the global tracer provider.
 func TestTraceFollowsAnEventFromItsRecordToTheWebSocketFrame(t *testing.T) {
-	rec := tracetest.NewSpanRecorder()
-	provider := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	prevProp := otel.GetTextMapPropagator()
-	tracing.Install(provider)
-	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()); otel.SetTextMapPropagator(prevProp) })
+	rec, provider := tracingtest.Record(t)
 
 	b := setup(t, stack.SQLite, 1)
 	st := stack.New(t, stack.Config{Store: b.store})

@@ -6,23 +6,16 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/eligo/eligo/internal/redis"
-	"github.com/eligo/eligo/internal/tracing"
+	"github.com/eligo/eligo/internal/tracing/tracingtest"
 )
 
 // Not parallel: these install the global tracer provider.
 func installRecorder(t *testing.T) (*tracetest.SpanRecorder, *sdktrace.TracerProvider) {
-	rec := tracetest.NewSpanRecorder()
-	p := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	prevProp := otel.GetTextMapPropagator()
-	tracing.Install(p)
-	t.Cleanup(func() { otel.SetTracerProvider(noop.NewTracerProvider()); otel.SetTextMapPropagator(prevProp) })
-	return rec, p
+	return tracingtest.Record(t)
 }
 
 func endedNamed(rec *tracetest.SpanRecorder, name string) []sdktrace.ReadOnlySpan {
