@@ -100,21 +100,30 @@ func (c corsPolicy) allowed(r *http.Request) (string, bool) {
 
 // allow is the middleware of a customer route: an answer to an allowed
 // origin says so (Access-Control-Allow-Origin) and exposes the headers a
-// client reads, errors included; every answer varies by Origin. With the
-// policy off it returns next as it is.
+// client reads, errors included; every answer varies by Origin (mark).
+// With the policy off it returns next as it is.
 func (c corsPolicy) allow(next http.Handler) http.Handler {
 	if !c.on() {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Add("Vary", "Origin")
-		if origin, ok := c.allowed(r); ok {
-			h.Set("Access-Control-Allow-Origin", origin)
-			h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
-		}
+		c.mark(w, r)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// mark writes the CORS headers of the answer to r on a customer route;
+// with the policy off, none.
+func (c corsPolicy) mark(w http.ResponseWriter, r *http.Request) {
+	if !c.on() {
+		return
+	}
+	h := w.Header()
+	h.Add("Vary", "Origin")
+	if origin, ok := c.allowed(r); ok {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
+	}
 }
 
 // preflight answers OPTIONS on a customer route whose method is method:

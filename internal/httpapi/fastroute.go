@@ -9,16 +9,15 @@ import (
 const eligibilityPattern = "GET /v1/orders/{id}/eligibility"
 
 // eligibilityFirst serves the requests that the mux would route to
-// eligibilityPattern with eligibility, without the mux's general matching
-// (and its allocation of the path values); every other request goes to the
-// mux. eligibility takes the id from eligibilityID, as r.PathValue("id")
-// is not set. r.Pattern is set as the mux sets it, for the metrics and
-// logs.
-func eligibilityFirst(mux, eligibility http.Handler) http.Handler {
+// eligibilityPattern with eligibility, given the id that eligibilityID
+// read, without the mux's general matching (and its allocation of the path
+// values; r.PathValue("id") is not set); every other request goes to the
+// mux. r.Pattern is set as the mux sets it, for the metrics and logs.
+func eligibilityFirst(mux http.Handler, eligibility func(w http.ResponseWriter, r *http.Request, id string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := eligibilityID(r); ok {
+		if id, ok := eligibilityID(r); ok {
 			r.Pattern = eligibilityPattern
-			eligibility.ServeHTTP(w, r)
+			eligibility(w, r, id)
 			return
 		}
 		mux.ServeHTTP(w, r)

@@ -73,10 +73,10 @@ func routes(deps Deps, cors corsPolicy, m *metrics) (http.Handler, error) {
 
 	handle("/", handleMiss(deps, mux)) // 404 and 405 as problem+json
 
-	var h http.Handler = eligibilityFirst(mux, cors.allow(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, _ := eligibilityID(r)
+	var h http.Handler = eligibilityFirst(mux, func(w http.ResponseWriter, r *http.Request, id string) {
+		cors.mark(w, r) // as cors.allow does on the mux's route
 		eligibility.serve(w, r, id)
-	})))
+	})
 	h = refuseUncleanPaths(deps.Logger)(h) // before the mux, which would redirect
 	h = recoverPanics(deps.Logger)(h)
 	h = observe(m, deps.Logger, deps.SlowRequest)(h)
