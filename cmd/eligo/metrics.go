@@ -76,13 +76,10 @@ func operatorRoutes(mux *http.ServeMux, reg *prometheus.Registry) {
 
 // buildInfo is eligo_build_info: always 1, labelled with what is running.
 func buildInfo() prometheus.Collector {
-	revision := "unknown"
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, kv := range info.Settings {
-			if kv.Key == "vcs.revision" && kv.Value != "" {
-				revision = kv.Value
-			}
-		}
+	info, _ := debug.ReadBuildInfo()
+	revision := vcsRevision(info)
+	if revision == "" {
+		revision = "unknown"
 	}
 	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name:        "eligo_build_info",

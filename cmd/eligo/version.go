@@ -26,10 +26,22 @@ func versionOf(set string, info *debug.BuildInfo) string {
 	if v := info.Main.Version; v != "" && v != "(devel)" {
 		return v
 	}
+	if rev := vcsRevision(info); rev != "" {
+		return rev
+	}
+	return "dev"
+}
+
+// vcsRevision is the VCS revision the go command stamped into info, ""
+// when none (or info is nil).
+func vcsRevision(info *debug.BuildInfo) string {
+	if info == nil {
+		return ""
+	}
 	for _, kv := range info.Settings {
-		if kv.Key == "vcs.revision" && kv.Value != "" {
+		if kv.Key == "vcs.revision" {
 			return kv.Value
 		}
 	}
-	return "dev"
+	return ""
 }
