@@ -22,18 +22,25 @@ type Decision struct {
 // answer (an action the policy lacks is refused with ReasonUnknownAction).
 //
 // The answer is constant on [now, Until) and differs at Until.
+//
+// The rule decided is that of the first segment that matches o
+// (Policy.RulesFor), or the default one.
 func Decide(o *Order, p *Policy, action string, now time.Time) Decision {
-	a := p.Action(action)
-	if a == nil {
+	i := p.actionIndex(action)
+	if i < 0 {
 		return Decision{Reason: ReasonUnknownAction}
 	}
-	return a.Decide(o, now)
+	return p.RulesFor(o)[i].Decide(o, now)
 }
 
-// Decide is Decide for one action rule.
+// Decide is Decide for one action rule, whichever segment it belongs to.
 func (a *ActionPolicy) Decide(o *Order, now time.Time) Decision {
+	if a.Once && o.HasTaken(a.Name) {
+		// Taken once: refused from now on, whatever the clock says.
+		return Decision{Reason: ReasonAlreadyTaken}
+	}
 	t := now.UnixNano()
-	in := instantsOf(o)
+	in := instantsOf(o, a.deadlines)
 	// The statuses do not change with time, so which blocks match them is
 	// settled once; only their From bounds are checked per instant.
 	var matching uint64

@@ -105,6 +105,13 @@ type Order struct {
 	PaymentTimeoutAt time.Time // zero when the order has no payment timeout
 	Version          int64     // 1 on create, +1 per change
 	UpdatedAt        time.Time
+	// Attributes are what the policy's segments match on, sorted by key;
+	// Deadlines the named instants its bounds may use, sorted by name;
+	// Taken the "once" actions taken, sorted. None is ever changed in
+	// place (see attributes.go), so copies stay independent.
+	Attributes []Attribute
+	Deadlines  []Deadline
+	Taken      []string
 }
 
 // Terminal reports whether the order has reached a final status.
@@ -117,6 +124,8 @@ type NewOrderParams struct {
 	PlacedAt         time.Time // zero means now
 	PromisedAt       time.Time
 	PaymentTimeoutAt time.Time // zero means the order is already paid
+	Attributes       map[string]string
+	Deadlines        map[string]time.Time
 }
 
 // NewOrder validates p and returns version 1 of the order at instant now.
@@ -149,6 +158,14 @@ func NewOrder(p *NewOrderParams, now time.Time) (Order, error) {
 	if !p.PaymentTimeoutAt.IsZero() && p.PaymentTimeoutAt.Before(placed) {
 		return Order{}, Errorf(EINVALID, "payment_timeout_at is before placed_at")
 	}
+	attrs, err := MakeAttributes(p.Attributes)
+	if err != nil {
+		return Order{}, err
+	}
+	deadlines, err := MakeDeadlines(p.Deadlines)
+	if err != nil {
+		return Order{}, err
+	}
 	o := Order{
 		ID:               p.ID,
 		CustomerID:       p.CustomerID,
@@ -159,6 +176,8 @@ func NewOrder(p *NewOrderParams, now time.Time) (Order, error) {
 		PaymentTimeoutAt: p.PaymentTimeoutAt.UTC(),
 		Version:          1,
 		UpdatedAt:        now.UTC(),
+		Attributes:       attrs,
+		Deadlines:        deadlines,
 	}
 	if !p.PaymentTimeoutAt.IsZero() {
 		o.PaymentStatus = PaymentPending
@@ -174,5 +193,30 @@ func NewOrder(p *NewOrderParams, now time.Time) (Order, error) {
 func (o *Order) SameCreation(p *NewOrderParams) bool {
 	return o.ID == p.ID && o.CustomerID == p.CustomerID &&
 		(p.PlacedAt.IsZero() || o.PlacedAt.Equal(p.PlacedAt)) &&
-		o.PromisedAt.Equal(p.PromisedAt) && o.PaymentTimeoutAt.Equal(p.PaymentTimeoutAt)
+		o.PromisedAt.Equal(p.PromisedAt) && o.PaymentTimeoutAt.Equal(p.PaymentTimeoutAt) &&
+		sameAsMap(o.Attributes, p.Attributes) && sameDeadlineMap(o.Deadlines, p.Deadlines)
+}
+
+func sameAsMap(attrs []Attribute, m map[string]string) bool {
+	if len(attrs) != len(m) {
+		return false
+	}
+	for _, a := range attrs {
+		if v, ok := m[a.Key]; !ok || v != a.Value {
+			return false
+		}
+	}
+	return true
+}
+
+func sameDeadlineMap(ds []Deadline, m map[string]time.Time) bool {
+	if len(ds) != len(m) {
+		return false
+	}
+	for _, d := range ds {
+		if at, ok := m[d.Name]; !ok || !at.Equal(d.At) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,11 +1,8 @@
 package eligo
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 )
@@ -18,50 +15,79 @@ const ReasonOutsideWindow = "outside_window"
 // does not name.
 const ReasonUnknownAction = "unknown_action"
 
-// anchor names one of the order's timestamps that a bound is relative to.
-type anchor uint8
+// ReasonAlreadyTaken is the reason Decide gives for a "once" action that
+// was taken on the order already.
+const ReasonAlreadyTaken = "already_taken"
 
-// The anchors. anchorNone marks an unset bound.
+// The slots of an order's instants that a bound can name: its three own
+// timestamps, then the policy's named deadlines (slot firstDeadlineSlot+i
+// for Policy.deadlines[i]). slotNone marks an unset bound.
 const (
-	anchorNone anchor = iota
-	anchorPlacedAt
-	anchorPromisedAt
-	anchorPaymentTimeoutAt
+	slotNone uint8 = iota
+	slotPlacedAt
+	slotPromisedAt
+	slotPaymentTimeoutAt
+	firstDeadlineSlot
 )
+
+// maxPolicyDeadlines bounds the deadline names one policy uses, so that an
+// order's instants fit in a fixed array on Decide's stack.
+const maxPolicyDeadlines = 16
 
 var anchorNames = [...]string{"", "placed_at", "promised_at", "payment_timeout_at"}
 
-// bound is an instant relative to an order: an anchor plus an offset, written
-// "promised_at", "placed_at+60s" or "promised_at-5m".
+// deadlinePrefix starts a bound on a named deadline: "deadline.NAME".
+const deadlinePrefix = "deadline."
+
+// bound is an instant relative to an order: one of its timestamps or named
+// deadlines plus an offset, written "promised_at", "placed_at+60s" or
+// "deadline.event_starts_at-48h".
 type bound struct {
-	anchor anchor
+	slot   uint8
+	anchor string // the anchor as written: "promised_at", "deadline.event_starts_at"
 	Offset time.Duration
 }
 
 // IsSet reports whether the bound names an anchor.
-func (b bound) IsSet() bool { return b.anchor != anchorNone }
+func (b bound) IsSet() bool { return b.slot != slotNone }
 
 // String returns the bound in the policy file's syntax.
 func (b bound) String() string {
-	name := anchorNames[b.anchor]
 	switch {
 	case b.Offset > 0:
-		return name + "+" + b.Offset.String()
+		return b.anchor + "+" + b.Offset.String()
 	case b.Offset < 0:
-		return name + b.Offset.String()
+		return b.anchor + b.Offset.String()
 	}
-	return name
+	return b.anchor
 }
 
-// instants holds an order's anchor timestamps in Unix nanoseconds, indexed
-// by anchor, so Decide converts each timestamp once. noInstant marks a
-// timestamp the order lacks.
-type instants [4]int64
+// instants holds an order's anchor instants in Unix nanoseconds, by slot,
+// so Decide converts each timestamp once. noInstant marks one the order
+// lacks.
+type instants [firstDeadlineSlot + maxPolicyDeadlines]int64
 
 const noInstant = math.MinInt64
 
-func instantsOf(o *Order) instants {
-	return instants{noInstant, unixNano(o.PlacedAt), unixNano(o.PromisedAt), unixNano(o.PaymentTimeoutAt)}
+// instantsOf fills in the order's instants for a policy whose named
+// deadlines are deadlines.
+func instantsOf(o *Order, deadlines []string) instants {
+	var in instants
+	in[slotNone] = noInstant
+	in[slotPlacedAt] = unixNano(o.PlacedAt)
+	in[slotPromisedAt] = unixNano(o.PromisedAt)
+	in[slotPaymentTimeoutAt] = unixNano(o.PaymentTimeoutAt)
+	for i, name := range deadlines {
+		v := int64(noInstant)
+		for j := range o.Deadlines {
+			if o.Deadlines[j].Name == name {
+				v = unixNano(o.Deadlines[j].At)
+				break
+			}
+		}
+		in[int(firstDeadlineSlot)+i] = v
+	}
+	return in
 }
 
 func unixNano(t time.Time) int64 {
@@ -72,34 +98,69 @@ func unixNano(t time.Time) int64 {
 }
 
 // at returns the bound's instant in Unix nanoseconds, and false when the
-// anchor is unset or the order lacks that timestamp.
+// bound is unset or the order lacks that timestamp or deadline.
 func (b bound) at(in *instants) (int64, bool) {
-	v := in[b.anchor]
+	v := in[b.slot]
 	if v == noInstant {
 		return 0, false
 	}
 	return v + int64(b.Offset), true
 }
 
+// time returns the bound's instant on the order, or zero.
+func (b bound) time(in *instants) time.Time {
+	if v, ok := b.at(in); ok {
+		return time.Unix(0, v).UTC()
+	}
+	return time.Time{}
+}
+
 // maxOffsetText is maxOffset as a policy file writes it.
 const maxOffsetText = "87600h"
 
-// parseBound parses "anchor", "anchor+duration" or "anchor-duration". The
+// deadlineTable gives the named deadlines of one policy their slots, in the
+// order the file first uses them.
+type deadlineTable struct{ names []string }
+
+func (t *deadlineTable) slot(name string) (uint8, error) {
+	for i, n := range t.names {
+		if n == name {
+			return firstDeadlineSlot + uint8(i), nil
+		}
+	}
+	if len(t.names) == maxPolicyDeadlines {
+		return 0, Errorf(EINVALID, "the policy uses more than %d deadline names", maxPolicyDeadlines)
+	}
+	t.names = append(t.names, name)
+	return firstDeadlineSlot + uint8(len(t.names)-1), nil
+}
+
+// parseBound parses "anchor", "anchor+duration" or "anchor-duration",
+// where anchor is one of the order's timestamps or deadline.NAME. The
 // duration is at most ten years (87600h) either way, so that no bound can
 // overflow on any order.
-func parseBound(s string) (bound, error) {
+func parseBound(s string, deadlines *deadlineTable) (bound, error) {
 	name, offset := s, ""
 	if i := strings.IndexAny(s, "+-"); i >= 0 {
 		name, offset = s[:i], s[i:]
 	}
-	var b bound
+	b := bound{anchor: name}
 	for i, n := range anchorNames[1:] {
 		if n == name {
-			b.anchor = anchor(i + 1)
+			b.slot = uint8(i + 1)
 		}
 	}
-	if b.anchor == anchorNone {
-		return bound{}, Errorf(EINVALID, "unknown timestamp %q in %q; expected placed_at, promised_at or payment_timeout_at, optionally followed by +DURATION or -DURATION", name, s)
+	if dl, ok := strings.CutPrefix(name, deadlinePrefix); ok {
+		if err := ValidateDeadlineName("deadline", dl); err != nil {
+			return bound{}, Errorf(EINVALID, "%s in %q", ErrorMessage(err), s)
+		}
+		var err error
+		if b.slot, err = deadlines.slot(dl); err != nil {
+			return bound{}, err
+		}
+	}
+	if b.slot == slotNone {
+		return bound{}, Errorf(EINVALID, "unknown timestamp %q in %q; expected placed_at, promised_at, payment_timeout_at or deadline.NAME, optionally followed by +DURATION or -DURATION", name, s)
 	}
 	if offset != "" {
 		d, err := time.ParseDuration(offset)
@@ -160,27 +221,51 @@ func (b *block) matchesStatus(o *Order) bool {
 }
 
 // ActionPolicy is the rule for one action: blocks are checked first, in
-// order; then the first open window allows.
+// order; then the first open window allows. It also says what taking the
+// action does (TakeAction).
 type ActionPolicy struct {
-	Name    string
-	windows []window
-	blocks  []block
+	Name string
+	// Segment is the name of the segment the rule belongs to, "" for the
+	// policy's default rules.
+	Segment string
+	// EndsOrder says taking the action ends the order as CANCELLED (as
+	// cancel does); Once that it can be taken once, after which it is
+	// refused with ReasonAlreadyTaken.
+	EndsOrder bool
+	Once      bool
+	windows   []window
+	blocks    []block
+	deadlines []string // the policy's named deadlines, by slot
 }
 
-// Policy is the set of action rules. Build one with DefaultPolicy or
-// ParsePolicy; a Policy is read-only once built and safe to share.
+// Policy is the set of action rules: the default rules, and segments whose
+// rules apply instead to the orders they match. Build one with
+// DefaultPolicy or ParsePolicy; a Policy is read-only once built and safe
+// to share.
 type Policy struct {
-	Actions []ActionPolicy // sorted by name
+	Actions  []ActionPolicy // the default rules, sorted by name
+	Segments []Segment      // checked in order; the first that matches wins
+
+	canonical []byte // the policy file, re-encoded (Canonical)
+	version   PolicyVersion
+	versionID string // version.String(), kept so reads allocate nothing
 }
 
-// Action returns the rule for the named action, or nil.
+// Action returns the default rule for the named action, or nil.
 func (p *Policy) Action(name string) *ActionPolicy {
-	for i := range p.Actions {
-		if p.Actions[i].Name == name {
-			return &p.Actions[i]
-		}
+	if i := p.actionIndex(name); i >= 0 {
+		return &p.Actions[i]
 	}
 	return nil
+}
+
+func (p *Policy) actionIndex(name string) int {
+	for i := range p.Actions {
+		if p.Actions[i].Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 // ActionNames returns the policy's action names, sorted.
@@ -190,6 +275,48 @@ func (p *Policy) ActionNames() []string {
 		names[i] = a.Name
 	}
 	return names
+}
+
+// RulesFor returns the rules that apply to o: those of the first segment
+// that matches it, or the default rules. Either way they hold every
+// action of the policy, in the order of p.Actions.
+func (p *Policy) RulesFor(o *Order) []ActionPolicy {
+	for i := range p.Segments {
+		if p.Segments[i].Matches(o) {
+			return p.Segments[i].Actions
+		}
+	}
+	return p.Actions
+}
+
+// Segment is a named set of orders, those whose attributes match, with
+// rules of their own. Actions holds every action of the policy, in the
+// order of Policy.Actions: the segment's own rule where it has one, the
+// default rule otherwise.
+type Segment struct {
+	Name    string
+	Actions []ActionPolicy
+	match   []attributeMatch
+}
+
+// attributeMatch is one condition of a segment: the order's attribute key
+// is one of values.
+type attributeMatch struct {
+	key    string
+	values []string
+}
+
+// Matches reports whether o is in the segment: for every attribute the
+// segment names, o has it with one of the values listed.
+func (s *Segment) Matches(o *Order) bool {
+	for i := range s.match {
+		m := &s.match[i]
+		v, ok := o.Attribute(m.key)
+		if !ok || !slices.Contains(m.values, v) {
+			return false
+		}
+	}
+	return true
 }
 
 // DefaultPolicyJSON is the built-in policy: the rule of the ten-minute
@@ -203,6 +330,7 @@ func (p *Policy) ActionNames() []string {
 const DefaultPolicyJSON = `{
   "actions": {
     "cancel": {
+      "ends_order": true,
       "windows": [
         {"name": "sla_breached", "from": "promised_at"}
       ],
@@ -226,186 +354,3 @@ func DefaultPolicy() *Policy {
 	return p
 }
 
-type policyFile struct {
-	Actions map[string]actionFile `json:"actions"`
-}
-
-type actionFile struct {
-	Windows []windowFile `json:"windows"`
-	Blocks  []blockFile  `json:"blocks"`
-}
-
-type windowFile struct {
-	Name string `json:"name"`
-	From string `json:"from"`
-	To   string `json:"to"`
-}
-
-type blockFile struct {
-	Name          string   `json:"name"`
-	Status        []string `json:"status"`
-	DriverStatus  []string `json:"driver_status"`
-	PaymentStatus []string `json:"payment_status"`
-	From          string   `json:"from"`
-}
-
-// ParsePolicy parses and validates a policy file in JSON (see
-// DefaultPolicyJSON for the shape). Unknown fields, unknown statuses and
-// timestamps, duplicate or malformed names, and windows that close before
-// they open are all rejected with an EINVALID error that names the place.
-func ParsePolicy(data []byte) (*Policy, error) {
-	var f policyFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, Errorf(EINVALID, "policy is not valid JSON of the expected shape: %v", err)
-	}
-	if dec.More() {
-		return nil, Errorf(EINVALID, "policy has data after its JSON object")
-	}
-	if len(f.Actions) == 0 {
-		return nil, Errorf(EINVALID, "policy names no actions; expected at least one under \"actions\"")
-	}
-	p := &Policy{}
-	for name, af := range f.Actions {
-		a, err := parseAction(name, &af)
-		if err != nil {
-			return nil, err
-		}
-		p.Actions = append(p.Actions, a)
-	}
-	sort.Slice(p.Actions, func(i, j int) bool { return p.Actions[i].Name < p.Actions[j].Name })
-	return p, nil
-}
-
-func parseAction(name string, af *actionFile) (ActionPolicy, error) {
-	where := "actions." + name
-	if err := validateRuleName(where, name); err != nil {
-		return ActionPolicy{}, err
-	}
-	if len(af.Windows) == 0 {
-		return ActionPolicy{}, Errorf(EINVALID, "%s has no windows, so it could never be allowed", where)
-	}
-	a := ActionPolicy{Name: name}
-	seen := map[string]bool{}
-	for i, wf := range af.Windows {
-		w, err := parseWindow(fmt.Sprintf("%s.windows[%d]", where, i), &wf)
-		if err != nil {
-			return ActionPolicy{}, err
-		}
-		if seen[w.Name] {
-			return ActionPolicy{}, Errorf(EINVALID, "%s: name %q is used twice", where, w.Name)
-		}
-		seen[w.Name] = true
-		a.windows = append(a.windows, w)
-	}
-	if len(af.Blocks) > maxBlocks {
-		return ActionPolicy{}, Errorf(EINVALID, "%s has %d blocks; the limit is %d", where, len(af.Blocks), maxBlocks)
-	}
-	for i, bf := range af.Blocks {
-		b, err := parseBlock(fmt.Sprintf("%s.blocks[%d]", where, i), &bf)
-		if err != nil {
-			return ActionPolicy{}, err
-		}
-		if seen[b.Name] {
-			return ActionPolicy{}, Errorf(EINVALID, "%s: name %q is used twice", where, b.Name)
-		}
-		seen[b.Name] = true
-		a.blocks = append(a.blocks, b)
-	}
-	return a, nil
-}
-
-// maxBlocks bounds the blocks of one action, so Decide can hold the set of
-// matching blocks in one machine word.
-const maxBlocks = 64
-
-func parseWindow(where string, wf *windowFile) (window, error) {
-	if err := validateRuleName(where+".name", wf.Name); err != nil {
-		return window{}, err
-	}
-	if wf.From == "" {
-		return window{}, Errorf(EINVALID, "%s.from is required", where)
-	}
-	w := window{Name: wf.Name}
-	var err error
-	if w.From, err = parseBound(wf.From); err != nil {
-		return window{}, Errorf(EINVALID, "%s.from: %s", where, ErrorMessage(err))
-	}
-	if wf.To != "" {
-		if w.To, err = parseBound(wf.To); err != nil {
-			return window{}, Errorf(EINVALID, "%s.to: %s", where, ErrorMessage(err))
-		}
-		if neverOpens(w.From, w.To) {
-			return window{}, Errorf(EINVALID, "%s closes (%s) before or when it opens (%s), so it could never be open", where, w.To, w.From)
-		}
-	}
-	return w, nil
-}
-
-// neverOpens reports whether a window [from, to) is empty on every order,
-// as far as that can be known without an order: when both bounds use the
-// same anchor, or to uses placed_at (which no order timestamp precedes), and
-// to's offset is not after from's. Bounds on promised_at and
-// payment_timeout_at are not ordered by anything but the order, so such a
-// window is accepted and is open only for the orders where to is after from.
-func neverOpens(from, to bound) bool {
-	return (to.anchor == from.anchor || to.anchor == anchorPlacedAt) && to.Offset <= from.Offset
-}
-
-func parseBlock(where string, bf *blockFile) (block, error) {
-	if err := validateRuleName(where+".name", bf.Name); err != nil {
-		return block{}, err
-	}
-	b := block{Name: bf.Name}
-	for i, s := range bf.Status {
-		v, err := ParseStatus(s)
-		if err != nil {
-			return block{}, Errorf(EINVALID, "%s.status[%d]: %s", where, i, ErrorMessage(err))
-		}
-		b.Statuses |= 1 << v
-	}
-	for i, s := range bf.DriverStatus {
-		v, err := ParseDriverStatus(s)
-		if err != nil {
-			return block{}, Errorf(EINVALID, "%s.driver_status[%d]: %s", where, i, ErrorMessage(err))
-		}
-		b.DriverStatuses |= 1 << v
-	}
-	for i, s := range bf.PaymentStatus {
-		if s == unpaidName {
-			b.PaymentStatuses |= paymentUnpaid
-			continue
-		}
-		v, err := ParsePaymentStatus(s)
-		if err != nil {
-			return block{}, Errorf(EINVALID, "%s.payment_status[%d]: %s, or %s for both PENDING and FAILED", where, i, ErrorMessage(err), unpaidName)
-		}
-		b.PaymentStatuses |= 1 << v
-	}
-	if bf.From != "" {
-		var err error
-		if b.From, err = parseBound(bf.From); err != nil {
-			return block{}, Errorf(EINVALID, "%s.from: %s", where, ErrorMessage(err))
-		}
-	}
-	return b, nil
-}
-
-func validateRuleName(where, name string) error {
-	if name == "" {
-		return Errorf(EINVALID, "%s: a name is required", where)
-	}
-	if len(name) > 64 {
-		return Errorf(EINVALID, "%s: name %q is longer than 64 bytes", where, name)
-	}
-	for _, r := range name {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
-			return Errorf(EINVALID, "%s: name %q may hold only a-z, 0-9 and _", where, name)
-		}
-	}
-	if name == ReasonOutsideWindow || name == ReasonUnknownAction {
-		return Errorf(EINVALID, "%s: name %q is reserved", where, name)
-	}
-	return nil
-}

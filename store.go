@@ -112,6 +112,10 @@ type Update struct {
 	// OccurredAt is when the event happened, kept with the event id and on
 	// the version the update writes; zero when not known or not an event.
 	OccurredAt time.Time
+
+	// Action is set when the update takes a policy action (ActionUpdate):
+	// its version is a VersionAction recording it.
+	Action *ActionRecord
 }
 
 // UpdateResult is the result of one Update.

@@ -22,7 +22,7 @@ func EventUpdate(e *Event, who string) Update {
 		OrderID:     e.OrderID,
 		EventID:     e.EventID,
 		EventType:   e.Type,
-		EventStatus: e.Status,
+		EventStatus: e.Detail(),
 		OccurredAt:  e.OccurredAt,
 		Who:         who,
 		Apply:       func(o Order, _ time.Time) (Order, error) { return ApplyEvent(o, e) },
@@ -79,7 +79,9 @@ type UpdateStep struct {
 //   - a nil Apply, an error from Apply, an Apply that changes the order's
 //     id or leaves a time out of range is rejected, its event id unrecorded;
 //   - an Apply that leaves the order's state as it was is stale, and its
-//     event id is recorded so that a resend is a duplicate;
+//     event id is recorded so that a resend is a duplicate; but an action
+//     (u.Action) is written all the same, unless it ends the order and
+//     the order had ended already;
 //   - otherwise the order gets the next version and updated_at now, and is
 //     written with its version and its event id.
 //
@@ -118,7 +120,10 @@ func DecideUpdate(u *Update, stored *Order, seen *ProcessedEvent, now time.Time)
 		return rejectUpdate(old, err)
 	}
 	record := u.EventID != ""
-	if SameState(&old, &next) {
+	// An action is written even when it leaves the order's fields as they
+	// were (a reschedule asks the scheduler, it changes nothing here),
+	// except one that ends an order it ended already.
+	if SameState(&old, &next) && (u.Action == nil || u.Action.EndsOrder) {
 		return UpdateStep{Result: UpdateResult{Outcome: OutcomeStale, Order: old}, Record: record}
 	}
 	next.Version, next.UpdatedAt = old.Version+1, now
@@ -192,7 +197,9 @@ func DecideCreate(p *NewOrderParams, existing *Order, now time.Time) (o Order, c
 
 // VersionRecord returns the event (VersionCreate when before is nil, else
 // VersionUpdate) and the stored object changes (MarshalChanges) of the
-// version that records the change from before to after.
+// version that records the change from before to after. The version of an
+// update that takes an action is a VersionAction instead (see
+// Update.VersionEvent).
 func VersionRecord(before, after *Order) (event string, changes []byte, err error) {
 	event = VersionUpdate
 	if before == nil {
@@ -200,6 +207,23 @@ func VersionRecord(before, after *Order) (event string, changes []byte, err erro
 	}
 	changes, err = MarshalChanges(Changes(before, after))
 	return event, changes, err
+}
+
+// VersionEvent returns the event of the version u writes: VersionAction
+// for an action, else VersionUpdate.
+func (u *Update) VersionEvent() string {
+	if u.Action != nil {
+		return VersionAction
+	}
+	return VersionUpdate
+}
+
+// ApplyAction sets the action fields of v (Action, PolicyVersion, Params)
+// from the update that wrote it, for a store to persist.
+func (u *Update) ApplyAction(v *Version) {
+	if u.Action != nil {
+		v.Event, v.Action, v.PolicyVersion, v.Params = VersionAction, u.Action.Name, u.Action.PolicyVersion, u.Action.Params
+	}
 }
 
 // OrderVersions is what a store's FindVersions answers when it found vs for

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 	"time"
 )
 
@@ -11,6 +13,7 @@ import (
 const (
 	VersionCreate = "create"
 	VersionUpdate = "update"
+	VersionAction = "action" // a policy action taken (TakeAction), cancel included
 )
 
 // Whodunnit values for changes not made by a customer.
@@ -29,7 +32,7 @@ type Version struct {
 	ID            int64 // global, increasing
 	ItemType      string
 	ItemID        string
-	Event         string // VersionCreate or VersionUpdate
+	Event         string // VersionCreate, VersionUpdate or VersionAction
 	Whodunnit     string
 	ObjectChanges map[string][2]any // field -> [old, new]; old is nil on create
 	EventID       string            // the event that caused it, if any
@@ -38,6 +41,12 @@ type Version struct {
 	Host          string
 	Build         string
 	OrderVersion  int64 // the order's version after this change
+	// Of a VersionAction: the action taken, the policy version it was
+	// decided under (Policy.VersionString) and the caller's params, passed
+	// through (a JSON object, nil when none).
+	Action        string
+	PolicyVersion string
+	Params        json.RawMessage
 }
 
 // ItemTypeOrder is the ItemType of order versions.
@@ -58,7 +67,46 @@ func (o *Order) Fields() map[string]any {
 		"payment_timeout_at": formatTime(o.PaymentTimeoutAt),
 		"version":            o.Version,
 		"updated_at":         formatTime(o.UpdatedAt),
+		"attributes":         attributeFields(o.Attributes),
+		"deadlines":          deadlineFields(o.Deadlines),
+		"taken":              takenFields(o.Taken),
 	}
+}
+
+// attributeFields, deadlineFields and takenFields are the JSON forms of an
+// order's attributes, deadlines and taken actions in Fields: what
+// UnmarshalChanges reads back, nil when there are none.
+func attributeFields(attrs []Attribute) any {
+	if len(attrs) == 0 {
+		return nil
+	}
+	m := make(map[string]any, len(attrs))
+	for _, a := range attrs {
+		m[a.Key] = a.Value
+	}
+	return m
+}
+
+func deadlineFields(ds []Deadline) any {
+	if len(ds) == 0 {
+		return nil
+	}
+	m := make(map[string]any, len(ds))
+	for _, d := range ds {
+		m[d.Name] = formatTime(d.At)
+	}
+	return m
+}
+
+func takenFields(taken []string) any {
+	if len(taken) == 0 {
+		return nil
+	}
+	l := make([]any, len(taken))
+	for i, a := range taken {
+		l[i] = a
+	}
+	return l
 }
 
 // Changes returns the fields that differ between before and after as
@@ -77,7 +125,7 @@ func Changes(before, after *Order) map[string][2]any {
 	}
 	of := before.Fields()
 	for k, v := range nf {
-		if of[k] != v {
+		if !reflect.DeepEqual(of[k], v) {
 			out[k] = [2]any{of[k], v}
 		}
 	}
@@ -89,7 +137,8 @@ func Changes(before, after *Order) map[string][2]any {
 func SameState(a, b *Order) bool {
 	return a.ID == b.ID && a.CustomerID == b.CustomerID &&
 		a.Status == b.Status && a.DriverStatus == b.DriverStatus && a.PaymentStatus == b.PaymentStatus &&
-		a.PlacedAt.Equal(b.PlacedAt) && a.PromisedAt.Equal(b.PromisedAt) && a.PaymentTimeoutAt.Equal(b.PaymentTimeoutAt)
+		a.PlacedAt.Equal(b.PlacedAt) && a.PromisedAt.Equal(b.PromisedAt) && a.PaymentTimeoutAt.Equal(b.PaymentTimeoutAt) &&
+		sameAttributes(a.Attributes, b.Attributes) && sameDeadlines(a.Deadlines, b.Deadlines) && slices.Equal(a.Taken, b.Taken)
 }
 
 func nilIfEmpty(s string) any {

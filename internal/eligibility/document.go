@@ -22,8 +22,12 @@ type ActionDecision struct {
 type Document struct {
 	OrderID string
 	Version int64
-	AsOf    time.Time
-	Actions []ActionDecision
+	// PolicyVersion is the version of the policy the decisions were made
+	// under (eligo.Policy.VersionString): part of the answer and its ETag,
+	// so a policy change is a new answer.
+	PolicyVersion string
+	AsOf          time.Time
+	Actions       []ActionDecision
 }
 
 // Build decides every action of p (or only action, when not "") for o at now.
@@ -35,9 +39,10 @@ func Build(o *eligo.Order, p *eligo.Policy, action string, now time.Time) Docume
 // BuildInto is Build appending the decisions to dst[:0], so a hot caller can
 // pass a stack array and allocate nothing.
 func BuildInto(dst []ActionDecision, o *eligo.Order, p *eligo.Policy, action string, now time.Time) Document {
-	d := Document{OrderID: o.ID, Version: o.Version, AsOf: now.UTC(), Actions: dst[:0]}
-	for i := range p.Actions {
-		if a := &p.Actions[i]; action == "" || a.Name == action {
+	d := Document{OrderID: o.ID, Version: o.Version, PolicyVersion: p.VersionString(), AsOf: now.UTC(), Actions: dst[:0]}
+	rules := p.RulesFor(o)
+	for i := range rules {
+		if a := &rules[i]; action == "" || a.Name == action {
 			d.Actions = append(d.Actions, ActionDecision{Action: a.Name, Decision: a.Decide(o, now)})
 		}
 	}
@@ -57,7 +62,7 @@ func (d *Document) Until() time.Time {
 }
 
 // ETag returns a weak entity tag (W/"v<version>-<hash>") that changes
-// whenever the version or any decision changes. It leaves out as_of, so an
+// whenever the version, the policy version or any decision changes. It leaves out as_of, so an
 // unchanged answer keeps its tag; two answers with the same tag then differ
 // in as_of, which is why the tag is weak (RFC 9110, section 8.8.1): it
 // names equivalent answers, not identical bytes, and is compared weakly
@@ -69,7 +74,7 @@ func (d *Document) ETag() string {
 
 // AppendETag appends the ETag to dst.
 func (d *Document) AppendETag(dst []byte) []byte {
-	h := fnvOffset
+	h := fnvString(fnvOffset, d.PolicyVersion)
 	for _, a := range d.Actions {
 		h = fnvString(h, a.Action)
 		h = fnvString(h, a.Reason)
@@ -121,6 +126,8 @@ func (d *Document) AppendJSONHead(dst []byte) []byte {
 	dst = appendString(dst, d.OrderID)
 	dst = append(dst, `,"version":`...)
 	dst = strconv.AppendInt(dst, d.Version, 10)
+	dst = append(dst, `,"policy_version":`...)
+	dst = appendString(dst, d.PolicyVersion)
 	return append(dst, `,"as_of":"`...)
 }
 
@@ -153,10 +160,10 @@ func (d *Document) AppendJSONTail(dst []byte) []byte {
 }
 
 // SameAnswer reports whether d and e give the same answer apart from as_of:
-// the same order, version and decisions, so the same ETag, JSON head and
+// the same order, version, policy version and decisions, so the same ETag, JSON head and
 // tail.
 func (d *Document) SameAnswer(e *Document) bool {
-	if d.OrderID != e.OrderID || d.Version != e.Version || len(d.Actions) != len(e.Actions) {
+	if d.OrderID != e.OrderID || d.Version != e.Version || d.PolicyVersion != e.PolicyVersion || len(d.Actions) != len(e.Actions) {
 		return false
 	}
 	for i := range d.Actions {

@@ -65,5 +65,5 @@ func keptCopy(doc *eligibility.Document) eligibility.Document {
 			Until:   time.Unix(a.Until.Unix(), int64(a.Until.Nanosecond())).UTC(), // the same instant
 		}}
 	}
-	return eligibility.Document{OrderID: strings.Clone(doc.OrderID), Version: doc.Version, Actions: actions}
+	return eligibility.Document{OrderID: strings.Clone(doc.OrderID), Version: doc.Version, PolicyVersion: strings.Clone(doc.PolicyVersion), Actions: actions}
 }
