@@ -353,4 +353,3 @@ func DefaultPolicy() *Policy {
 	}
 	return p
 }
-
