@@ -78,6 +78,9 @@ type OrderStore interface {
 	// OldestKept returns the instant of the oldest row of each kind kept.
 	OldestKept(ctx context.Context) (OldestKept, error)
 
+	// PolicyStore keeps the policy's versions.
+	PolicyStore
+
 	// Ping reports whether the store answers now, within the store's
 	// deadline: EUNAVAILABLE when it cannot (readiness asks it).
 	Ping(ctx context.Context) error
