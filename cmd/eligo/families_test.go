@@ -16,6 +16,7 @@ import (
 // families of the production engines (eligo_postgres_*, eligo_redis_*,
 // eligo_kafka_*) appear when those are configured.
 var startFamilies = []string{
+	"eligo_actions_total",
 	"eligo_build_info",
 	"eligo_cancels_total",
 	"eligo_cold_order_reads_total",
@@ -38,6 +39,8 @@ var startFamilies = []string{
 	"eligo_live_subscribers",
 	"eligo_orders_created_total",
 	"eligo_payment_rechecks_total",
+	"eligo_policy_changes_total",
+	"eligo_policy_seq",
 	"eligo_read_model_repairs_total",
 	"eligo_retention_deleted_total",
 	"eligo_retention_oldest_seconds",

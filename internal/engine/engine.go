@@ -12,7 +12,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 	"time"
+
+	"encoding/json"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
@@ -36,7 +39,9 @@ type Config struct {
 	// ReadModel serves reads. A miss is read from the store, and put back
 	// when the order is hot.
 	ReadModel eligo.ReadModel
-	Policy    *eligo.Policy
+	// Policy is the policy in force at start; SetPolicy and ApplyPolicy
+	// change it.
+	Policy *eligo.Policy
 	// HotGrace is how long a terminal order stays hot after it ended: the
 	// read model's (eligo.Order.Hot). Zero means eligo.DefaultHotGrace.
 	HotGrace time.Duration
@@ -54,6 +59,8 @@ type Config struct {
 	NegativeSize int
 	Now          func() time.Time
 	Listeners    []Listener
+	// PolicyListeners are told when the policy in force changes.
+	PolicyListeners []PolicyListener
 	// Logger gets read-model failures; nil discards.
 	Logger *slog.Logger
 	// Registerer gets the engine's metrics; nil keeps them unregistered.
@@ -63,6 +70,7 @@ type Config struct {
 // Engine applies changes and answers reads. It is safe for concurrent use.
 type Engine struct {
 	cfg      Config
+	policy   atomic.Pointer[eligo.Policy]
 	metrics  *metrics
 	negative *negativeCache
 	cold     *coldCache
@@ -93,11 +101,12 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, metrics: m, cold: cold, negative: newNegativeCache(cfg.NegativeTTL, cfg.NegativeSize)}, nil
+	e := &Engine{cfg: cfg, metrics: m, cold: cold, negative: newNegativeCache(cfg.NegativeTTL, cfg.NegativeSize)}
+	e.policy.Store(cfg.Policy)
+	m.actionsAtZero(cfg.Policy)
+	m.policySeq.Set(float64(cfg.Policy.Version().Seq))
+	return e, nil
 }
-
-// Policy returns the policy in force.
-func (e *Engine) Policy() *eligo.Policy { return e.cfg.Policy }
 
 // Now returns the engine's clock reading.
 func (e *Engine) Now() time.Time { return e.cfg.Now() }
@@ -260,38 +269,55 @@ func (e *Engine) Cancel(ctx context.Context, id, who string) (eligo.Order, error
 	return e.CancelIfMatch(ctx, id, who, nil)
 }
 
-// CancelIfMatch is Cancel under the precondition m (nil: none), checked by
-// eligo.CancelIfMatch on the stored order under the same lock as the
-// cancel, so a change committed after the caller read the order still
-// fails it: EPRECONDITION.
+// CancelIfMatch is TakeAction of cancel under the precondition m.
 func (e *Engine) CancelIfMatch(ctx context.Context, id, who string, m *eligo.VersionMatch) (eligo.Order, error) {
-	sctx, span := startStoreCall(ctx, "UpdateOrders", nil, attribute.Int("eligo.updates", 1))
-	results, err := e.cfg.Store.UpdateOrders(sctx, []eligo.Update{{
-		OrderID: id,
-		Who:     who,
-		Apply: func(o eligo.Order, now time.Time) (eligo.Order, error) {
-			return eligo.CancelIfMatch(o, e.cfg.Policy, now, m)
-		},
-	}})
+	return e.TakeAction(ctx, id, eligo.ActionCancel, who, nil, m)
+}
+
+// TakeAction takes a policy action on an order if the policy in force
+// allows it at this instant, decided by eligo.TakeAction against the store
+// under the order's lock, never against the read model, with the
+// precondition m (nil: none) checked under the same lock: a change
+// committed after the caller read the order still fails it
+// (EPRECONDITION). A refusal is ECONFLICT with the decision's reason; an
+// action the policy lacks is ENOTFOUND. The version it writes records the
+// action, the policy version it was decided under and params.
+func (e *Engine) TakeAction(ctx context.Context, id, action, who string, params json.RawMessage, m *eligo.VersionMatch) (eligo.Order, error) {
+	p := e.Policy()
+	u, err := eligo.ActionUpdate(id, who, p, action, params, m)
+	if err != nil {
+		return eligo.Order{}, err
+	}
+	sctx, span := startStoreCall(ctx, "UpdateOrders", nil, attribute.Int("eligo.updates", 1), attribute.String("eligo.action", action))
+	results, err := e.cfg.Store.UpdateOrders(sctx, []eligo.Update{u})
 	endStoreCall(span, err)
 	if err != nil {
 		return eligo.Order{}, err
 	}
 	r := results[0]
+	known := p.Action(action) != nil
+	count := func(result, cancelResult string) {
+		if known {
+			e.metrics.actions.WithLabelValues(action, result).Inc()
+		}
+		if action == eligo.ActionCancel && cancelResult != "" {
+			e.metrics.cancels.WithLabelValues(cancelResult).Inc()
+		}
+	}
 	switch r.Outcome {
 	case eligo.OutcomeApplied:
-		e.metrics.cancels.WithLabelValues(cancelCancelled).Inc()
+		count(actionTaken, cancelCancelled)
 		e.publish(ctx, r.Order, true)
 		return r.Order, nil
 	case eligo.OutcomeRejected:
-		if reason := eligo.ErrorReason(r.Err); reason != "" {
-			e.metrics.cancels.WithLabelValues(cancelRefused).Inc()
-		} else if eligo.ErrorCode(r.Err) == eligo.EPRECONDITION {
-			e.metrics.cancels.WithLabelValues(cancelPreconditionFailed).Inc()
+		if eligo.ErrorCode(r.Err) == eligo.EPRECONDITION {
+			count(actionPreconditionFailed, cancelPreconditionFailed)
+		} else if eligo.ErrorReason(r.Err) != "" && eligo.ErrorCode(r.Err) == eligo.ECONFLICT {
+			count(actionRefused, cancelRefused)
 		}
 		return eligo.Order{}, r.Err
 	}
-	e.metrics.cancels.WithLabelValues(cancelAlreadyCancelled).Inc()
+	count(actionAlreadyDone, cancelAlreadyCancelled)
 	if r.Order.ID != "" { // a retried cancel: see repairs
 		e.publish(ctx, r.Order, true)
 	}

@@ -12,6 +12,10 @@ const (
 	cancelRefused            = "refused"
 	cancelAlreadyCancelled   = "already_cancelled"
 	cancelPreconditionFailed = "precondition_failed"
+	actionTaken              = "taken"
+	actionRefused            = "refused"
+	actionAlreadyDone        = "already_done"
+	actionPreconditionFailed = "precondition_failed"
 	unknownCached            = "cached"
 	unknownStore             = "store"
 )
@@ -20,6 +24,9 @@ type metrics struct {
 	ordersCreated prometheus.Counter
 	events        *prometheus.CounterVec
 	cancels       *prometheus.CounterVec
+	actions       *prometheus.CounterVec
+	policySeq     prometheus.Gauge
+	policyChanges prometheus.Counter
 	unknownReads  *prometheus.CounterVec
 	coldReads     *prometheus.CounterVec
 	repairs       prometheus.Counter
@@ -40,6 +47,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "eligo_cancels_total",
 			Help: "Cancel commands, by result (cancelled, refused, already_cancelled, precondition_failed).",
 		}, []string{"result"}),
+		actions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "eligo_actions_total",
+			Help: "Policy actions taken through POST /v1/orders/{id}/actions/{action} or /cancel, by action and result (taken, refused, already_done, precondition_failed).",
+		}, []string{"action", "result"}),
+		policySeq: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "eligo_policy_seq",
+			Help: "The sequence number of the policy this replica decides under (0: the built-in policy or the --policy file, none applied to the store yet). Replicas that differ for long have not switched.",
+		}),
+		policyChanges: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "eligo_policy_changes_total",
+			Help: "Times this replica switched to a newer policy version.",
+		}),
 		unknownReads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "eligo_unknown_order_reads_total",
 			Help: "Reads of order ids that do not exist, by how they were answered: cached (the negative cache, no store read), store.",
@@ -72,10 +91,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.ordersCreated, m.events, m.cancels, m.unknownReads, m.coldReads, m.repairs, m.storeUp} {
+	for _, c := range []prometheus.Collector{m.ordersCreated, m.events, m.cancels, m.actions, m.policySeq, m.policyChanges, m.unknownReads, m.coldReads, m.repairs, m.storeUp} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return m, nil
+}
+
+// actionsAtZero makes the series of every action of p exist, at zero.
+func (m *metrics) actionsAtZero(p *eligo.Policy) {
+	for _, a := range p.ActionNames() {
+		for _, r := range []string{actionTaken, actionRefused, actionAlreadyDone, actionPreconditionFailed} {
+			m.actions.WithLabelValues(a, r)
+		}
+	}
 }
