@@ -40,7 +40,7 @@ func (a *ActionPolicy) Decide(o *Order, now time.Time) Decision {
 		return Decision{Reason: ReasonAlreadyTaken}
 	}
 	t := now.UnixNano()
-	in := instantsOf(o, a.deadlines)
+	in := instantsOf(o, a)
 	// The statuses do not change with time, so which blocks match them is
 	// settled once; only their From bounds are checked per instant.
 	var matching uint64

@@ -49,7 +49,7 @@ func Explain(o *Order, p *Policy, action string, now time.Time) (Explanation, bo
 	}
 	a := &p.RulesFor(o)[i]
 	e := Explanation{Action: action, Segment: a.Segment, AsOf: now.UTC(), Decision: a.Decide(o, now)}
-	in := instantsOf(o, a.deadlines)
+	in := instantsOf(o, a)
 	t := now.UnixNano()
 	if a.Once {
 		e.Blocks = append(e.Blocks, RuleState{Name: ReasonAlreadyTaken, Matched: o.HasTaken(action), StatusMatched: o.HasTaken(action)})

@@ -2,7 +2,6 @@ package eligo
 
 import (
 	"math"
-	"slices"
 	"strings"
 	"time"
 )
@@ -31,8 +30,9 @@ const (
 )
 
 // maxPolicyDeadlines bounds the deadline names one policy uses, so that an
-// order's instants fit in a fixed array on Decide's stack.
-const maxPolicyDeadlines = 16
+// order's instants fit in a small fixed array on Decide's stack. It is the
+// most an order holds.
+const maxPolicyDeadlines = MaxDeadlines
 
 var anchorNames = [...]string{"", "placed_at", "promised_at", "payment_timeout_at"}
 
@@ -69,25 +69,32 @@ type instants [firstDeadlineSlot + maxPolicyDeadlines]int64
 
 const noInstant = math.MinInt64
 
-// instantsOf fills in the order's instants for a policy whose named
-// deadlines are deadlines.
-func instantsOf(o *Order, deadlines []string) instants {
+// instantsOf fills in the order's instants for rule a: its own three
+// timestamps, and the named deadlines the rule's bounds use (the other
+// slots are never read).
+func instantsOf(o *Order, a *ActionPolicy) instants {
 	var in instants
 	in[slotNone] = noInstant
 	in[slotPlacedAt] = unixNano(o.PlacedAt)
 	in[slotPromisedAt] = unixNano(o.PromisedAt)
 	in[slotPaymentTimeoutAt] = unixNano(o.PaymentTimeoutAt)
-	for i, name := range deadlines {
+	for _, ref := range a.deadlines {
 		v := int64(noInstant)
 		for j := range o.Deadlines {
-			if o.Deadlines[j].Name == name {
+			if o.Deadlines[j].Name == ref.name {
 				v = unixNano(o.Deadlines[j].At)
 				break
 			}
 		}
-		in[int(firstDeadlineSlot)+i] = v
+		in[ref.slot] = v
 	}
 	return in
+}
+
+// deadlineRef is a named deadline one rule uses, and its slot.
+type deadlineRef struct {
+	slot uint8
+	name string
 }
 
 func unixNano(t time.Time) int64 {
@@ -235,7 +242,7 @@ type ActionPolicy struct {
 	Once      bool
 	windows   []window
 	blocks    []block
-	deadlines []string // the policy's named deadlines, by slot
+	deadlines []deadlineRef // the named deadlines its bounds use
 }
 
 // Policy is the set of action rules: the default rules, and segments whose
@@ -307,16 +314,33 @@ type attributeMatch struct {
 }
 
 // Matches reports whether o is in the segment: for every attribute the
-// segment names, o has it with one of the values listed.
+// segment names, o has it with one of the values listed. It compares for
+// equality only: strings of different lengths differ at once, which keeps
+// a segment check to a few nanoseconds on the read path.
 func (s *Segment) Matches(o *Order) bool {
 	for i := range s.match {
 		m := &s.match[i]
-		v, ok := o.Attribute(m.key)
-		if !ok || !slices.Contains(m.values, v) {
+		found := false
+		for j := range o.Attributes {
+			if a := &o.Attributes[j]; a.Key == m.key {
+				found = containsString(m.values, a.Value)
+				break
+			}
+		}
+		if !found {
 			return false
 		}
 	}
 	return true
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultPolicyJSON is the built-in policy: the rule of the ten-minute

@@ -88,7 +88,7 @@ func ParsePolicy(data []byte) (*Policy, error) {
 	}
 	for _, rules := range p.ruleSets() {
 		for i := range rules {
-			rules[i].deadlines = deadlines.names
+			rules[i].deadlines = rules[i].deadlineRefs(deadlines)
 		}
 	}
 	canonical, err := json.Marshal(&f)
@@ -99,6 +99,30 @@ func ParsePolicy(data []byte) (*Policy, error) {
 	sum := sha256.Sum256(canonical)
 	p.setVersion(PolicyVersion{Hash: hex.EncodeToString(sum[:])})
 	return p, nil
+}
+
+// deadlineRefs returns the named deadlines a's bounds use, once each.
+func (a *ActionPolicy) deadlineRefs(t *deadlineTable) []deadlineRef {
+	var refs []deadlineRef
+	add := func(b bound) {
+		if b.slot < firstDeadlineSlot {
+			return
+		}
+		for _, r := range refs {
+			if r.slot == b.slot {
+				return
+			}
+		}
+		refs = append(refs, deadlineRef{slot: b.slot, name: t.names[b.slot-firstDeadlineSlot]})
+	}
+	for _, w := range a.windows {
+		add(w.From)
+		add(w.To)
+	}
+	for _, b := range a.blocks {
+		add(b.From)
+	}
+	return refs
 }
 
 // ruleSets returns the default rules and every segment's.
