@@ -117,3 +117,33 @@ func TestMeasuredClientLabelsEveryCommandEligoSends(t *testing.T) {
 		require.Zero(t, failed[cmd], "%s failed", cmd)
 	}
 }
+
+// BenchmarkMeasuredCacheHit is the cost of Measured on the read path: a
+// read answered by the client-side cache, bare and measured (the cost is
+// taking the command's series and the clock before the call):
+//
+//	go test -run '^$' -bench BenchmarkMeasuredCacheHit -benchtime 200000x ./internal/redis/
+func BenchmarkMeasuredCacheHit(b *testing.B) {
+	bare := newClient(b)
+	measured, err := redis.Measured(bare, prometheus.NewRegistry())
+	require.NoError(b, err)
+	ctx := context.Background()
+	prefix := testPrefix()
+	b.Cleanup(func() { deletePrefix(b, bare, prefix) })
+	key := prefix + ":{b}:key"
+	require.NoError(b, bare.Do(ctx, bare.B().Set().Key(key).Value("v").Build()).Error())
+	for _, bc := range []struct {
+		name string
+		c    rueidis.Client
+	}{{"bare", bare}, {"measured", measured}} {
+		b.Run(bc.name, func(b *testing.B) {
+			require.NoError(b, bc.c.DoCache(ctx, bc.c.B().Get().Key(key).Cache(), time.Minute).Error())
+			b.ReportAllocs()
+			for b.Loop() {
+				if r := bc.c.DoCache(ctx, bc.c.B().Get().Key(key).Cache(), time.Minute); !r.IsCacheHit() {
+					b.Fatal("not a cache hit")
+				}
+			}
+		})
+	}
+}
