@@ -194,6 +194,7 @@ func (be *backends) openSQLite(ctx context.Context, cfg serverConfig, enq *jobs.
 	}
 	be.store = store
 	be.jobs = func(rc *jobs.RuntimeConfig) (*jobs.Runtime, error) {
+		rc.Queue = store
 		return jobs.NewRuntime(riversqlite.New(store.DB()), rc)
 	}
 	be.closers = append(be.closers, store.Close)
@@ -231,6 +232,7 @@ func (be *backends) openPostgres(ctx context.Context, cfg serverConfig, enq *job
 		return "", fmt.Errorf("the PostgreSQL schema is behind this build (pending: %s); run `eligo migrate` first, or start with --migrate", strings.Join(pending, ", "))
 	}
 	be.jobs = func(rc *jobs.RuntimeConfig) (*jobs.Runtime, error) {
+		rc.Queue = store
 		return jobs.NewRuntime(riverpgxv5.New(store.Pool()), rc)
 	}
 	return "postgres " + postgres.Redact(cfg.Backends.PostgresURL), nil

@@ -29,6 +29,8 @@ var startFamilies = []string{
 	"eligo_http_requests_total",
 	"eligo_job_attempts_total",
 	"eligo_job_lateness_seconds",
+	"eligo_job_queue_depth",
+	"eligo_job_queue_lateness_seconds",
 	"eligo_job_run_seconds",
 	"eligo_jobs",
 	"eligo_live_closed_total",

@@ -30,6 +30,11 @@ func (be *backends) openRedis(ctx context.Context, cfg serverConfig, reg prometh
 		return "", "", err
 	}
 	be.closers = append(be.closers, func() error { client.Close(); return nil })
+	// Every command that leaves the process is timed and its failures
+	// counted (eligo_redis_command_*), at zero from the start.
+	if client, err = redis.Measured(client, reg); err != nil {
+		return "", "", err
+	}
 	if tracing.Enabled(cfg.OTLPEndpoint, os.Getenv) {
 		client = redis.Traced(client) // off, Redis calls pay nothing for it
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/eligo/eligo"
 )
 
 // Metrics reports River's jobs to Prometheus:
@@ -17,6 +19,12 @@ import (
 //     running, retryable, discarded...), counted in the database when
 //     scraped (at most once per countEvery), so every process sees all of
 //     them;
+//   - eligo_job_queue_depth{kind,state} and eligo_job_queue_lateness_seconds
+//     {kind}: the jobs of each kind that wait or run (available, scheduled,
+//     retryable, running), and how long the oldest available one has been
+//     past its scheduled_at (0 when none is), read from the database on
+//     scrape like eligo_jobs; unlike eligo_job_lateness_seconds, this sees
+//     jobs that nothing starts;
 //   - eligo_job_attempts_total{kind,result}: attempts this process finished,
 //     by result (completed, retried, discarded, cancelled, snoozed);
 //   - eligo_job_lateness_seconds{kind}: started minus scheduled_at of every
@@ -35,6 +43,7 @@ type Metrics struct {
 	run      *prometheus.HistogramVec
 	rechecks *prometheus.CounterVec
 	counts   *stateCounts
+	queue    *queueCounts
 
 	retDeleted *prometheus.CounterVec
 	retOldest  *prometheus.GaugeVec
@@ -58,7 +67,10 @@ const countEvery = 5 * time.Second
 
 // NewMetrics registers job metrics with reg. count reads the number of jobs
 // by state; nil leaves eligo_jobs out. CountFunc builds one from a client.
-func NewMetrics(reg prometheus.Registerer, count func(ctx context.Context) (map[rivertype.JobState]int, error)) (*Metrics, error) {
+// queue reads the queue by kind (a QueueStore's JobQueue); nil leaves
+// eligo_job_queue_depth and eligo_job_queue_lateness_seconds out.
+func NewMetrics(reg prometheus.Registerer, count func(ctx context.Context) (map[rivertype.JobState]int, error),
+	queue func(ctx context.Context) (eligo.JobQueue, error)) (*Metrics, error) {
 	m := &Metrics{
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "eligo_job_attempts_total",
@@ -109,10 +121,14 @@ func NewMetrics(reg prometheus.Registerer, count func(ctx context.Context) (map[
 	}
 	cs := []prometheus.Collector{m.attempts, m.lateness, m.run, m.rechecks, m.retDeleted, m.retOldest, m.retPasses}
 	if count != nil {
-		m.counts = &stateCounts{count: count, desc: prometheus.NewDesc("eligo_jobs",
+		m.counts = &stateCounts{read: cachedRead[map[rivertype.JobState]int]{read: count}, desc: prometheus.NewDesc("eligo_jobs",
 			"Jobs in the database by state (available and scheduled are queued), counted at most every 5 s.",
 			[]string{"state"}, nil)}
 		cs = append(cs, m.counts)
+	}
+	if queue != nil {
+		m.queue = newQueueCounts(queue)
+		cs = append(cs, m.queue)
 	}
 	if reg != nil {
 		for _, c := range cs {
@@ -191,12 +207,8 @@ func (m *Metrics) recheck(result string) {
 // stateCounts is the eligo_jobs collector: it counts on scrape, and reuses
 // a count younger than countEvery.
 type stateCounts struct {
-	count func(ctx context.Context) (map[rivertype.JobState]int, error)
-	desc  *prometheus.Desc
-
-	mu   sync.Mutex
-	at   time.Time
-	last map[rivertype.JobState]int
+	read cachedRead[map[rivertype.JobState]int]
+	desc *prometheus.Desc
 }
 
 var allStates = []rivertype.JobState{
@@ -208,19 +220,39 @@ var allStates = []rivertype.JobState{
 func (s *stateCounts) Describe(ch chan<- *prometheus.Desc) { ch <- s.desc }
 
 func (s *stateCounts) Collect(ch chan<- prometheus.Metric) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.last == nil || time.Since(s.at) >= countEvery {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		counts, err := s.count(ctx)
-		cancel()
-		if err != nil {
-			ch <- prometheus.NewInvalidMetric(s.desc, err)
-			return
-		}
-		s.last, s.at = counts, time.Now()
+	counts, err := s.read.get()
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(s.desc, err)
+		return
 	}
 	for _, st := range allStates {
-		ch <- prometheus.MustNewConstMetric(s.desc, prometheus.GaugeValue, float64(s.last[st]), string(st))
+		ch <- prometheus.MustNewConstMetric(s.desc, prometheus.GaugeValue, float64(counts[st]), string(st))
 	}
+}
+
+// cachedRead reads on scrape, and reuses a reading younger than
+// countEvery, so that frequent scrapes (or several scrapers) cost the
+// database one query per countEvery.
+type cachedRead[T any] struct {
+	read func(ctx context.Context) (T, error)
+
+	mu   sync.Mutex
+	at   time.Time
+	ok   bool
+	last T
+}
+
+func (c *cachedRead[T]) get() (T, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.ok || time.Since(c.at) >= countEvery {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		v, err := c.read(ctx)
+		cancel()
+		if err != nil {
+			return v, err
+		}
+		c.last, c.at, c.ok = v, time.Now(), true
+	}
+	return c.last, nil
 }

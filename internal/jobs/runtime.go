@@ -13,6 +13,8 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 	"riverqueue.com/riverui"
+
+	"github.com/eligo/eligo"
 )
 
 // RuntimeConfig configures a Runtime.
@@ -24,6 +26,10 @@ type RuntimeConfig struct {
 	Workers *WorkersConfig
 	// Registerer receives the job metrics; nil registers none.
 	Registerer prometheus.Registerer
+	// Queue, when set, is the store on the same database, which reads the
+	// queue by kind for eligo_job_queue_depth and
+	// eligo_job_queue_lateness_seconds; nil leaves those out.
+	Queue QueueStore
 	// StopTimeout bounds Run's stop at shutdown, running jobs included
 	// (default 10 s; see Run).
 	StopTimeout time.Duration
@@ -49,7 +55,7 @@ func NewRuntime[TTx any](driver riverdriver.Driver[TTx], cfg *RuntimeConfig) (*R
 			return nil, errors.New("jobs: client not ready")
 		}
 		return CountFunc(client)(ctx)
-	})
+	}, queueFunc(cfg.Queue))
 	if err != nil {
 		return nil, err
 	}
@@ -93,6 +99,14 @@ func NewRuntime[TTx any](driver riverdriver.Driver[TTx], cfg *RuntimeConfig) (*R
 		})
 	}
 	return r, nil
+}
+
+// queueFunc returns the reading of s's queue, or nil without a store.
+func queueFunc(s QueueStore) func(ctx context.Context) (eligo.JobQueue, error) {
+	if s == nil {
+		return nil
+	}
+	return s.JobQueue
 }
 
 // Working reports whether the runtime works jobs.

@@ -1,7 +1,9 @@
 package postgres
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -30,4 +32,39 @@ func (w *writeTx) enqueue(changes []eligo.Change) error {
 		return fmt.Errorf("postgres: enqueue jobs for %d changes: %w", len(changes), err)
 	}
 	return nil
+}
+
+// jobQueueQuery counts River's waiting and running jobs by kind and state,
+// with the seconds since the earliest scheduled_at of each group; the
+// state leads River's fetching index, so the finished jobs are not read.
+const jobQueueQuery = `SELECT kind, state::text, count(*), extract(epoch FROM now() - min(scheduled_at))::float8
+FROM river_job WHERE state IN ('available', 'scheduled', 'retryable', 'running') GROUP BY kind, state`
+
+// JobQueue reads River's queue from river_job (eligo.JobQueue), with the
+// database's clock for the lateness. River's tables are in the schema the
+// pool's search_path names, where River's client finds them.
+func (s *Store) JobQueue(ctx context.Context) (q eligo.JobQueue, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
+	rows, err := s.pool.Query(ctx, jobQueueQuery)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: job queue: %w", err)
+	}
+	defer rows.Close()
+	q = eligo.JobQueue{}
+	for rows.Next() {
+		var kind, state string
+		var n int
+		var late float64
+		if err := rows.Scan(&kind, &state, &n, &late); err != nil {
+			return nil, fmt.Errorf("postgres: job queue: %w", err)
+		}
+		k := q[kind]
+		k.Add(state, n, time.Duration(late*float64(time.Second)))
+		q[kind] = k
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: job queue: %w", err)
+	}
+	return q, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
@@ -70,4 +71,39 @@ func (s *Store) migrateRiver(ctx context.Context) error {
 		s.set.Logger.InfoContext(ctx, "sqlite: applied river migration", "version", v.Version, "name", v.Name)
 	}
 	return nil
+}
+
+// jobQueueQuery counts River's waiting and running jobs by kind and state,
+// with the seconds since the earliest scheduled_at of each group (River
+// writes its times as UTC text, which julianday reads); the state leads
+// River's fetching index, so the finished jobs are not read.
+const jobQueueQuery = `SELECT kind, state, count(*), (julianday('now') - julianday(min(scheduled_at))) * 86400.0
+FROM river_job WHERE state IN ('available', 'scheduled', 'retryable', 'running') GROUP BY kind, state`
+
+// JobQueue reads River's queue from river_job (eligo.JobQueue), on a read
+// connection: it never waits for the writer.
+func (s *Store) JobQueue(ctx context.Context) (q eligo.JobQueue, err error) {
+	ctx, done := s.call(ctx)
+	defer done(&err)
+	rows, err := s.reader.QueryContext(ctx, jobQueueQuery)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: job queue: %w", err)
+	}
+	defer rows.Close()
+	q = eligo.JobQueue{}
+	for rows.Next() {
+		var kind, state string
+		var n int
+		var late sql.NullFloat64
+		if err := rows.Scan(&kind, &state, &n, &late); err != nil {
+			return nil, fmt.Errorf("sqlite: job queue: %w", err)
+		}
+		k := q[kind]
+		k.Add(state, n, time.Duration(late.Float64*float64(time.Second)))
+		q[kind] = k
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: job queue: %w", err)
+	}
+	return q, nil
 }
