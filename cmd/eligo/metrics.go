@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/eligo/eligo/internal/httpapi"
 )
 
 // metricsServer serves a registry's /metrics and the profiles of
@@ -65,7 +66,7 @@ func (m *metricsServer) Shutdown(ctx context.Context) error {
 // says how to take one). They go on the metrics listener (serve
 // --metrics-addr) and the worker's listener, never on the public API.
 func operatorRoutes(mux *http.ServeMux, reg *prometheus.Registry) {
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", httpapi.MetricsHandler(reg))
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index) // heap, goroutine, allocs, block, mutex...
 	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)

@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Where the handlers that httpapi routes but does not implement are served.
@@ -59,7 +57,7 @@ func routes(deps Deps, cors corsPolicy, m *metrics) (http.Handler, error) {
 	handle("GET /readyz", handleReadyz(deps))
 	handle("GET /openapi.json", handleOpenAPI()) // the contract: openapi.json
 	if deps.Gatherer != nil && !deps.NoMetricsRoute {
-		handle("GET /metrics", promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{}))
+		handle("GET /metrics", MetricsHandler(deps.Gatherer))
 	}
 
 	if deps.RiverUI != nil { // operators: jobs can be cancelled, retried, deleted
