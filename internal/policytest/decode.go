@@ -24,6 +24,9 @@ import (
 // the file and the place ("cases[2].expect: unknown field ..."), with the
 // line.
 func decodeStrict(path string, data []byte, v any) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return eligo.Errorf(eligo.EINVALID, "%s is empty", path)
+	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
 		return decodeJSON(path, data, v, func(off int64, _ string) int { return lineAt(data, off) })
@@ -44,9 +47,6 @@ func decodeStrict(path string, data []byte, v any) error {
 // decodeJSON decodes one JSON value, and nothing after it, into v. line
 // gives the line of an error, from its byte offset or its JSON pointer.
 func decodeJSON(path string, data []byte, v any, line func(off int64, ptr string) int) error {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return eligo.Errorf(eligo.EINVALID, "%s is empty", path)
-	}
 	err := json.Unmarshal(data, v, json.RejectUnknownMembers(true))
 	if err == nil {
 		return nil

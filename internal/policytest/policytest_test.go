@@ -123,6 +123,8 @@ func TestParseRefusesBadFiles(t *testing.T) {
 		{"malformed YAML", "t.yaml", "policy: [builtin\n", `t.yaml: invalid YAML: `},
 		{"two YAML documents", "t.yaml", goodYAML + "---\npolicy: builtin\n", `t.yaml:12: a second YAML document`},
 		{"an empty file", "t.json", " \n", `t.json is empty`},
+		{"an empty YAML file", "t.yaml", "", `t.yaml is empty`},
+		{"a YAML list", "t.yaml", "- a\n", `t.yaml:1: is a list; expected an object (a mapping)`},
 		{"another extension", "t.toml", goodYAML, `t.toml: unknown file type ".toml"; expected a name ending in .json, .yaml or .yml`},
 	}
 	for _, tt := range tests {
