@@ -29,7 +29,7 @@ func decodeStrict(path string, data []byte, v any) error {
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".json":
-		return decodeJSON(path, data, v, func(off int64, _ string) int { return lineAt(data, off) })
+		return decodeJSON(path, data, v, func(off int64, _ string) int { return lineAt(data, off) }, false)
 	case ".yaml", ".yml":
 		doc, lines, err := yamlToJSON(data)
 		var ye *yamlError
@@ -39,14 +39,15 @@ func decodeStrict(path string, data []byte, v any) error {
 		if err != nil {
 			return eligo.Errorf(eligo.EINVALID, "%s: %s", path, err)
 		}
-		return decodeJSON(path, doc, v, func(_ int64, ptr string) int { return lines.near(ptr) })
+		return decodeJSON(path, doc, v, func(_ int64, ptr string) int { return lines.near(ptr) }, true)
 	}
 	return eligo.Errorf(eligo.EINVALID, "%s: unknown file type %q; expected a name ending in .json, .yaml or .yml", path, filepath.Ext(path))
 }
 
 // decodeJSON decodes one JSON value, and nothing after it, into v. line
-// gives the line of an error, from its byte offset or its JSON pointer.
-func decodeJSON(path string, data []byte, v any, line func(off int64, ptr string) int) error {
+// gives the line of an error, from its byte offset or its JSON pointer;
+// fromYAML adds the hints a YAML writer needs.
+func decodeJSON(path string, data []byte, v any, line func(off int64, ptr string) int, fromYAML bool) error {
 	err := json.Unmarshal(data, v, json.RejectUnknownMembers(true))
 	if err == nil {
 		return nil
@@ -54,6 +55,10 @@ func decodeJSON(path string, data []byte, v any, line func(off int64, ptr string
 	var se *json.SemanticError
 	if errors.As(err, &se) {
 		place, what := describeSemantic(se)
+		if fromYAML && se.GoType != nil && se.GoType.Kind() == reflect.String && (se.JSONKind == '0' || se.JSONKind == 't' || se.JSONKind == 'f') {
+			// YAML reads 12 and true as a number and a boolean.
+			what += `; quote it in YAML ("12")`
+		}
 		return eligo.Errorf(eligo.EINVALID, "%s:%d: %s%s", path, line(se.ByteOffset, string(se.JSONPointer)), place, what)
 	}
 	var syn *jsontext.SyntacticError

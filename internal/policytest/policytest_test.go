@@ -99,6 +99,8 @@ func TestParseRefusesBadFiles(t *testing.T) {
 			`t.yaml:5: orders.late: unknown field "promised"; expected one of id, placed_at, promised_at,`},
 		{"a field of the wrong kind", "t.yaml", yamlWith("name: a", "name: [a]"),
 			`t.yaml:7: cases[0].name: is a list; expected a string`},
+		{"a YAML number where a string goes", "t.yaml", yamlWith("promised_at: 2026-01-01T12:10:00Z", "promised_at: 2026-01-01T12:10:00Z\n    attributes: {zone: 12}"),
+			`t.yaml:6: orders.late.attributes.zone: is a number; expected a string; quote it in YAML ("12")`},
 		{"unknown order", "t.yaml", yamlWith("order: late", "order: early"),
 			`t.yaml: cases[0] ("a").order: the file has no order "early" under orders`},
 		{"bad timestamp", "t.yaml", yamlWith("now: 2026-01-01T12:05:00Z", "now: 2026-01-01 12:05"),
