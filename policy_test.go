@@ -103,6 +103,9 @@ func TestExamplePolicyFilesParse(t *testing.T) {
 	t.Parallel()
 	files, err := filepath.Glob("docs/*.policy.json")
 	require.NoError(t, err)
+	more, err := filepath.Glob("docs/policies/*.policy.json")
+	require.NoError(t, err)
+	files = append(files, more...)
 	require.NotEmpty(t, files)
 	for _, f := range files {
 		data, err := os.ReadFile(f)

@@ -173,6 +173,10 @@ func typeName(v flag.Value) string {
 		return "share"
 	case *enumValue:
 		return strings.Join(v.allowed, "|")
+	case *timeValue:
+		return "time"
+	case *listValue:
+		return "list"
 	}
 	return "string"
 }
@@ -300,7 +304,7 @@ var otherVariables = []string{"ELIGO_SERVICE_TOKENS", "ELIGO_CUSTOMER_TOKEN_SECR
 // it, for the help of the variables and for knownVariables.
 func commandFlags() []*flagSet {
 	sets := []*flagSet{}
-	for _, cmd := range []string{"serve", "worker", "demo", "load", "token customer", "order", "migrate", "dev kafka"} {
+	for _, cmd := range []string{"serve", "worker", "demo", "load", "token customer", "order", "policy test", "policy explain", "policy apply", "migrate", "dev kafka"} {
 		f := newFlagSet(cmd)
 		switch cmd {
 		case "serve":
@@ -315,6 +319,12 @@ func commandFlags() []*flagSet {
 			new(tokenConfig).flags(f)
 		case "order":
 			new(orderConfig).flags(f)
+		case "policy test":
+			new(policyTestConfig).flags(f)
+		case "policy explain":
+			new(policyExplainConfig).flags(f)
+		case "policy apply":
+			new(policyApplyConfig).flags(f)
 		case "migrate":
 			new(migrateConfig).flags(f)
 		case "dev kafka":

@@ -118,7 +118,8 @@ func TestConfigWarnsOfUnknownVariables(t *testing.T) {
 }
 
 // Every flag of every command has an ELIGO_* variable, and the variables
-// of the server commands are in the configuration reference.
+// of the server commands and of eligo policy are in the configuration
+// reference.
 func TestConfigEveryFlagHasADocumentedVariable(t *testing.T) {
 	t.Parallel()
 	doc, err := os.ReadFile("../../docs/production.md")
@@ -128,7 +129,7 @@ func TestConfigEveryFlagHasADocumentedVariable(t *testing.T) {
 		for name, key := range f.env {
 			require.True(t, strings.HasPrefix(key, "ELIGO_"), "%s --%s", f.cmd, name)
 			require.NotNil(t, f.fs.Lookup(name))
-			if f.cmd == "serve" || f.cmd == "worker" || f.cmd == "migrate" {
+			if f.cmd == "serve" || f.cmd == "worker" || f.cmd == "migrate" || strings.HasPrefix(f.cmd, "policy ") {
 				require.Contains(t, ref, "`"+key+"`", "%s --%s is not in the configuration reference", f.cmd, name)
 				require.Contains(t, ref, "`--"+name+"`", "%s --%s is not in the configuration reference", f.cmd, name)
 			}

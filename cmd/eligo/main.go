@@ -1,8 +1,10 @@
 // Command eligo runs the eligibility service: `eligo serve` for the API and
 // the job workers, `eligo worker` for the workers alone, `eligo demo` for
 // the whole story on a compressed clock, `eligo load` to play traffic
-// against a server, `eligo token` to mint credentials, `eligo migrate`,
-// `eligo dev kafka` and `eligo version`.
+// against a server, `eligo token` to mint credentials, `eligo order` and
+// `eligo policy` for operators (an order as the server has it; policy test
+// files, check, explain and apply), `eligo migrate`, `eligo dev kafka` and
+// `eligo version`.
 //
 // Every command reads its configuration once, the same way (config.go):
 // flags, each with its ELIGO_* variable. serve and worker are built on the

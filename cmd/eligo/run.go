@@ -16,6 +16,7 @@ Usage:
   eligo load     play the article's traffic against a running server and check every answer
   eligo token    mint credentials: eligo token customer --customer ID --ttl 1h; eligo token new
   eligo order    show an order as a running server has it: eligo order get|versions|eligibility ID
+  eligo policy   test, check, explain and apply policy files: eligo policy test|check|explain|apply FILE
   eligo migrate  apply the schema migrations of the store (PostgreSQL: --postgres-url)
   eligo dev kafka  DEVELOPMENT ONLY: an in-memory Kafka (kfake) on 127.0.0.1:9092
   eligo version  print the build version
@@ -55,6 +56,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return runToken(rest, getenv, stdout, stderr)
 	case "order":
 		return runOrder(ctx, rest, getenv, stdout)
+	case "policy":
+		return runPolicy(ctx, rest, getenv, stdout)
 	case "migrate":
 		return runMigrate(ctx, rest, getenv, stdout, stderr)
 	case "dev":

@@ -228,7 +228,7 @@ func TestServeRejectsBadPolicy(t *testing.T) {
 
 func TestServeWithPolicyFile(t *testing.T) {
 	t.Parallel()
-	srv := startServe(t, t.TempDir(), testEnv(nil), "--policy", "../../docs/reschedule.policy.json")
+	srv := startServe(t, t.TempDir(), testEnv(nil), "--policy", "../../docs/policies/reschedule.policy.json")
 	const svc = "svc-test-token-for-the-cmd-tests"
 	require.Equal(t, 201, call(t, "POST", srv.url+"/v1/orders", svc, map[string]any{"id": "o", "customer_id": "c", "promised_at": time.Now().Add(time.Hour)}, nil))
 	var doc eligibilityDoc
