@@ -51,7 +51,7 @@ func TestMigrate(t *testing.T) {
 
 	pending, err := s.Pending(t.Context())
 	require.NoError(t, err)
-	require.Equal(t, []string{"0001_orders", "0002_event_content", "0003_data_lifetime", "0004_retention"}, pending, "an empty schema has every migration pending")
+	require.Equal(t, []string{"0001_orders", "0002_event_content", "0003_data_lifetime", "0004_retention", "0005_policies"}, pending, "an empty schema has every migration pending")
 	_, err = s.FindOrder(t.Context(), "order-1")
 	require.Equal(t, eligo.EINTERNAL, eligo.ErrorCode(err), "Open alone creates no table")
 

@@ -251,7 +251,7 @@ func TestSchemaMigrationsRecorded(t *testing.T) {
 		versions = append(versions, v)
 	}
 	require.NoError(t, rows.Err())
-	require.Equal(t, []string{"1:0001_orders", "2:0002_event_content", "3:0003_data_lifetime", "4:0004_retention"}, versions)
+	require.Equal(t, []string{"1:0001_orders", "2:0002_event_content", "3:0003_data_lifetime", "4:0004_retention", "5:0005_policies"}, versions)
 
 	var mode string
 	require.NoError(t, db.QueryRowContext(t.Context(), `PRAGMA journal_mode`).Scan(&mode))
