@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -219,6 +221,15 @@ func TestConcurrentCreateFromReplicas(t *testing.T) {
 	require.Len(t, vs, 1)
 }
 
+// Pins that replicas applying policies at once never store two under one
+// sequence number, nor fail: their puts take turns (a table lock), not
+// retries on the primary key, which many at once would run out of.
+func TestConcurrentPutPolicyFromReplicas(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	storetest.RequireConcurrentPutPolicies(t, []eligo.PolicyStore{b.store, b.open(t), b.open(t)}, 40)
+}
+
 // Pins that the versions table refuses a second row for one order version,
 // whatever writes it.
 func TestVersionsAreUniquePerOrderVersion(t *testing.T) {
@@ -310,4 +321,43 @@ func TestPoolCollector(t *testing.T) {
 	require.GreaterOrEqual(t, testenv.MetricValue(t, reg, "eligo_postgres_pool_acquires_total"), 1.0)
 	_, ok := testenv.Metric(t, reg, "eligo_postgres_pool_connections", "state", "idle")
 	require.True(t, ok)
+}
+
+// Pins migration 0005 on a schema written before it: the order and
+// version rows of then read back with no attributes, deadlines or action,
+// and take them after.
+func TestRowsFromBeforeMigration5(t *testing.T) {
+	t.Parallel()
+	connURL := testenv.PostgresSchemaURL(t)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, connURL)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `CREATE TABLE schema_migrations (version integer NOT NULL PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`)
+	require.NoError(t, err)
+	for i, name := range []string{"0001_orders", "0002_event_content", "0003_data_lifetime", "0004_retention"} {
+		body, err := os.ReadFile(filepath.Join("migrations", name+".sql"))
+		require.NoError(t, err)
+		_, err = conn.Exec(ctx, string(body))
+		require.NoError(t, err, name)
+		_, err = conn.Exec(ctx, `INSERT INTO schema_migrations VALUES ($1, $2, now())`, i+1, name)
+		require.NoError(t, err)
+	}
+	now := storetest.NanoTime.Truncate(time.Microsecond)
+	_, err = conn.Exec(ctx, `INSERT INTO orders (id, customer_id, status, driver_status, payment_status,
+		placed_at, promised_at, payment_timeout_at, version, updated_at) VALUES ('old-1', 'cust-1', 'PLACED', NULL, 'PAID', $1, $2, NULL, 1, $3)`,
+		now.Add(-time.Minute), now.Add(10*time.Minute), now)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `INSERT INTO versions (item_type, item_id, event, whodunnit, object_changes, event_id,
+		order_version, created_at, host, build, occurred_at) VALUES ('Order', 'old-1', 'create', 'service', '{"id":[null,"old-1"]}', NULL, 1, $1, 'h', 'b', NULL)`,
+		now)
+	require.NoError(t, err)
+
+	s, err := postgres.Open(ctx, &postgres.Config{URL: connURL, Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	storetest.CloseAtEnd(t, s)
+	applied, err := s.Migrate(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"0005_policies"}, applied)
+	storetest.RequireOrderFromBeforeAttributes(t, s, "old-1")
 }
