@@ -53,7 +53,7 @@ func (s *suite) testAttributesAndDeadlines(t *testing.T) {
 		require.False(t, created)
 		requireSameOrder(t, o, again)
 		for name, change := range map[string]func(p *eligo.NewOrderParams){
-			"Attributes": func(p *eligo.NewOrderParams) { p.Attributes = map[string]string{"city": "BER"} },
+			"Attributes":   func(p *eligo.NewOrderParams) { p.Attributes = map[string]string{"city": "BER"} },
 			"NoAttributes": func(p *eligo.NewOrderParams) { p.Attributes = nil },
 			"Deadline": func(p *eligo.NewOrderParams) {
 				p.Deadlines = map[string]time.Time{"event_starts_at": epoch.Add(49 * time.Hour)}
