@@ -20,9 +20,9 @@ import (
 //
 // and, in format 2 only, what a policy reads of the order besides:
 //
-//	      count(1) { len(key)(2) key len(value)(2) value }  attributes
-//	      count(1) { len(name)(1) name at(8) }              deadlines
-//	      count(1) { len(action)(1) action }                taken
+//	count(1) { len(key)(2) key len(value)(2) value }  attributes
+//	count(1) { len(name)(1) name at(8) }              deadlines
+//	count(1) { len(action)(1) action }                taken
 //
 // An order with no attributes, deadlines or taken actions is written in
 // format 1, as before they existed, so that a build that knows only
