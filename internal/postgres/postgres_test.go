@@ -100,6 +100,8 @@ func TestTimesKeepMicroseconds(t *testing.T) {
 	ctx := t.Context()
 	p := b.params("order-1")
 	p.Order.PaymentTimeoutAt = b.now.Add(5*time.Minute + time.Nanosecond)
+	starts := b.now.Add(48*time.Hour + time.Nanosecond)
+	p.Order.Deadlines = map[string]time.Time{"event_starts_at": starts}
 
 	o, created, err := b.store.CreateOrder(ctx, p)
 	require.NoError(t, err)
@@ -107,6 +109,8 @@ func TestTimesKeepMicroseconds(t *testing.T) {
 	require.Equal(t, b.now.Truncate(time.Microsecond), o.UpdatedAt)
 	require.Equal(t, p.Order.PlacedAt.Truncate(time.Microsecond), o.PlacedAt)
 	require.Equal(t, p.Order.PaymentTimeoutAt.Truncate(time.Microsecond), o.PaymentTimeoutAt)
+	require.Equal(t, []eligo.Deadline{{Name: "event_starts_at", At: starts.Truncate(time.Microsecond)}}, o.Deadlines)
+	require.Equal(t, starts, p.Order.Deadlines["event_starts_at"], "the caller's params are left as they were")
 	stored, err := b.store.FindOrder(ctx, "order-1")
 	require.NoError(t, err)
 	require.Equal(t, o, stored, "what CreateOrder returns is what was stored")
@@ -116,11 +120,14 @@ func TestTimesKeepMicroseconds(t *testing.T) {
 	require.False(t, created)
 	require.Equal(t, o, again)
 
-	rs, err := b.store.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-1", eligo.DriverAssigned)})
+	rs, err := b.store.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-1", eligo.DriverAssigned),
+		eligo.EventUpdate(&eligo.Event{EventID: "ev-2", OrderID: "order-1", Type: eligo.EventDeadline, Deadline: "doors_open_at", At: starts.Add(-time.Hour)}, eligo.WhoService)})
 	require.NoError(t, err)
 	stored, err = b.store.FindOrder(ctx, "order-1")
 	require.NoError(t, err)
-	require.Equal(t, rs[0].Order, stored)
+	require.Equal(t, rs[1].Order, stored)
+	at, _ := stored.Deadline("doors_open_at")
+	require.Equal(t, starts.Add(-time.Hour).Truncate(time.Microsecond), at)
 }
 
 func TestRestart(t *testing.T) {
