@@ -2,6 +2,7 @@ package eligo
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -88,4 +89,29 @@ func (p *ListPoliciesParams) Validate() error {
 		return Errorf(EINVALID, "list policies: before must not be negative")
 	}
 	return nil
+}
+
+// DecidePutPolicy decides a PutPolicy of p against the current stored
+// policy (nil when none was applied), at the store's instant now, for a
+// store that records host and build on its versions: the current one, with
+// create false, when p has its hash (applying the same rules again stores
+// nothing); otherwise the next version, sequence number current+1 (1 for
+// the first), with create true, for the store to insert in the same
+// transaction in which it read current. Invalid params are EINVALID.
+func DecidePutPolicy(p *PutPolicyParams, current *StoredPolicy, now time.Time, host, build string) (sp StoredPolicy, create bool, err error) {
+	if err := p.Validate(); err != nil {
+		return StoredPolicy{}, false, err
+	}
+	hash := p.Policy.Version().Hash
+	var seq int64 = 1
+	if current != nil {
+		if current.Hash == hash {
+			return *current, false, nil
+		}
+		seq = current.Seq + 1
+	}
+	return StoredPolicy{
+		Seq: seq, Hash: hash, Body: slices.Clone(p.Policy.Canonical()), Whodunnit: p.Who,
+		Host: host, Build: build, CreatedAt: now.UTC(),
+	}, true, nil
 }

@@ -1,8 +1,12 @@
 package eligo
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -96,17 +100,19 @@ func FoundRow[T any](v T, err, noRows error, what string, notFound func() error)
 // ScanOrder reads one row of the order columns, and into extra the columns
 // that follow them. T is how the store's driver holds a time column; it is
 // read through a *T, nil for NULL, and toTime makes it a UTC time (nil: the
-// zero time). A stored status that does not parse is an internal error, not
-// the EINVALID of parsing user input.
+// zero time). A stored status, or a stored JSON column (see
+// OrderJSONColumns), that does not parse is an internal error, not the
+// EINVALID of parsing user input.
 func ScanOrder[T any](row RowScanner, toTime func(*T) time.Time, extra ...any) (Order, error) {
 	var (
 		o                                  Order
 		status, payment                    string
 		driver                             *string
 		placed, promised, timeout, updated *T
+		attributes, deadlines, taken       *string
 	)
 	dest := append([]any{&o.ID, &o.CustomerID, &status, &driver, &payment,
-		&placed, &promised, &timeout, &o.Version, &updated}, extra...)
+		&placed, &promised, &timeout, &o.Version, &updated, &attributes, &deadlines, &taken}, extra...)
 	err := row.Scan(dest...)
 	if err != nil {
 		return Order{}, err
@@ -124,7 +130,80 @@ func ScanOrder[T any](row RowScanner, toTime func(*T) time.Time, extra ...any) (
 	}
 	o.PlacedAt, o.PromisedAt = toTime(placed), toTime(promised)
 	o.PaymentTimeoutAt, o.UpdatedAt = toTime(timeout), toTime(updated)
+	if err := o.decodeJSONColumns(attributes, deadlines, taken); err != nil {
+		return Order{}, err
+	}
 	return o, nil
+}
+
+// OrderJSONColumns returns the attributes, deadlines and taken columns of
+// o as both stores keep them: the JSON of the order's fields (Fields), an
+// object of strings, an object of RFC 3339 instants and an array of action
+// names, or nil (NULL) for each the order holds none of. A row written
+// before the columns existed holds NULL in all three, and reads back with
+// none.
+func OrderJSONColumns(o *Order) (attributes, deadlines, taken *string) {
+	return jsonColumn(attributeFields(o.Attributes)), jsonColumn(deadlineFields(o.Deadlines)), jsonColumn(takenFields(o.Taken))
+}
+
+// jsonColumn encodes the value of a JSON column, nil for a nil field.
+func jsonColumn(field any) *string {
+	if field == nil {
+		return nil
+	}
+	b, err := json.Marshal(field)
+	if err != nil {
+		// Fields hold strings, maps and slices of strings only.
+		panic(fmt.Sprintf("eligo: encode a JSON column: %v", err))
+	}
+	s := string(b)
+	return &s
+}
+
+// decodeJSONColumns sets o's attributes, deadlines and taken actions from
+// their columns (see OrderJSONColumns), sorted as an order holds them.
+func (o *Order) decodeJSONColumns(attributes, deadlines, taken *string) error {
+	if attributes != nil {
+		var m map[string]string
+		if err := json.Unmarshal([]byte(*attributes), &m); err != nil {
+			return fmt.Errorf("order %s: stored attributes do not decode: %w", o.ID, err)
+		}
+		for k, v := range m {
+			o.Attributes = append(o.Attributes, Attribute{Key: k, Value: v})
+		}
+		slices.SortFunc(o.Attributes, func(a, b Attribute) int { return strings.Compare(a.Key, b.Key) })
+	}
+	if deadlines != nil {
+		var m map[string]string
+		if err := json.Unmarshal([]byte(*deadlines), &m); err != nil {
+			return fmt.Errorf("order %s: stored deadlines do not decode: %w", o.ID, err)
+		}
+		for name, at := range m {
+			t, err := time.Parse(time.RFC3339Nano, at)
+			if err != nil {
+				return fmt.Errorf("order %s: stored deadline %s: %w", o.ID, name, err)
+			}
+			o.Deadlines = append(o.Deadlines, Deadline{Name: name, At: t.UTC()})
+		}
+		slices.SortFunc(o.Deadlines, func(a, b Deadline) int { return strings.Compare(a.Name, b.Name) })
+	}
+	if taken != nil {
+		if err := json.Unmarshal([]byte(*taken), &o.Taken); err != nil {
+			return fmt.Errorf("order %s: stored taken actions do not decode: %w", o.ID, err)
+		}
+		slices.Sort(o.Taken)
+	}
+	// An empty object or array is none, as the order holds it.
+	if len(o.Attributes) == 0 {
+		o.Attributes = nil
+	}
+	if len(o.Deadlines) == 0 {
+		o.Deadlines = nil
+	}
+	if len(o.Taken) == 0 {
+		o.Taken = nil
+	}
+	return nil
 }
 
 // OrderScanner returns ScanOrder with toTime, for a store's row reads.
@@ -141,13 +220,15 @@ func VersionScanner[T any](toTime func(*T) time.Time) func(RowScanner) (Version,
 // for ScanOrder.
 func ScanVersion[T any](row RowScanner, toTime func(*T) time.Time) (Version, error) {
 	var (
-		v                 Version
-		changes           []byte
-		eventID           *string
-		created, occurred *T
+		v                             Version
+		changes                       []byte
+		eventID                       *string
+		created, occurred             *T
+		action, policyVersion, params *string
 	)
 	err := row.Scan(&v.ID, &v.ItemType, &v.ItemID, &v.Event, &v.Whodunnit, &changes,
-		&eventID, &v.OrderVersion, &created, &v.Host, &v.Build, &occurred)
+		&eventID, &v.OrderVersion, &created, &v.Host, &v.Build, &occurred,
+		&action, &policyVersion, &params)
 	if err != nil {
 		return Version{}, err
 	}
@@ -158,7 +239,103 @@ func ScanVersion[T any](row RowScanner, toTime func(*T) time.Time) (Version, err
 		v.EventID = *eventID
 	}
 	v.CreatedAt, v.OccurredAt = toTime(created), toTime(occurred)
+	if action != nil {
+		v.Action = *action
+	}
+	if policyVersion != nil {
+		v.PolicyVersion = *policyVersion
+	}
+	if params != nil {
+		v.Params = json.RawMessage(*params)
+	}
 	return v, nil
+}
+
+// VersionRow is what a store writes of one version besides its ids,
+// whodunnit and clocks: the event, the object changes in their stored
+// form, and the columns of an action (nil: NULL).
+type VersionRow struct {
+	Event                         string
+	Changes                       []byte
+	Action, PolicyVersion, Params *string
+}
+
+// NewVersionRow returns the row of the version that records the change
+// from before (nil: a create) to after, written by u (nil for a create):
+// VersionRecord's event and object changes, and, for an update that took
+// an action (u.Action), the event VersionAction with the action's columns
+// (Update.ApplyAction).
+func NewVersionRow(before, after *Order, u *Update) (VersionRow, error) {
+	event, changes, err := VersionRecord(before, after)
+	if err != nil {
+		return VersionRow{}, err
+	}
+	v := Version{Event: event}
+	if u != nil {
+		u.ApplyAction(&v)
+	}
+	row := VersionRow{Event: v.Event, Changes: changes}
+	row.Action, row.PolicyVersion, row.Params = VersionActionColumns(&v)
+	return row, nil
+}
+
+// VersionActionColumns returns the action, policy_version and params
+// columns of v: nil (NULL) for each that is empty, all three on a version
+// that took no action.
+func VersionActionColumns(v *Version) (action, policyVersion, params *string) {
+	return textColumn(v.Action), textColumn(v.PolicyVersion), textColumn(string(v.Params))
+}
+
+func textColumn(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// ScanStoredPolicy reads one row of the policy columns (see
+// migration.PolicyColumns); T and toTime are as for ScanOrder.
+func ScanStoredPolicy[T any](row RowScanner, toTime func(*T) time.Time) (StoredPolicy, error) {
+	var (
+		sp      StoredPolicy
+		body    string
+		created *T
+	)
+	if err := row.Scan(&sp.Seq, &sp.Hash, &body, &sp.Whodunnit, &sp.Host, &sp.Build, &created); err != nil {
+		return StoredPolicy{}, err
+	}
+	sp.Body, sp.CreatedAt = []byte(body), toTime(created)
+	return sp, nil
+}
+
+// StoredPolicyScanner returns ScanStoredPolicy with toTime, for a store's
+// row reads.
+func StoredPolicyScanner[T any](toTime func(*T) time.Time) func(RowScanner) (StoredPolicy, error) {
+	return func(row RowScanner) (StoredPolicy, error) { return ScanStoredPolicy(row, toTime) }
+}
+
+// StoreListPolicies answers PolicyStore.ListPolicies for a store: p is
+// checked first (query does not run when it is invalid), then the rows of
+// the store's query, of the policy columns with a sequence number below
+// before, newest first, up to p.Limit, are read with scan. before is
+// p.BeforeSeq, or math.MaxInt64 for 0 (from the newest). what prefixes the
+// errors.
+func StoreListPolicies(p *ListPoliciesParams, what string, scan func(RowScanner) (StoredPolicy, error), query func(before int64) (Rows, error)) ([]StoredPolicy, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	before := p.BeforeSeq
+	if before == 0 {
+		before = math.MaxInt64
+	}
+	rows, err := query(before)
+	return CollectRows(rows, err, what, scan)
+}
+
+// FoundPolicy is the answer of a store's read of the current policy (see
+// FoundRow): ENOTFOUND when no policy was ever applied.
+func FoundPolicy(sp StoredPolicy, err, noRows error, what string) (StoredPolicy, error) {
+	return FoundRow(sp, err, noRows, what, func() error { return Errorf(ENOTFOUND, "no policy was applied") })
 }
 
 // ScanChange reads one row of id, item_id and order_version of versions,

@@ -54,7 +54,10 @@ func List(fsys fs.FS, pattern string) ([]File, error) {
 // scanVersion read them; the migrations of both create them.
 const (
 	OrderColumns = `id, customer_id, status, driver_status, payment_status,
-	placed_at, promised_at, payment_timeout_at, version, updated_at`
+	placed_at, promised_at, payment_timeout_at, version, updated_at,
+	attributes, deadlines, taken`
 	VersionColumns = `id, item_type, item_id, event, whodunnit, object_changes,
-	event_id, order_version, created_at, host, build, occurred_at`
+	event_id, order_version, created_at, host, build, occurred_at,
+	action, policy_version, params`
+	PolicyColumns = `seq, hash, body, whodunnit, host, build, created_at`
 )

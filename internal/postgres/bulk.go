@@ -36,15 +36,16 @@ func (s *Store) BulkLoad(ctx context.Context, rows *bulk.Rows) error {
 		row     func(i int) []any
 	}{
 		{"orders", orderColumns, len(rows.Orders), func(i int) []any {
-			o := &rows.Orders[i]
-			return []any{o.ID, o.CustomerID, o.Status.String(), driverText(o.DriverStatus), o.PaymentStatus.String(),
-				o.PlacedAt, o.PromisedAt, timestamptz(o), o.Version, o.UpdatedAt}
+			return orderArgs(&rows.Orders[i])
 		}},
-		{"versions", `item_type, item_id, event, whodunnit, object_changes, event_id, order_version, created_at, host, build, occurred_at`,
+		{"versions", `item_type, item_id, event, whodunnit, object_changes, event_id, order_version, created_at, host, build, occurred_at,
+			action, policy_version, params`,
 			len(rows.Versions), func(i int) []any {
 				v := &rows.Versions[i]
+				action, policyVersion, params := eligo.VersionActionColumns(&v.Version)
 				return []any{eligo.ItemTypeOrder, v.ItemID, v.Event, v.Whodunnit, string(v.Changes),
-					pgtype.Text{String: v.EventID, Valid: v.EventID != ""}, v.OrderVersion, v.CreatedAt, v.Host, v.Build, timestamp(v.OccurredAt)}
+					pgtype.Text{String: v.EventID, Valid: v.EventID != ""}, v.OrderVersion, v.CreatedAt, v.Host, v.Build, timestamp(v.OccurredAt),
+					action, policyVersion, params}
 			}},
 		{"processed_events", `event_id, order_id, processed_at, event_type, event_status, occurred_at`,
 			len(rows.Events), func(i int) []any {

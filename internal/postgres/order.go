@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,6 +25,7 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (_ 
 	}
 	np := p.Order
 	np.PlacedAt, np.PromisedAt, np.PaymentTimeoutAt = micro(np.PlacedAt), micro(np.PromisedAt), micro(np.PaymentTimeoutAt)
+	np.Deadlines = microDeadlineMap(np.Deadlines)
 	var (
 		o       eligo.Order
 		created bool
@@ -41,7 +43,7 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (_ 
 		// unique violation; the retry finds that order.
 		var ws writes
 		ws.insert = &o
-		ws.addVersion(nil, &o, p.Who, "", time.Time{})
+		ws.addVersion(nil, &o, nil, p.Who, "", time.Time{})
 		ids, err := w.flush(&ws)
 		if err != nil {
 			return err
@@ -120,8 +122,33 @@ func micro(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond)
 }
 
-// microOrder truncates every time of o to the microsecond.
+// microOrder truncates every time of o to the microsecond, its named
+// deadlines included (in a new slice: an order's are never changed in
+// place).
 func microOrder(o *eligo.Order) {
 	o.PlacedAt, o.PromisedAt = micro(o.PlacedAt), micro(o.PromisedAt)
 	o.PaymentTimeoutAt, o.UpdatedAt = micro(o.PaymentTimeoutAt), micro(o.UpdatedAt)
+	for i, d := range o.Deadlines {
+		if !micro(d.At).Equal(d.At) || d.At.Location() != time.UTC {
+			ds := slices.Clone(o.Deadlines)
+			for j := i; j < len(ds); j++ {
+				ds[j].At = micro(ds[j].At)
+			}
+			o.Deadlines = ds
+			return
+		}
+	}
+}
+
+// microDeadlineMap returns the deadlines of a create truncated to the
+// microsecond, in a new map (the caller's is left as it was).
+func microDeadlineMap(m map[string]time.Time) map[string]time.Time {
+	if len(m) == 0 {
+		return m
+	}
+	out := make(map[string]time.Time, len(m))
+	for name, at := range m {
+		out[name] = micro(at)
+	}
+	return out
 }

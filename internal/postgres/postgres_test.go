@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -51,7 +53,7 @@ func TestMigrate(t *testing.T) {
 
 	pending, err := s.Pending(t.Context())
 	require.NoError(t, err)
-	require.Equal(t, []string{"0001_orders", "0002_event_content", "0003_data_lifetime", "0004_retention"}, pending, "an empty schema has every migration pending")
+	require.Equal(t, []string{"0001_orders", "0002_event_content", "0003_data_lifetime", "0004_retention", "0005_policies"}, pending, "an empty schema has every migration pending")
 	_, err = s.FindOrder(t.Context(), "order-1")
 	require.Equal(t, eligo.EINTERNAL, eligo.ErrorCode(err), "Open alone creates no table")
 
@@ -98,6 +100,8 @@ func TestTimesKeepMicroseconds(t *testing.T) {
 	ctx := t.Context()
 	p := b.params("order-1")
 	p.Order.PaymentTimeoutAt = b.now.Add(5*time.Minute + time.Nanosecond)
+	starts := b.now.Add(48*time.Hour + time.Nanosecond)
+	p.Order.Deadlines = map[string]time.Time{"event_starts_at": starts}
 
 	o, created, err := b.store.CreateOrder(ctx, p)
 	require.NoError(t, err)
@@ -105,6 +109,8 @@ func TestTimesKeepMicroseconds(t *testing.T) {
 	require.Equal(t, b.now.Truncate(time.Microsecond), o.UpdatedAt)
 	require.Equal(t, p.Order.PlacedAt.Truncate(time.Microsecond), o.PlacedAt)
 	require.Equal(t, p.Order.PaymentTimeoutAt.Truncate(time.Microsecond), o.PaymentTimeoutAt)
+	require.Equal(t, []eligo.Deadline{{Name: "event_starts_at", At: starts.Truncate(time.Microsecond)}}, o.Deadlines)
+	require.Equal(t, starts, p.Order.Deadlines["event_starts_at"], "the caller's params are left as they were")
 	stored, err := b.store.FindOrder(ctx, "order-1")
 	require.NoError(t, err)
 	require.Equal(t, o, stored, "what CreateOrder returns is what was stored")
@@ -114,11 +120,14 @@ func TestTimesKeepMicroseconds(t *testing.T) {
 	require.False(t, created)
 	require.Equal(t, o, again)
 
-	rs, err := b.store.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-1", eligo.DriverAssigned)})
+	rs, err := b.store.UpdateOrders(ctx, []eligo.Update{driverEvent("ev-1", "order-1", eligo.DriverAssigned),
+		eligo.EventUpdate(&eligo.Event{EventID: "ev-2", OrderID: "order-1", Type: eligo.EventDeadline, Deadline: "doors_open_at", At: starts.Add(-time.Hour)}, eligo.WhoService)})
 	require.NoError(t, err)
 	stored, err = b.store.FindOrder(ctx, "order-1")
 	require.NoError(t, err)
-	require.Equal(t, rs[0].Order, stored)
+	require.Equal(t, rs[1].Order, stored)
+	at, _ := stored.Deadline("doors_open_at")
+	require.Equal(t, starts.Add(-time.Hour).Truncate(time.Microsecond), at)
 }
 
 func TestRestart(t *testing.T) {
@@ -219,6 +228,15 @@ func TestConcurrentCreateFromReplicas(t *testing.T) {
 	require.Len(t, vs, 1)
 }
 
+// Pins that replicas applying policies at once never store two under one
+// sequence number, nor fail: their puts take turns (a table lock), not
+// retries on the primary key, which many at once would run out of.
+func TestConcurrentPutPolicyFromReplicas(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	storetest.RequireConcurrentPutPolicies(t, []eligo.PolicyStore{b.store, b.open(t), b.open(t)}, 40)
+}
+
 // Pins that the versions table refuses a second row for one order version,
 // whatever writes it.
 func TestVersionsAreUniquePerOrderVersion(t *testing.T) {
@@ -310,4 +328,43 @@ func TestPoolCollector(t *testing.T) {
 	require.GreaterOrEqual(t, testenv.MetricValue(t, reg, "eligo_postgres_pool_acquires_total"), 1.0)
 	_, ok := testenv.Metric(t, reg, "eligo_postgres_pool_connections", "state", "idle")
 	require.True(t, ok)
+}
+
+// Pins migration 0005 on a schema written before it: the order and
+// version rows of then read back with no attributes, deadlines or action,
+// and take them after.
+func TestRowsFromBeforeMigration5(t *testing.T) {
+	t.Parallel()
+	connURL := testenv.PostgresSchemaURL(t)
+	ctx := t.Context()
+	conn, err := pgx.Connect(ctx, connURL)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `CREATE TABLE schema_migrations (version integer NOT NULL PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL)`)
+	require.NoError(t, err)
+	for i, name := range []string{"0001_orders", "0002_event_content", "0003_data_lifetime", "0004_retention"} {
+		body, err := os.ReadFile(filepath.Join("migrations", name+".sql"))
+		require.NoError(t, err)
+		_, err = conn.Exec(ctx, string(body))
+		require.NoError(t, err, name)
+		_, err = conn.Exec(ctx, `INSERT INTO schema_migrations VALUES ($1, $2, now())`, i+1, name)
+		require.NoError(t, err)
+	}
+	now := storetest.NanoTime.Truncate(time.Microsecond)
+	_, err = conn.Exec(ctx, `INSERT INTO orders (id, customer_id, status, driver_status, payment_status,
+		placed_at, promised_at, payment_timeout_at, version, updated_at) VALUES ('old-1', 'cust-1', 'PLACED', NULL, 'PAID', $1, $2, NULL, 1, $3)`,
+		now.Add(-time.Minute), now.Add(10*time.Minute), now)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `INSERT INTO versions (item_type, item_id, event, whodunnit, object_changes, event_id,
+		order_version, created_at, host, build, occurred_at) VALUES ('Order', 'old-1', 'create', 'service', '{"id":[null,"old-1"]}', NULL, 1, $1, 'h', 'b', NULL)`,
+		now)
+	require.NoError(t, err)
+
+	s, err := postgres.Open(ctx, &postgres.Config{URL: connURL, Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	storetest.CloseAtEnd(t, s)
+	applied, err := s.Migrate(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []string{"0005_policies"}, applied)
+	storetest.RequireOrderFromBeforeAttributes(t, s, "old-1")
 }

@@ -97,7 +97,7 @@ func (w *writeTx) decide(u *eligo.Update, orders map[string]*lockedOrder, proces
 	if step.Write {
 		next := &step.Result.Order
 		microOrder(next)
-		v = ws.addVersion(&lo.cur, next, u.Who, u.EventID, micro(u.OccurredAt))
+		v = ws.addVersion(&lo.cur, next, u, u.Who, u.EventID, micro(u.OccurredAt))
 		lo.cur, lo.changed = *next, true
 	}
 	if step.Record {

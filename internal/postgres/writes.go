@@ -28,9 +28,8 @@ type orderWrite struct {
 
 type versionRow struct {
 	itemID       string
-	event        string
 	who          string
-	changes      string
+	row          eligo.VersionRow
 	eventID      pgtype.Text
 	occurredAt   pgtype.Timestamptz
 	orderVersion int64
@@ -43,43 +42,49 @@ type processedID struct {
 }
 
 // addVersion records the change from before to after (before nil for a
-// create), caused by the event eventID that occurred at occurred (both zero
-// for none), and returns its index in w.versions.
-func (ws *writes) addVersion(before, after *eligo.Order, who, eventID string, occurred time.Time) int {
-	event, changes, err := eligo.VersionRecord(before, after)
+// create), written by the update u (nil for a create: see
+// eligo.NewVersionRow), caused by the event eventID that occurred at
+// occurred (both zero for none), and returns its index in w.versions.
+func (ws *writes) addVersion(before, after *eligo.Order, u *eligo.Update, who, eventID string, occurred time.Time) int {
+	row, err := eligo.NewVersionRow(before, after, u)
 	if err != nil {
 		// Changes holds strings, nils and int64s only.
 		panic(fmt.Sprintf("postgres: encode object changes: %v", err))
 	}
 	ws.versions = append(ws.versions, versionRow{
-		itemID: after.ID, event: event, who: who, changes: string(changes),
+		itemID: after.ID, who: who, row: row,
 		eventID: pgtype.Text{String: eventID, Valid: eventID != ""}, occurredAt: timestamp(occurred), orderVersion: after.Version,
 	})
 	return len(ws.versions) - 1
 }
 
 const (
-	insertOrderSQL = `INSERT INTO orders (` + orderColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`
+	insertOrderSQL = `INSERT INTO orders (` + orderColumns + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
 
 	// updateOrdersSQL moves each order from the version it was locked at
 	// to its new state.
 	updateOrdersSQL = `UPDATE orders AS o SET customer_id = u.customer_id, status = u.status,
 		driver_status = u.driver_status, payment_status = u.payment_status,
 		placed_at = u.placed_at, promised_at = u.promised_at, payment_timeout_at = u.payment_timeout_at,
-		version = u.version, updated_at = u.updated_at
+		version = u.version, updated_at = u.updated_at,
+		attributes = u.attributes::jsonb, deadlines = u.deadlines::jsonb, taken = u.taken::jsonb
 	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
-		$7::timestamptz[], $8::timestamptz[], $9::bigint[], $10::timestamptz[], $11::bigint[])
+		$7::timestamptz[], $8::timestamptz[], $9::bigint[], $10::timestamptz[], $11::bigint[],
+		$12::text[], $13::text[], $14::text[])
 		AS u(id, customer_id, status, driver_status, payment_status, placed_at,
-		promised_at, payment_timeout_at, version, updated_at, prev_version)
+		promised_at, payment_timeout_at, version, updated_at, prev_version,
+		attributes, deadlines, taken)
 	WHERE o.id = u.id AND o.version = u.prev_version`
 
 	// insertVersionsSQL returns each row's id with the key that names it,
 	// so ids are matched to rows without relying on the order of RETURNING.
 	insertVersionsSQL = `INSERT INTO versions (item_type, item_id, event, whodunnit, object_changes,
-		event_id, order_version, created_at, host, build, occurred_at)
-	SELECT $1, v.item_id, v.event, v.whodunnit, v.changes::jsonb, v.event_id, v.order_version, $2, $3, $4, v.occurred_at
-	FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::timestamptz[])
-		AS v(item_id, event, whodunnit, changes, event_id, order_version, occurred_at)
+		event_id, order_version, created_at, host, build, occurred_at, action, policy_version, params)
+	SELECT $1, v.item_id, v.event, v.whodunnit, v.changes::jsonb, v.event_id, v.order_version, $2, $3, $4, v.occurred_at,
+		v.action, v.policy_version, v.params::json
+	FROM unnest($5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::timestamptz[],
+		$12::text[], $13::text[], $14::text[])
+		AS v(item_id, event, whodunnit, changes, event_id, order_version, occurred_at, action, policy_version, params)
 	RETURNING id, item_id, order_version`
 
 	insertProcessedSQL = `INSERT INTO processed_events (event_id, order_id, processed_at, event_type, event_status, occurred_at)
@@ -94,8 +99,7 @@ func (w *writeTx) flush(ws *writes) ([]int64, error) {
 	var b pgx.Batch
 	if ws.insert != nil {
 		o := ws.insert
-		b.Queue(insertOrderSQL, o.ID, o.CustomerID, o.Status.String(), driverText(o.DriverStatus), o.PaymentStatus.String(),
-			o.PlacedAt, o.PromisedAt, timestamptz(o), o.Version, o.UpdatedAt)
+		b.Queue(insertOrderSQL, orderArgs(o)...)
 	}
 	if n := len(ws.updates); n > 0 {
 		b.Queue(updateOrdersSQL, updateArgs(ws.updates)...)
@@ -104,12 +108,14 @@ func (w *writeTx) flush(ws *writes) ([]int64, error) {
 		itemIDs, events, whos, changes := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		eventIDs, orderVersions := make([]pgtype.Text, n), make([]int64, n)
 		occurred := make([]pgtype.Timestamptz, n)
+		actions, policyVersions, params := make([]*string, n), make([]*string, n), make([]*string, n)
 		for i, v := range ws.versions {
-			itemIDs[i], events[i], whos[i], changes[i] = v.itemID, v.event, v.who, v.changes
+			itemIDs[i], events[i], whos[i], changes[i] = v.itemID, v.row.Event, v.who, string(v.row.Changes)
 			eventIDs[i], orderVersions[i], occurred[i] = v.eventID, v.orderVersion, v.occurredAt
+			actions[i], policyVersions[i], params[i] = v.row.Action, v.row.PolicyVersion, v.row.Params
 		}
 		b.Queue(insertVersionsSQL, eligo.ItemTypeOrder, w.now, w.store.set.Host, w.store.set.Build,
-			itemIDs, events, whos, changes, eventIDs, orderVersions, occurred)
+			itemIDs, events, whos, changes, eventIDs, orderVersions, occurred, actions, policyVersions, params)
 	}
 	if n := len(ws.events); n > 0 {
 		eventIDs, orderIDs, types, statuses := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -192,6 +198,7 @@ func updateArgs(us []orderWrite) []any {
 	drivers, timeouts := make([]pgtype.Text, n), make([]pgtype.Timestamptz, n)
 	placed, promised, updated := make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
 	versions, prev := make([]int64, n), make([]int64, n)
+	attrs, deadlines, taken := make([]*string, n), make([]*string, n), make([]*string, n)
 	for i := range us {
 		o := &us[i].order
 		ids[i], customers[i], statuses[i], payments[i] = o.ID, o.CustomerID, o.Status.String(), o.PaymentStatus.String()
@@ -200,8 +207,18 @@ func updateArgs(us []orderWrite) []any {
 		promised[i] = pgtype.Timestamptz{Time: o.PromisedAt, Valid: true}
 		updated[i] = pgtype.Timestamptz{Time: o.UpdatedAt, Valid: true}
 		versions[i], prev[i] = o.Version, us[i].prevVersion
+		attrs[i], deadlines[i], taken[i] = eligo.OrderJSONColumns(o)
 	}
-	return []any{ids, customers, statuses, drivers, payments, placed, promised, timeouts, versions, updated, prev}
+	return []any{ids, customers, statuses, drivers, payments, placed, promised, timeouts, versions, updated, prev,
+		attrs, deadlines, taken}
+}
+
+// orderArgs returns o's column values in the order of orderColumns, for
+// an INSERT (insertOrderSQL) or a COPY (BulkLoad).
+func orderArgs(o *eligo.Order) []any {
+	attrs, deadlines, taken := eligo.OrderJSONColumns(o)
+	return []any{o.ID, o.CustomerID, o.Status.String(), driverText(o.DriverStatus), o.PaymentStatus.String(),
+		o.PlacedAt, o.PromisedAt, timestamptz(o), o.Version, o.UpdatedAt, attrs, deadlines, taken}
 }
 
 // driverText is the driver_status column of a driver status: NULL for none.

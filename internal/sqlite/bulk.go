@@ -81,8 +81,9 @@ func (w *writeTx) bulkInsert(rows *bulk.Rows) error {
 		if err != nil {
 			return err
 		}
+		action, policyVersion, params := eligo.VersionActionColumns(&v.Version)
 		if _, err := w.stmts.insertVersion.ExecContext(w.ctx, eligo.ItemTypeOrder, v.ItemID, v.Event, v.Whodunnit,
-			string(v.Changes), evID, v.OrderVersion, created, v.Host, v.Build, occ); err != nil {
+			string(v.Changes), evID, v.OrderVersion, created, v.Host, v.Build, occ, action, policyVersion, params); err != nil {
 			return fmt.Errorf("sqlite: bulk load: insert version: %w", err)
 		}
 	}

@@ -42,7 +42,7 @@ func (w *writeTx) createOrder(p *eligo.CreateOrderParams) (eligo.Order, bool, er
 	if err := w.insertOrder(&o); err != nil {
 		return eligo.Order{}, false, err
 	}
-	if _, err := w.insertVersion(nil, &o, p.Who, "", time.Time{}); err != nil {
+	if _, err := w.insertVersion(nil, &o, nil, p.Who, "", time.Time{}); err != nil {
 		return eligo.Order{}, false, err
 	}
 	return o, true, nil
@@ -94,6 +94,7 @@ func orderArgs(o *eligo.Order) ([]any, error) {
 	if o.DriverStatus != eligo.DriverNone {
 		driver = o.DriverStatus.String()
 	}
+	attrs, deadlines, taken := eligo.OrderJSONColumns(o)
 	return []any{o.ID, o.CustomerID, o.Status.String(), driver, o.PaymentStatus.String(),
-		placed, promised, timeout, o.Version, updated}, nil
+		placed, promised, timeout, o.Version, updated, attrs, deadlines, taken}, nil
 }

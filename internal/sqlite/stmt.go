@@ -35,12 +35,14 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		// whether the event id was processed.
 		{&w.findForEvent, `SELECT ` + orderColumns + `, ` + processedColumns + `
 			FROM orders LEFT JOIN processed_events ON event_id = ? WHERE id = ?`},
-		{&w.insertOrder, `INSERT INTO orders (` + orderColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&w.insertOrder, `INSERT INTO orders (` + orderColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.updateOrder, `UPDATE orders SET customer_id = ?, status = ?, driver_status = ?, payment_status = ?,
-			placed_at = ?, promised_at = ?, payment_timeout_at = ?, version = ?, updated_at = ?
+			placed_at = ?, promised_at = ?, payment_timeout_at = ?, version = ?, updated_at = ?,
+			attributes = ?, deadlines = ?, taken = ?
 			WHERE id = ? AND version = ?`},
 		{&w.insertVersion, `INSERT INTO versions (item_type, item_id, event, whodunnit, object_changes,
-			event_id, order_version, created_at, host, build, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			event_id, order_version, created_at, host, build, occurred_at, action, policy_version, params)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&w.findEvent, `SELECT ` + processedColumns + ` FROM processed_events WHERE event_id = ?`},
 		{&w.insertEvent, `INSERT INTO processed_events (event_id, order_id, processed_at, event_type, event_status, occurred_at)
 			VALUES (?, ?, ?, ?, ?, ?)`},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -251,7 +252,7 @@ func TestSchemaMigrationsRecorded(t *testing.T) {
 		versions = append(versions, v)
 	}
 	require.NoError(t, rows.Err())
-	require.Equal(t, []string{"1:0001_orders", "2:0002_event_content", "3:0003_data_lifetime", "4:0004_retention"}, versions)
+	require.Equal(t, []string{"1:0001_orders", "2:0002_event_content", "3:0003_data_lifetime", "4:0004_retention", "5:0005_policies"}, versions)
 
 	var mode string
 	require.NoError(t, db.QueryRowContext(t.Context(), `PRAGMA journal_mode`).Scan(&mode))
@@ -307,4 +308,39 @@ func TestJobsHook(t *testing.T) {
 			return ids
 		}
 	})
+}
+
+// Pins migration 0005 on a file written before it: the order and version
+// rows of then read back with no attributes, deadlines or action, and take
+// them after.
+func TestRowsFromBeforeMigration5(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "eligo.db")
+	db := openRaw(t, path)
+	ctx := t.Context()
+	_, err := db.ExecContext(ctx, `CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+	require.NoError(t, err)
+	for i, name := range []string{"0001_orders", "0002_event_content", "0003_data_lifetime", "0004_retention"} {
+		body, err := os.ReadFile(filepath.Join("migrations", name+".sql"))
+		require.NoError(t, err)
+		_, err = db.ExecContext(ctx, string(body))
+		require.NoError(t, err, name)
+		_, err = db.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, ?, 0)`, i+1, name)
+		require.NoError(t, err)
+	}
+	now := storetest.NanoTime
+	_, err = db.ExecContext(ctx, `INSERT INTO orders (id, customer_id, status, driver_status, payment_status,
+		placed_at, promised_at, payment_timeout_at, version, updated_at) VALUES ('old-1', 'cust-1', 'PLACED', NULL, 'PAID', ?, ?, NULL, 1, ?)`,
+		now.Add(-time.Minute).UnixNano(), now.Add(10*time.Minute).UnixNano(), now.UnixNano())
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, `INSERT INTO versions (item_type, item_id, event, whodunnit, object_changes, event_id,
+		order_version, created_at, host, build, occurred_at) VALUES ('Order', 'old-1', 'create', 'service', '{"id":[null,"old-1"]}', NULL, 1, ?, 'h', 'b', NULL)`,
+		now.UnixNano())
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	s, err := sqlite.Open(ctx, &sqlite.Config{Path: path, Now: testenv.NewClock(now).Now})
+	require.NoError(t, err)
+	storetest.CloseAtEnd(t, s)
+	storetest.RequireOrderFromBeforeAttributes(t, s, "old-1")
 }

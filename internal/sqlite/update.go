@@ -53,7 +53,7 @@ func (w *writeTx) update(u *eligo.Update) (eligo.UpdateResult, error) {
 		if err := w.updateOrder(args, stored.Version); err != nil {
 			return eligo.UpdateResult{}, err
 		}
-		if step.Result.VersionID, err = w.insertVersion(stored, next, u.Who, u.EventID, u.OccurredAt); err != nil {
+		if step.Result.VersionID, err = w.insertVersion(stored, next, u, u.Who, u.EventID, u.OccurredAt); err != nil {
 			return eligo.UpdateResult{}, err
 		}
 	}

@@ -10,11 +10,12 @@ import (
 )
 
 // insertVersion records the change from before to after (before nil for a
-// create), caused by the event eventID that occurred at occurred (both zero
-// for none), and returns the version id. The change joins the ones the
-// jobs hook gets at commit.
-func (w *writeTx) insertVersion(before, after *eligo.Order, who, eventID string, occurred time.Time) (int64, error) {
-	event, changes, err := eligo.VersionRecord(before, after)
+// create), written by the update u (nil for a create: see
+// eligo.NewVersionRow), caused by the event eventID that occurred at
+// occurred (both zero for none), and returns the version id. The change
+// joins the ones the jobs hook gets at commit.
+func (w *writeTx) insertVersion(before, after *eligo.Order, u *eligo.Update, who, eventID string, occurred time.Time) (int64, error) {
+	row, err := eligo.NewVersionRow(before, after, u)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: encode object changes: %w", err)
 	}
@@ -26,8 +27,9 @@ func (w *writeTx) insertVersion(before, after *eligo.Order, who, eventID string,
 	if err != nil {
 		return 0, err
 	}
-	res, err := w.stmts.insertVersion.ExecContext(w.ctx, eligo.ItemTypeOrder, after.ID, event, who,
-		string(changes), evID, after.Version, w.now.UnixNano(), w.store.set.Host, w.store.set.Build, occ)
+	res, err := w.stmts.insertVersion.ExecContext(w.ctx, eligo.ItemTypeOrder, after.ID, row.Event, who,
+		string(row.Changes), evID, after.Version, w.now.UnixNano(), w.store.set.Host, w.store.set.Build, occ,
+		row.Action, row.PolicyVersion, row.Params)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: insert version: %w", err)
 	}

@@ -110,7 +110,7 @@ func ExerciseBulkLoad(t *testing.T, newStore NewStoreFunc, load BulkLoadFunc) {
 
 // bulkPlans are three orders, at whole microseconds: one only created,
 // one still open after two events (one a resend-free stale one), one
-// delivered.
+// delivered; the last two with attributes and a named deadline.
 func bulkPlans() []bulk.Plan {
 	var plans []bulk.Plan
 	for i, statuses := range [][]eligo.DriverStatus{
@@ -123,6 +123,10 @@ func bulkPlans() []bulk.Plan {
 		p := bulk.Plan{
 			Who: eligo.WhoService, CreatedAt: created,
 			Order: eligo.NewOrderParams{ID: id, CustomerID: "cust-" + id, PlacedAt: created.Add(-time.Minute), PromisedAt: created.Add(30 * time.Minute)},
+		}
+		if i > 0 { // attributes and deadlines are loaded as the create writes them
+			p.Order.Attributes = map[string]string{"city": "AMS", "plan": id}
+			p.Order.Deadlines = map[string]time.Time{"event_starts_at": created.Add(48 * time.Hour)}
 		}
 		for j, s := range statuses {
 			at := created.Add(time.Duration(j+1) * 7 * time.Minute)

@@ -38,6 +38,9 @@ func Exercise(t *testing.T, newStore NewStoreFunc) {
 	t.Run("ListHotOrders", s.testListHotOrders)
 	t.Run("Concurrency", s.testConcurrency)
 	t.Run("Retention", s.testRetention)
+	t.Run("AttributesAndDeadlines", s.testAttributesAndDeadlines)
+	t.Run("Actions", s.testActions)
+	t.Run("Policies", s.testPolicies)
 }
 
 type suite struct {

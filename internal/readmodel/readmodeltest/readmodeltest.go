@@ -1,7 +1,8 @@
 // Package readmodeltest is the one test suite that every eligo.ReadModel
 // passes, in the manner of storetest: a backend's tests call Exercise with
 // a function that makes a fresh, empty model, and the suite checks the
-// interface contract only: a snapshot comes back as it was put, versions
+// interface contract only: a snapshot comes back as it was put (its
+// attributes, deadlines and taken actions included), versions
 // never move backwards, concurrent writers keep the newest, a process reads
 // its own writes, the model holds the hot set only (eligo.Order.Hot), and
 // losing the model loses nothing but the entries.
@@ -131,14 +132,27 @@ func (s *suite) testRoundTrip(t *testing.T) {
 	// Zero times: no payment timeout, no driver status.
 	bare := order("ord-2", 1)
 	bare.DriverStatus, bare.PaymentStatus, bare.PaymentTimeoutAt = eligo.DriverNone, eligo.PaymentPaid, time.Time{}
-	for _, o := range []eligo.Order{full, bare} {
+	// What a policy reads besides: attributes, named deadlines, the once
+	// actions taken.
+	segmented := order("ord-3", 2)
+	segmented.Attributes = []eligo.Attribute{{Key: "city", Value: "AMS"}, {Key: "merchant", Value: "m-1"}}
+	segmented.Deadlines = []eligo.Deadline{{Name: "event_starts_at", At: segmented.PlacedAt.Add(48 * time.Hour)}}
+	segmented.Taken = []string{"refund"}
+	for _, o := range []eligo.Order{full, bare, segmented} {
 		require.True(t, put(t, ctx, h.Model, o))
 		got, ok := get(t, ctx, h.Model, o.ID)
 		require.True(t, ok)
 		requireSame(t, o, got)
 		require.True(t, got.PaymentTimeoutAt.IsZero() == o.PaymentTimeoutAt.IsZero())
-		// Read again, from a cache if the model has one.
+		require.Equal(t, o.Attributes, got.Attributes)
+		require.Equal(t, o.Taken, got.Taken)
+		require.Len(t, got.Deadlines, len(o.Deadlines))
+		// Read again, from a cache if the model has one, and from the
+		// other replica's handle.
 		got, _ = get(t, ctx, h.Model, o.ID)
+		requireSame(t, o, got)
+		got, ok = get(t, ctx, h.Other, o.ID)
+		require.True(t, ok)
 		requireSame(t, o, got)
 	}
 }
