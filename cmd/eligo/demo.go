@@ -55,6 +55,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		defer os.RemoveAll(dir)
 		cfg.DataDir, dirNote = dir, " (a new one, removed when the demo stops; --data-dir keeps it)"
 	}
+	if err := useDemoPolicy(cfg); err != nil {
+		return err
+	}
 	cfg.Logger = cfg.Log.logger(stderr)
 	if cfg.Log.Level == "info" {
 		cfg.Logger = newLogger(stderr, "warn", cfg.Log.Format) // the summary is the demo's output
@@ -80,7 +83,16 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stdout, "Data directory: %s%s\n", dataDir, dirNote)
 	printDemoIntro(stdout, s, &dc)
 	printDemoPage(stdout, s)
+	printDemoPolicy(stdout, cfg)
+	amsterdamDone := make(chan struct{})
+	go func() {
+		defer close(amsterdamDone)
+		if cfg.DemoPolicyChanges {
+			newAmsterdamOrders(s, &dc, cfg.Logger).run(ctx, demoPeriod(&dc))
+		}
+	}()
 	total, err := runDemoBatches(ctx, s, &dc, demoProgress(stdout))
+	<-amsterdamDone
 	stopServing()
 	if serr := <-served; err == nil {
 		err = serr
