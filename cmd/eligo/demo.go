@@ -219,7 +219,9 @@ fulfillment against it on a compressed clock, printing where its data lives,
 a service and a customer token, and a live summary; watch an order at
 /demo/. A new batch of --orders is placed every --ramp or --promise,
 whichever is longer, until Ctrl-C or --duration. It fails if any answer was
-wrong.`
+wrong. Without --policy it runs its own policy, written to its data
+directory, in which Amsterdam's orders (ams-1, ams-2, ...) may cancel ten
+minutes after their promise; the page's button widens that window live.`
 
 // flags declares the flags of `eligo demo` into c.
 func (c *demoConfig) flags(f *flagSet) {
