@@ -55,6 +55,9 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 		defer os.RemoveAll(dir)
 		cfg.DataDir, dirNote = dir, " (a new one, removed when the demo stops; --data-dir keeps it)"
 	}
+	if err := useDemoPolicy(cfg); err != nil {
+		return err
+	}
 	cfg.Logger = cfg.Log.logger(stderr)
 	if cfg.Log.Level == "info" {
 		cfg.Logger = newLogger(stderr, "warn", cfg.Log.Format) // the summary is the demo's output
@@ -80,7 +83,16 @@ func runDemo(ctx context.Context, args []string, getenv func(string) string, std
 	fmt.Fprintf(stdout, "Data directory: %s%s\n", dataDir, dirNote)
 	printDemoIntro(stdout, s, &dc)
 	printDemoPage(stdout, s)
+	printDemoPolicy(stdout, cfg)
+	amsterdamDone := make(chan struct{})
+	go func() {
+		defer close(amsterdamDone)
+		if cfg.DemoPolicyChanges {
+			newAmsterdamOrders(s, &dc, cfg.Logger).run(ctx, demoPeriod(&dc))
+		}
+	}()
 	total, err := runDemoBatches(ctx, s, &dc, demoProgress(stdout))
+	<-amsterdamDone
 	stopServing()
 	if serr := <-served; err == nil {
 		err = serr
@@ -207,7 +219,9 @@ fulfillment against it on a compressed clock, printing where its data lives,
 a service and a customer token, and a live summary; watch an order at
 /demo/. A new batch of --orders is placed every --ramp or --promise,
 whichever is longer, until Ctrl-C or --duration. It fails if any answer was
-wrong.`
+wrong. Without --policy it runs its own policy, written to its data
+directory, in which Amsterdam's orders (ams-1, ams-2, ...) may cancel ten
+minutes after their promise; the page's button widens that window live.`
 
 // flags declares the flags of `eligo demo` into c.
 func (c *demoConfig) flags(f *flagSet) {

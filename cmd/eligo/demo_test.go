@@ -86,6 +86,13 @@ func TestDemoRunsItsWorkersAndKeepsGoing(t *testing.T) {
 		return code
 	}
 	require.Equal(t, http.StatusOK, exists("demo-1", "svc-test-token-for-the-cmd-tests"))
+	// Its own policy: Amsterdam's orders, placed at start, and the page's
+	// button that widens their window.
+	require.Equal(t, http.StatusOK, exists("ams-1", "svc-test-token-for-the-cmd-tests"), "the Amsterdam orders\n%s", out.String())
+	require.Contains(t, out.String(), filepath.Join(dir, demoPolicyFile))
+	code, body := getBody(t, url+"/demo/api/policy")
+	require.Equal(t, http.StatusOK, code, body)
+	require.Contains(t, body, `"name":"widen-amsterdam"`)
 	require.Equal(t, http.StatusOK, exists("demo-1", cust), "the printed customer token reads order demo-1")
 	// The first batch's story is over about 3 s in (ramp 1s, drivers by
 	// 1.5 promises); the demo keeps placing orders after it.

@@ -41,6 +41,10 @@ type serverConfig struct {
 	Log      logConfig
 	Logger   *slog.Logger // built from Log after the flags are read
 	DemoPage bool         // serve internal/webdemo at /demo/: it hands out customer tokens, never on a real deployment
+	// DemoPolicyChanges puts the Amsterdam buttons on the demo page, which
+	// apply webdemo.AmsterdamChanges for anyone: `eligo demo` on its own
+	// policy only.
+	DemoPolicyChanges bool
 	// Jobs is the deferred work (River): what writes enqueue and whether
 	// this process works jobs, and how long rows are retained (its flags
 	// set the defaults; a zero Retention is refused).

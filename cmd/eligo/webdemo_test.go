@@ -42,6 +42,18 @@ func TestServeDemoPage(t *testing.T) {
 	code, page := getBody(t, srv.url+"/demo/")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, page, `<button id="cancel" type="button"`)
+	// serve has no policy buttons (only eligo demo, on its own policy), but
+	// the page's POST reaches the page.
+	code, body := getBody(t, srv.url+"/demo/api/policy")
+	require.Equal(t, http.StatusOK, code, body)
+	require.Contains(t, body, `"changes":[]`)
+	resp, err := http.Post(srv.url+"/demo/api/policy/widen-amsterdam", "", nil)
+	require.NoError(t, err)
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, string(b))
+	require.Contains(t, string(b), "the demo offers no policy change")
 	code, list := getBody(t, srv.url+"/demo/api/orders")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, list, `"id":"ord-1","customer_id":"cust-9"`)
@@ -51,7 +63,7 @@ func TestServeDemoPage(t *testing.T) {
 	var session struct {
 		Token string `json:"token"`
 	}
-	code, body := getBody(t, srv.url+"/demo/api/orders/ord-1")
+	code, body = getBody(t, srv.url+"/demo/api/orders/ord-1")
 	require.Equal(t, http.StatusOK, code, body)
 	require.NoError(t, json.Unmarshal([]byte(body), &session))
 	require.NotEmpty(t, session.Token)

@@ -21,10 +21,18 @@
 // hands out a short-lived customer token for the order's customer. Its
 // errors are problem+json from the API's one writer, httpapi.WriteError.
 //
+// The page can also change the policy live (Config.PolicyChanges, such as
+// AmsterdamChanges): GET /demo/api/policy names the version in force and
+// the changes on offer, and POST /demo/api/policy/{name} applies one
+// through Config.Policies (the engine, as `eligo policy apply` does). The
+// orders of the segment it changes (city=AMS) then get their new answers
+// pushed: their Cancel button appears, or goes, without a reload.
+//
 // # Never on a real deployment
 //
 // That endpoint gives a valid customer token for any order to anyone who
-// asks, with no credentials at all. It exists so that `eligo demo` can be
+// asks, with no credentials at all, and the policy endpoint changes the
+// rules for every order on the same terms (from the page's own origin). It exists so that `eligo demo` can be
 // watched in a browser. The API routes it at /demo/ (httpapi.Deps.DemoPage,
 // listed in httpapi's routes.go): `eligo demo` always, `eligo serve` only
 // with --demo-page, which must never be set on a deployment that holds real

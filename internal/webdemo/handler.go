@@ -66,11 +66,18 @@ type Config struct {
 	Now func() time.Time
 	// Logger gets internal errors. Nil discards.
 	Logger *slog.Logger
+	// Policies applies the policy changes the page offers (PolicyChanges,
+	// such as AmsterdamChanges), one button each: the server's engine.
+	// Nil, or no changes, offers none.
+	Policies      PolicyApplier
+	PolicyChanges []PolicyChange
 }
 
 // New returns the handler of the demo page: the embedded files under
-// /demo/ and the order list with its tokens under /demo/api/orders. It
-// hands out customer tokens to anyone; see the package documentation.
+// /demo/, the order list with its tokens under /demo/api/orders, and the
+// policy changes on offer under /demo/api/policy. It hands out customer
+// tokens, and applies those changes, for anyone; see the package
+// documentation.
 //
 // It fails when Orders is nil or CustomerSecret is too short to sign with.
 func New(cfg Config) (http.Handler, error) {
@@ -96,6 +103,8 @@ func New(cfg Config) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /demo/api/orders", handleListOrders(cfg))
 	mux.Handle("GET /demo/api/orders/{id}", handleOrderSession(cfg))
+	mux.Handle("GET /demo/api/policy", handlePolicy(cfg))
+	mux.Handle("POST /demo/api/policy/{name}", handleApplyPolicy(cfg))
 	mux.Handle("GET /demo/api/", handleNotFound(cfg))
 	mux.Handle("GET /demo/", http.StripPrefix("/demo", http.FileServerFS(files)))
 	mux.Handle("GET /demo", http.RedirectHandler(Prefix, http.StatusMovedPermanently))

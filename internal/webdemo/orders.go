@@ -30,6 +30,12 @@ type orderSummary struct {
 	DriverStatus *string   `json:"driver_status"` // null when no driver yet
 	PlacedAt     time.Time `json:"placed_at"`
 	PromisedAt   time.Time `json:"promised_at"`
+	// Attributes are the order's attributes, which the policy's segments
+	// match on; none: left out.
+	Attributes map[string]string `json:"attributes,omitempty"`
+	// Segment names the policy segment whose rules decide the order, in
+	// the order list only; left out for the default rules.
+	Segment string `json:"segment,omitempty"`
 	// Actions is eligo's answer for each action of the policy, as the
 	// eligibility document has it, in the order list only: the page shows
 	// it and works nothing out by itself.
@@ -67,6 +73,7 @@ func newOrderSummary(o *eligo.Order) orderSummary {
 		Status:     o.Status.String(),
 		PlacedAt:   o.PlacedAt.UTC(),
 		PromisedAt: o.PromisedAt.UTC(),
+		Attributes: o.AttributeMap(),
 	}
 	if o.DriverStatus != eligo.DriverNone {
 		ds := o.DriverStatus.String()
@@ -106,6 +113,9 @@ func handleListOrders(cfg Config) http.Handler {
 					list.Live++
 					s := newOrderSummary(&page[i])
 					s.Actions = decide(&page[i], policy, now)
+					if rules := policy.RulesFor(&page[i]); len(rules) > 0 {
+						s.Segment = rules[0].Segment
+					}
 					list.Orders = append(list.Orders, s)
 				}
 			}
@@ -168,7 +178,7 @@ func handleOrderSession(cfg Config) http.Handler {
 func handleNotFound(cfg Config) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpapi.WriteError(w, r, cfg.Logger, eligo.Errorf(eligo.ENOTFOUND,
-			"%s %s is not a demo endpoint; there are GET %sapi/orders and GET %sapi/orders/{id}", r.Method, r.URL.Path, Prefix, Prefix))
+			"%s %s is not a demo endpoint; there are GET %sapi/orders, GET %sapi/orders/{id}, GET %sapi/policy and POST %sapi/policy/{name}", r.Method, r.URL.Path, Prefix, Prefix, Prefix, Prefix))
 	})
 }
 

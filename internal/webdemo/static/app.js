@@ -15,6 +15,7 @@ const enc = encodeURIComponent;
 // others; they are shown as they are.
 const REASONS = {
   sla_breached: 'The promised time has passed: you may cancel for a full refund.',
+  sla_breached_grace: 'The promised time has passed, and the grace after it too: you may cancel for a full refund.',
   outside_window: 'Cancel opens if the order is not with you by the promised time.',
   driver_at_doorstep: 'Your driver is at your door, so the order can no longer be cancelled.',
   delivered: 'The order was delivered: there is nothing left to cancel.',
@@ -55,7 +56,7 @@ function newer(a, b) {
 async function showList() {
   $('list-view').hidden = false;
   document.title = 'Live orders · eligo demo';
-  const load = async () => {
+  const load = listLoader = async () => {
     try {
       const r = await fetch('api/orders', { cache: 'no-store' });
       if (!r.ok) throw new Error(`the order list answered ${r.status}`);
@@ -67,6 +68,16 @@ async function showList() {
   $('list-refresh').addEventListener('click', load);
   await load();
   setInterval(load, LIST_REFRESH_MS);
+}
+
+let listLoader = null; // reloads the list, on the list view
+
+// segmentText says which rules decide the order: its segment and the
+// attributes that put it there, or the default rules.
+function segmentText(o) {
+  const attrs = Object.entries(o.attributes || {}).map(([k, v]) => `${k}=${v}`).join(', ');
+  if (o.segment) return `${o.segment}${attrs ? ` (${attrs})` : ''}`;
+  return attrs ? `default (${attrs})` : 'default';
 }
 
 // cancelBadge shows eligo's own answer for the order, as the list carries
@@ -106,7 +117,7 @@ function renderList(list) {
     link.textContent = o.id;
     link.dataset.order = o.id;
     const promised = Date.parse(o.promised_at);
-    const cells = [link, o.customer_id, clockText(promised), o.driver_status ? DRIVER_WORDS[o.driver_status] || o.driver_status : 'waiting', cancelBadge(o)];
+    const cells = [link, o.customer_id, segmentText(o), clockText(promised), o.driver_status ? DRIVER_WORDS[o.driver_status] || o.driver_status : 'waiting', cancelBadge(o)];
     for (const c of cells) {
       const td = document.createElement('td');
       td.append(c);
@@ -167,7 +178,8 @@ async function showOrder(id) {
     return showError(`Could not open order ${id}: ${e.message}`);
   }
   const o = state.session.order;
-  $('order-sub').textContent = `customer ${o.customer_id} · placed at ${clockText(Date.parse(o.placed_at))}`;
+  const attrs = Object.entries(o.attributes || {}).map(([k, v]) => ` · ${k} ${v}`).join('');
+  $('order-sub').textContent = `customer ${o.customer_id} · placed at ${clockText(Date.parse(o.placed_at))}${attrs}`;
   $('promised').textContent = clockText(Date.parse(o.promised_at));
   say('support', `Hi! I'm following order ${id} for you. It is promised for ${clockText(Date.parse(o.promised_at))}.`);
   $('cancel').addEventListener('click', pressCancel);
@@ -401,8 +413,10 @@ function renderChat() {
   const hide = !allowed;
   if (hide && !btn.hidden && document.activeElement === btn) $('cancel-help').focus();
   btn.hidden = hide;
-  $('cancel-help').textContent = reason === 'outside_window' && state.session
-    ? `Cancel opens at ${clockText(Date.parse(state.session.order.promised_at))} if the order is not with you by then.`
+  // Until says when cancel opens: the promise, or later where the policy
+  // gives the order's segment a grace after it.
+  $('cancel-help').textContent = reason === 'outside_window' && d && d.until
+    ? `Cancel opens at ${clockText(Date.parse(d.until))} if the order is not with you by then.`
     : reasonText(reason);
 }
 
@@ -485,7 +499,62 @@ function say(who, text, tone) {
   chat.scrollTop = chat.scrollHeight;
 }
 
+// ---- the policy: the demo's buttons that change it, for everyone ----
+
+// The demo offers a policy change or two (GET api/policy): applying one
+// stores a new version of the policy, and every page watching an order
+// whose answer it changes gets the new answer pushed, this one included,
+// with no reload. Only the map, which polls, is asked again at once here.
+async function showPolicy() {
+  let s;
+  try {
+    const r = await fetch('api/policy', { cache: 'no-store' });
+    if (!r.ok) return;
+    s = await r.json();
+  } catch { return; }
+  renderPolicy(s);
+}
+
+function renderPolicy(s) {
+  if (!s.changes || s.changes.length === 0) return;
+  $('policy-box').hidden = false;
+  $('policy-version').textContent = s.policy_version;
+  $('policy-changes').replaceChildren(...s.changes.map((c) => {
+    const btn = document.createElement('button');
+    btn.type = 'button';
+    btn.className = 'quiet';
+    btn.dataset.change = c.name;
+    btn.textContent = c.title;
+    if (c.in_force) {
+      btn.setAttribute('aria-disabled', 'true');
+      btn.title = 'These are the rules in force.';
+    }
+    btn.addEventListener('click', () => applyPolicy(c));
+    return btn;
+  }));
+}
+
+let applying = false;
+async function applyPolicy(c) {
+  if (applying || c.in_force) return;
+  applying = true;
+  $('policy-status').textContent = `Applying “${c.title}”…`;
+  try {
+    const r = await fetch(`api/policy/${enc(c.name)}`, { method: 'POST', cache: 'no-store' });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) throw new Error(body.detail || `the demo endpoint answered ${r.status}`);
+    renderPolicy(body);
+    $('policy-status').textContent = `Policy ${body.policy_version} is in force: the pages that watch an order whose answer changed have it now.`;
+    if (listLoader) listLoader();
+    if (state.id) pollMap();
+  } catch (e) {
+    $('policy-status').textContent = `Could not apply it: ${e.message}`;
+  }
+  applying = false;
+}
+
 // ---- start ----
 
 const orderId = new URLSearchParams(location.search).get('order');
 if (orderId) showOrder(orderId); else showList();
+showPolicy();
