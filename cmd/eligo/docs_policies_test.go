@@ -14,7 +14,7 @@ import (
 
 // TestDocsPoliciesAreValid parses every sample policy under docs/policies/
 // as the server would, and checks that each ships with its test file
-// (NAME.test.yaml, naming ./NAME.policy.json), which `eligo policy test`
+// (NAME.test.yaml, naming NAME.policy.json beside it), which `eligo policy test`
 // runs in CI.
 func TestDocsPoliciesAreValid(t *testing.T) {
 	t.Parallel()
@@ -40,7 +40,7 @@ func TestDocsPoliciesAreValid(t *testing.T) {
 				} `yaml:"cases"`
 			}
 			require.NoError(t, yaml.Unmarshal(test, &head))
-			require.Equal(t, "./"+name+".policy.json", head.Policy)
+			require.Equal(t, name+".policy.json", filepath.Clean(head.Policy), "the test file names its policy beside it")
 			tested := map[string]bool{}
 			for _, c := range head.Cases {
 				tested[c.Action] = true
