@@ -134,3 +134,24 @@ func jsonOf(t testing.TB, v any) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// The eligibility read decides under the policy in force at each request,
+// not the one the server started with: after a switch (SetPolicy, as
+// ApplyPolicy and the fan-out do) the next read carries the new version
+// and its answer. Before, the handler kept the policy it was built with.
+func TestEligibilityFollowsThePolicyInForce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.createOrder(t, "ord-1", "cust-9", t0.Add(3*time.Minute))
+	cancel := func(doc map[string]any) any { return doc["actions"].(map[string]any)["cancel"].(map[string]any)["allowed"] }
+	before := b.get(t, "/v1/orders/ord-1/eligibility")
+	require.Equal(t, false, cancel(before.json(t)))
+
+	wider := mustPolicy(t, widerCancel).WithSeq(1)
+	require.True(t, b.engine.SetPolicy(t.Context(), wider))
+	after := b.get(t, "/v1/orders/ord-1/eligibility")
+	doc := after.json(t)
+	require.Equal(t, wider.VersionString(), doc["policy_version"])
+	require.Equal(t, true, cancel(doc))
+	require.NotEqual(t, before.Header.Get("ETag"), after.Header.Get("ETag"))
+}
