@@ -143,7 +143,9 @@ func TestEligibilityFollowsThePolicyInForce(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.createOrder(t, "ord-1", "cust-9", t0.Add(3*time.Minute))
-	cancel := func(doc map[string]any) any { return doc["actions"].(map[string]any)["cancel"].(map[string]any)["allowed"] }
+	cancel := func(doc map[string]any) any {
+		return doc["actions"].(map[string]any)["cancel"].(map[string]any)["allowed"]
+	}
 	before := b.get(t, "/v1/orders/ord-1/eligibility")
 	require.Equal(t, false, cancel(before.json(t)))
 
