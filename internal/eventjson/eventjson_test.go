@@ -27,7 +27,7 @@ func TestDecode(t *testing.T) {
 	paid := func(at time.Time) eligo.Event {
 		return eligo.Event{EventID: "e-1", OrderID: "ord-1", Type: "payment", Status: "PAID", OccurredAt: at}
 	}
-	const members = "event_id, order_id, type, status and occurred_at"
+	const members = "event_id, order_id, type, status, attributes, name, at and occurred_at"
 	tests := []struct {
 		name    string
 		in      string
@@ -46,6 +46,35 @@ func TestDecode(t *testing.T) {
 		{"NullIDIsEmpty", `{"event_id":null,"order_id":"ord-1","type":"payment","status":"PAID"}`,
 			eligo.Event{OrderID: "ord-1", Type: "payment", Status: "PAID", OccurredAt: now}, ""},
 
+		{"Attributes", `{"event_id":"e-1","order_id":"ord-1","type":"attributes","attributes":{"city":"AMS","tier":""}}`,
+			eligo.Event{EventID: "e-1", OrderID: "ord-1", Type: "attributes", Attributes: map[string]string{"city": "AMS", "tier": ""}, OccurredAt: now}, ""},
+		{"Deadline", `{"event_id":"e-1","order_id":"ord-1","type":"deadline","name":"event_starts_at","at":"2025-03-14T12:01:00Z"}`,
+			eligo.Event{EventID: "e-1", OrderID: "ord-1", Type: "deadline", Deadline: "event_starts_at", At: at, OccurredAt: now}, ""},
+		{"DeadlineRemoved", `{"event_id":"e-1","order_id":"ord-1","type":"deadline","name":"event_starts_at","at":null}`,
+			eligo.Event{EventID: "e-1", OrderID: "ord-1", Type: "deadline", Deadline: "event_starts_at", OccurredAt: now}, ""},
+
+		{"DeadlineWithoutAt", `{"event_id":"e-1","order_id":"ord-1","type":"deadline","name":"event_starts_at"}`, eligo.Event{},
+			"the event is a deadline event without at; send the deadline's new instant (RFC 3339), or null to remove it"},
+		{"DeadlineBadAt", `{"event_id":"e-1","type":"deadline","name":"x","at":"tomorrow"}`, eligo.Event{},
+			`at of the event is "tomorrow"; expected an RFC 3339 timestamp such as 2025-03-14T12:10:00Z`},
+		{"DeadlineWithStatus", `{"event_id":"e-1","type":"deadline","name":"x","at":null,"status":"PAID"}`, eligo.Event{},
+			`the event has the member "status", which an event of type "deadline" does not take; a deadline event holds name and at`},
+		{"DeadlineWithAttributes", `{"event_id":"e-1","type":"deadline","name":"x","at":null,"attributes":{}}`, eligo.Event{},
+			`the event has the member "attributes", which an event of type "deadline" does not take; a deadline event holds name and at`},
+		{"AttributesWithStatusNull", `{"event_id":"e-1","type":"attributes","attributes":{"a":"b"},"status":null}`, eligo.Event{},
+			`the event has the member "status", which an event of type "attributes" does not take; an attributes event holds attributes`},
+		{"AttributesWithAt", `{"event_id":"e-1","type":"attributes","attributes":{"a":"b"},"at":"2025-03-14T12:01:00Z"}`, eligo.Event{},
+			`the event has the member "at", which an event of type "attributes" does not take; an attributes event holds attributes`},
+		{"PaymentWithName", `{"event_id":"e-1","type":"payment","status":"PAID","name":"x"}`, eligo.Event{},
+			`the event has the member "name", which an event of type "payment" does not take; a payment event holds status`},
+		{"UnknownTypeWithAttributes", `{"event_id":"e-1","type":"refund","attributes":{"a":"b"}}`, eligo.Event{},
+			`the event has the member "attributes", which an event of type "refund" does not take; expected type driver_status or payment (with status), attributes (with attributes) or deadline (with name and at)`},
+		{"AttributesNotAnObject", `{"event_id":"e-1","type":"attributes","attributes":["a"]}`, eligo.Event{},
+			`field "attributes" of the event is a JSON array; expected an object`},
+		{"AttributeValueNotAString", `{"event_id":"e-1","type":"attributes","attributes":{"a":true}}`, eligo.Event{},
+			`member "a" of field "attributes" of the event is a JSON boolean; expected a string`},
+		{"AttributesDuplicateKey", `{"event_id":"e-1","type":"attributes","attributes":{"a":"b","a":"c"}}`, eligo.Event{},
+			`the event has the member "a" twice; send each member once`},
 		{"Empty", ``, eligo.Event{}, "the event is empty; expected a JSON object with " + members},
 		{"Array", `[{"event_id":"e-1"}]`, eligo.Event{}, "the event is a JSON array; expected an object with " + members},
 		{"NotJSON", `not json`, eligo.Event{}, "the event is not valid JSON (at byte 2): invalid character 'o' in literal null (expecting 'u')"},
@@ -108,12 +137,12 @@ func TestDecodeBatch(t *testing.T) {
 		{"TooMany", "[" + ev("e-1") + "," + ev("e-2") + "," + ev("e-3") + "," + ev("e-4") + "]", 0, "the batch holds 4 events; send 1 to 3"},
 		{"Empty", "[]", 0, "the batch holds 0 events; send 1 to 3"},
 		{"SecondBad", "[" + ev("e-1") + `,{"Status":"PAID"}]`, 0, `event [1] has the member "Status"; member names are case-sensitive: send "status"`},
-		{"NotAnEvent", "[" + ev("e-1") + ",7]", 0, "event [1] is a JSON number; expected an object with event_id, order_id, type, status and occurred_at"},
+		{"NotAnEvent", "[" + ev("e-1") + ",7]", 0, "event [1] is a JSON number; expected an object with event_id, order_id, type, status, attributes, name, at and occurred_at"},
 		{"Truncated", "[" + ev("e-1") + ",", 0, "the batch ends in the middle of its JSON value"},
 		{"TrailingComma", "[" + ev("e-1") + ",]", 0, "the batch is not valid JSON (at byte 72): invalid character ',' at start of value"},
 		{"Trailing", "[" + ev("e-1") + "] []", 0, "the batch has data after its JSON value; send exactly one"},
 		// Not an array: exactly what a Kafka record gets.
-		{"String", `"e-1"`, 0, "the event is a JSON string; expected an object with event_id, order_id, type, status and occurred_at"},
+		{"String", `"e-1"`, 0, "the event is a JSON string; expected an object with event_id, order_id, type, status, attributes, name, at and occurred_at"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,6 +207,20 @@ func TestEncodeRoundTrips(t *testing.T) {
 
 	e.OccurredAt = time.Time{}
 	require.JSONEq(t, `{"event_id":"e-1","order_id":"ord-1","type":"driver_status","status":"PICKED_UP"}`, string(eventjson.Encode(&e)))
+
+	for _, e := range []eligo.Event{
+		{EventID: "e-2", OrderID: "ord-1", Type: eligo.EventAttributes, Attributes: map[string]string{"city": "AMS", "tier": ""}, OccurredAt: now},
+		{EventID: "e-3", OrderID: "ord-1", Type: eligo.EventDeadline, Deadline: "event_starts_at", At: now.Add(time.Hour), OccurredAt: now},
+		{EventID: "e-4", OrderID: "ord-1", Type: eligo.EventDeadline, Deadline: "event_starts_at", OccurredAt: now},
+	} {
+		got, err := eventjson.Decode(eventjson.Encode(&e), now)
+		require.NoError(t, err, "%s", eventjson.Encode(&e))
+		require.Equal(t, e, got)
+	}
+	e = eligo.Event{EventID: "e-4", OrderID: "ord-1", Type: eligo.EventDeadline, Deadline: "event_starts_at"}
+	require.JSONEq(t, `{"event_id":"e-4","order_id":"ord-1","type":"deadline","name":"event_starts_at","at":null}`, string(eventjson.Encode(&e)))
+	e = eligo.Event{EventID: "e-2", OrderID: "ord-1", Type: eligo.EventAttributes, Attributes: map[string]string{"city": "AMS"}}
+	require.JSONEq(t, `{"event_id":"e-2","order_id":"ord-1","type":"attributes","attributes":{"city":"AMS"}}`, string(eventjson.Encode(&e)))
 }
 
 // goNames matches what a message must never hold: Go identifiers such as
@@ -223,11 +266,14 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		type v1Event struct {
-			EventID    string  `json:"event_id"`
-			OrderID    string  `json:"order_id"`
-			Type       string  `json:"type"`
-			Status     string  `json:"status"`
-			OccurredAt *string `json:"occurred_at"`
+			EventID    string            `json:"event_id"`
+			OrderID    string            `json:"order_id"`
+			Type       string            `json:"type"`
+			Status     string            `json:"status"`
+			Attributes map[string]string `json:"attributes"`
+			Name       string            `json:"name"`
+			At         *string           `json:"at"`
+			OccurredAt *string           `json:"occurred_at"`
 		}
 		var v1 []v1Event
 		dec := json.NewDecoder(bytes.NewReader(data))
@@ -244,6 +290,9 @@ func FuzzDecode(f *testing.F) {
 			require.Equal(t, v1[i].OrderID, e.OrderID)
 			require.Equal(t, v1[i].Type, e.Type)
 			require.Equal(t, v1[i].Status, e.Status)
+			require.Equal(t, v1[i].Attributes, e.Attributes)
+			require.Equal(t, v1[i].Name, e.Deadline)
+			require.Equal(t, v1[i].At == nil, e.At.IsZero())
 			if v1[i].OccurredAt == nil {
 				require.Equal(t, now, e.OccurredAt)
 			} else {

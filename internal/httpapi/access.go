@@ -87,7 +87,7 @@ func requireServiceBasic(deps Deps, next http.Handler) http.Handler {
 }
 
 var errServiceOnly = &eligo.Error{Code: eligo.EFORBIDDEN,
-	Message: "this endpoint needs a service token; a customer token may only read, watch and cancel the customer's own orders"}
+	Message: "this endpoint needs a service token; a customer token may only read, watch, cancel and take the actions of the customer's own orders"}
 
 // orderHandler serves a request about one order that the caller may act on.
 // It gets the caller and the order's snapshot from the read model.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,19 +10,37 @@ import (
 	"github.com/eligo/eligo/internal/auth"
 )
 
-// handleCancel cancels the order when the policy allows it at this instant,
-// decided by the engine against the store under the order's lock, never
-// against the read model. 200 with the order document (also when it was
-// cancelled before); 409 with the refusing rule in `reason` otherwise.
+// handleCancel is POST /v1/orders/{id}/cancel: the action cancel, taken
+// as every action is (handleAction), with no body.
+func handleCancel(deps Deps) orderHandler {
+	return takeAction(deps, func(http.ResponseWriter, *http.Request) (string, json.RawMessage, error) {
+		return eligo.ActionCancel, nil, nil
+	})
+}
+
+// handleAction is POST /v1/orders/{id}/actions/{action}: the action of the
+// policy named in the path, with the params of the body, if any.
+func handleAction(deps Deps) orderHandler {
+	return takeAction(deps, readActionRequest)
+}
+
+// takeAction takes the action that read names (with its params) on the
+// order when the policy allows it at this instant, decided by the engine
+// against the store under the order's lock, never against the read model.
+// 200 with the order document (also when an action that ends the order
+// was taken before: a repeated cancel is answered with the same
+// document); 409 with the refusing rule in `reason`; 404 with reason
+// unknown_action for an action the policy lacks.
 //
-// If-Match makes it "cancel only what I saw": the order document's strong
+// If-Match makes it "act only on what I saw": the order document's strong
 // ETag ("v<version>", orderETag) of the stored order must be in the list,
 // compared strongly (RFC 9110, section 13.1.1: a weak tag, the eligibility
 // ETag among them, never matches), or the list be "*"; otherwise 412. The
-// engine checks it under the same lock as the cancel, before the policy;
-// an order cancelled already is 200 whatever the tag. The refusals that
-// come before the handler (401, 403, 404, 400) ignore it (section 13.2.1).
-func handleCancel(deps Deps) orderHandler {
+// engine checks it under the same lock as the action, before the policy;
+// an order an ends_order action ended already is 200 whatever the tag. The
+// refusals that come before the handler (401, 403, 404, 400) ignore it
+// (section 13.2.1).
+func takeAction(deps Deps, read func(http.ResponseWriter, *http.Request) (string, json.RawMessage, error)) orderHandler {
 	return func(w http.ResponseWriter, r *http.Request, p auth.Principal, o eligo.Order) {
 		var match *eligo.VersionMatch
 		if values, ok := r.Header["If-Match"]; ok {
@@ -31,13 +50,18 @@ func handleCancel(deps Deps) orderHandler {
 				return
 			}
 		}
-		cancelled, err := deps.Engine.CancelIfMatch(r.Context(), o.ID, p.Who(), match)
+		action, params, err := read(w, r)
 		if err != nil {
 			writeError(w, r, deps.Logger, err)
 			return
 		}
-		w.Header().Set("ETag", orderETag(cancelled.Version))
-		encode(w, r, deps.Logger, http.StatusOK, newOrderDoc(&cancelled))
+		taken, err := deps.Engine.TakeAction(r.Context(), o.ID, action, p.Who(), params, match)
+		if err != nil {
+			writeError(w, r, deps.Logger, err)
+			return
+		}
+		w.Header().Set("ETag", orderETag(taken.Version))
+		encode(w, r, deps.Logger, http.StatusOK, newOrderDoc(&taken))
 	}
 }
 

@@ -37,6 +37,7 @@ func TestCORSAllowsTheConfiguredOrigins(t *testing.T) {
 	preflights := []struct{ path, method string }{
 		{"/v1/orders/ord-cors/eligibility", http.MethodGet},
 		{"/v1/orders/ord-cors/cancel", http.MethodPost},
+		{"/v1/orders/ord-cors/actions/cancel", http.MethodPost},
 		{"/v1/orders/ord-cors/live", http.MethodGet},
 	}
 	for _, p := range preflights {
@@ -101,6 +102,8 @@ func TestCORSAllowsTheConfiguredOrigins(t *testing.T) {
 
 	cancel := b.do(t, req{method: http.MethodPost, path: "/v1/orders/ord-cors/cancel", token: tok, header: map[string]string{"Origin": appOrigin}})
 	require.Equal(t, appOrigin, cancel.Header.Get("Access-Control-Allow-Origin"), "status %d, body %s", cancel.StatusCode, cancel.body)
+	action := b.do(t, req{method: http.MethodPost, path: "/v1/orders/ord-cors/actions/cancel", token: tok, header: map[string]string{"Origin": appOrigin}})
+	require.Equal(t, appOrigin, action.Header.Get("Access-Control-Allow-Origin"), "status %d, body %s", action.StatusCode, action.body)
 
 	// The service routes are not for browsers on other origins.
 	order := b.do(t, req{method: http.MethodGet, path: "/v1/orders/ord-cors", token: serviceToken, header: map[string]string{"Origin": appOrigin}})

@@ -16,15 +16,20 @@ import (
 var docBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // handleEligibility answers whether each action (or only ?action=) may be
-// done now. The answer is decided at the engine's clock against the read
-// model, tagged with a weak ETag that changes with the version or any
-// decision (weak: as_of differs between answers with the same tag), and
-// cacheable for no longer than until its next change.
+// done now, under the policy in force at the instant of the request. The
+// answer is decided at the engine's clock against the read model, tagged
+// with a weak ETag that changes with the version, the policy version or
+// any decision (weak: as_of differs between answers with the same tag),
+// and cacheable for no longer than until its next change.
+//
+// ?explain=true (a service token only: a customer is 403) adds the
+// explanation of each answer, on a slow path of its own (serveExplain);
+// without a query the read never looks for it.
 func handleEligibility(deps Deps) orderHandler {
-	policy := deps.Engine.Policy()
 	cacheControl := newCacheControl(deps.MaxAge)
 	docs := newDocCache()
-	return func(w http.ResponseWriter, r *http.Request, _ auth.Principal, o eligo.Order) {
+	return func(w http.ResponseWriter, r *http.Request, p auth.Principal, o eligo.Order) {
+		policy := deps.Engine.Policy()
 		action, err := auth.QueryValue(r.URL.RawQuery, "action")
 		if err != nil {
 			writeError(w, r, deps.Logger, err)
@@ -35,6 +40,17 @@ func handleEligibility(deps Deps) orderHandler {
 			return
 		}
 		now := deps.Engine.Now()
+		if r.URL.RawQuery != "" {
+			explain, err := explainAsked(r.URL.RawQuery, p)
+			if err != nil {
+				writeError(w, r, deps.Logger, err)
+				return
+			}
+			if explain {
+				serveExplain(w, r, deps, cacheControl, &o, policy, action, now)
+				return
+			}
+		}
 		var decisions [4]eligibility.ActionDecision
 		doc := eligibility.BuildInto(decisions[:0], &o, policy, action, now)
 		kept := docs.answer(&doc)
@@ -55,6 +71,24 @@ func handleEligibility(deps Deps) orderHandler {
 		*bp = b
 		docBuffers.Put(bp)
 	}
+}
+
+// explainAsked reads ?explain= of an eligibility read: "true" asks for the
+// explanation, which only a service token may (EFORBIDDEN otherwise);
+// absent or "false" does not; anything else is EINVALID.
+func explainAsked(rawQuery string, p auth.Principal) (bool, error) {
+	v, err := auth.QueryValue(rawQuery, "explain")
+	switch {
+	case err != nil:
+		return false, err
+	case v == "" || v == "false":
+		return false, nil
+	case v != "true":
+		return false, eligo.Errorf(eligo.EINVALID, "explain %q is not true or false", v)
+	case !p.Service:
+		return false, eligo.Errorf(eligo.EFORBIDDEN, "explain=true needs a service token; a customer token reads the eligibility document without it")
+	}
+	return true, nil
 }
 
 // cacheControl makes the Cache-Control values "private, max-age=N" for N up

@@ -73,7 +73,7 @@ func TestEventsMalformedBatchAppliesNothing(t *testing.T) {
 	tests := []struct{ name, body, detail string }{
 		{"second event malformed", `[` + event("e-1", "ord-1", "ASSIGNED") + `,{"event_id":"e-2",` + `]`, ""},
 		{"unknown field", `[` + event("e-1", "ord-1", "ASSIGNED") + `,{"event_id":"e-2","order_id":"ord-1","type":"payment","status":"PAID","extra":1}]`,
-			`event [1] has an unknown member "extra"; expected only event_id, order_id, type, status and occurred_at`},
+			`event [1] has an unknown member "extra"; expected only event_id, order_id, type, status, attributes, name, at and occurred_at`},
 		{"member name in another case", `[` + event("e-1", "ord-1", "ASSIGNED") + `,{"event_id":"e-2","Order_ID":"ord-1","type":"payment","status":"PAID"}]`,
 			`event [1] has the member "Order_ID"; member names are case-sensitive: send "order_id"`},
 		{"member twice", `{"event_id":"e-2","order_id":"ord-1","type":"payment","status":"PAID","status":"FAILED"}`,
@@ -85,11 +85,11 @@ func TestEventsMalformedBatchAppliesNothing(t *testing.T) {
 		{"bad occurred_at", `[` + event("e-1", "ord-1", "ASSIGNED") + `,{"event_id":"e-2","order_id":"ord-1","type":"payment","status":"PAID","occurred_at":"yesterday"}]`,
 			`occurred_at of event [1] is "yesterday"; expected an RFC 3339 timestamp such as 2025-03-14T12:10:00Z`},
 		{"empty array", `[]`, "the batch holds 0 events; send 1 to 1000"},
-		{"not an object", `"ASSIGNED"`, "the event is a JSON string; expected an object with event_id, order_id, type, status and occurred_at"},
+		{"not an object", `"ASSIGNED"`, "the event is a JSON string; expected an object with event_id, order_id, type, status, attributes, name, at and occurred_at"},
 		{"trailing data", event("e-1", "ord-1", "ASSIGNED") + `x`, "the event has data after its JSON value; send exactly one"},
 		{"number where a string goes", `[{"event_id":1,"order_id":"ord-1","type":"payment","status":"PAID"}]`,
 			`field "event_id" of event [0] is a JSON number; expected a string`},
-		{"not an event in the array", `[` + event("e-1", "ord-1", "ASSIGNED") + `,7]`, "event [1] is a JSON number; expected an object with event_id, order_id, type, status and occurred_at"},
+		{"not an event in the array", `[` + event("e-1", "ord-1", "ASSIGNED") + `,7]`, "event [1] is a JSON number; expected an object with event_id, order_id, type, status, attributes, name, at and occurred_at"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -71,6 +71,8 @@ func FuzzDecodeCreateOrder(f *testing.F) {
 		`{"id":"ord-1","customer_id":"cust-9","promised_at":"2025-03-14T12:10:00Z"}`,
 		`{"id":"ord-1","customer_id":"cust-9","placed_at":"2025-03-14T12:00:00+01:00","promised_at":"2025-03-14T12:10:00Z","payment_timeout_at":null}`,
 		`{"ID":"ord-1","id":"ord-2"}`, `{"id":"a","id":"b"}`, `{"id":"\u0061"}`, `[]`, `{"promised_at":""}`,
+		`{"id":"o","attributes":{"city":"AMS"},"deadlines":{"event_starts_at":"2025-03-20T20:00:00Z"}}`,
+		`{"attributes":{"a":"b","a":"c"}}`, `{"attributes":null,"deadlines":{}}`, `{"deadlines":{"x":null}}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -81,17 +83,29 @@ func FuzzDecodeCreateOrder(f *testing.F) {
 			return
 		}
 		var v1 struct {
-			ID               string  `json:"id"`
-			CustomerID       string  `json:"customer_id"`
-			PlacedAt         *string `json:"placed_at"`
-			PromisedAt       *string `json:"promised_at"`
-			PaymentTimeoutAt *string `json:"payment_timeout_at"`
+			ID               string            `json:"id"`
+			CustomerID       string            `json:"customer_id"`
+			PlacedAt         *string           `json:"placed_at"`
+			PromisedAt       *string           `json:"promised_at"`
+			PaymentTimeoutAt *string           `json:"payment_timeout_at"`
+			Attributes       map[string]string `json:"attributes"`
+			Deadlines        map[string]string `json:"deadlines"`
 		}
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
 		require.NoError(t, dec.Decode(&v1), "encoding/json refuses what eligo accepts")
 		require.Equal(t, v1.ID, p.ID)
 		require.Equal(t, v1.CustomerID, p.CustomerID)
+		require.Equal(t, len(v1.Attributes), len(p.Attributes))
+		for k, v := range v1.Attributes {
+			require.Equal(t, v, p.Attributes[k])
+		}
+		require.Equal(t, len(v1.Deadlines), len(p.Deadlines))
+		for name, v := range v1.Deadlines {
+			at, err := time.Parse(time.RFC3339Nano, v)
+			require.NoError(t, err)
+			require.True(t, at.Equal(p.Deadlines[name]))
+		}
 		for _, c := range []struct {
 			v1  *string
 			got time.Time

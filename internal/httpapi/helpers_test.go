@@ -93,7 +93,8 @@ type setupOpts struct {
 	slowRequest time.Duration
 	jsonLogs    bool // the log is JSON lines rather than text
 	corsOrigins []string
-	traced      bool // the handler is wrapped in httpapi.TraceHandler
+	traced      bool          // the handler is wrapped in httpapi.TraceHandler
+	policy      *eligo.Policy // nil: the built-in policy
 }
 
 func setup(t testing.TB, opts ...setupOpts) *testBundle {
@@ -110,7 +111,11 @@ func setup(t testing.TB, opts ...setupOpts) *testBundle {
 	store := &countingStore{OrderStore: st}
 	model, err := readmodel.NewHotSet(&readmodel.HotSetConfig{Now: clock.Now})
 	require.NoError(t, err)
-	eng, err := engine.New(engine.Config{Store: store, ReadModel: model, Policy: eligo.DefaultPolicy(), Now: clock.Now})
+	policy := o.policy
+	if policy == nil {
+		policy = eligo.DefaultPolicy()
+	}
+	eng, err := engine.New(engine.Config{Store: store, ReadModel: model, Policy: policy, Now: clock.Now})
 	require.NoError(t, err)
 	a, err := auth.New(auth.Config{ServiceTokens: []string{serviceToken, otherService}, CustomerSecret: customerSecret, Now: clock.Now})
 	require.NoError(t, err)

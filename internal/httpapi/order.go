@@ -22,6 +22,12 @@ type orderDoc struct {
 	PaymentTimeoutAt *time.Time `json:"payment_timeout_at"` // null when none
 	Version          int64      `json:"version"`
 	UpdatedAt        time.Time  `json:"updated_at"`
+	// Attributes, Deadlines and Taken are always there, empty when the
+	// order has none ({}, {} and []), so a client reads them without a
+	// check for absence.
+	Attributes map[string]string    `json:"attributes"`
+	Deadlines  map[string]time.Time `json:"deadlines"`
+	Taken      []string             `json:"taken"` // the "once" actions taken, sorted
 }
 
 func newOrderDoc(o *eligo.Order) orderDoc {
@@ -34,6 +40,18 @@ func newOrderDoc(o *eligo.Order) orderDoc {
 		PromisedAt:    o.PromisedAt.UTC(),
 		Version:       o.Version,
 		UpdatedAt:     o.UpdatedAt.UTC(),
+		Attributes:    make(map[string]string, len(o.Attributes)),
+		Deadlines:     make(map[string]time.Time, len(o.Deadlines)),
+		Taken:         o.Taken,
+	}
+	for _, a := range o.Attributes {
+		d.Attributes[a.Key] = a.Value
+	}
+	for _, dl := range o.Deadlines {
+		d.Deadlines[dl.Name] = dl.At.UTC()
+	}
+	if d.Taken == nil {
+		d.Taken = []string{}
 	}
 	if o.DriverStatus != eligo.DriverNone {
 		s := o.DriverStatus.String()
@@ -46,12 +64,16 @@ func newOrderDoc(o *eligo.Order) orderDoc {
 	return d
 }
 
-// createOrderMembers are the members of the body of POST /v1/orders, all
-// strings: id, customer_id and RFC 3339 timestamps. An absent (or null)
-// placed_at means now, an absent payment_timeout_at means the order is
-// already paid; "" is not a timestamp.
+// createOrderMembers are the members of the body of POST /v1/orders:
+// strings (id, customer_id and RFC 3339 timestamps), and two objects of
+// strings, attributes (key to value) and deadlines (name to RFC 3339
+// timestamp). An absent (or null) placed_at means now, an absent
+// payment_timeout_at means the order is already paid; "" is not a
+// timestamp. Absent or null attributes and deadlines are none; their
+// limits and names are eligo.NewOrder's to check.
 var createOrderMembers = [...]strictjson.Member{
 	{Name: "id"}, {Name: "customer_id"}, {Name: "placed_at"}, {Name: "promised_at"}, {Name: "payment_timeout_at"},
+	{Name: "attributes", Object: true}, {Name: "deadlines", Object: true},
 }
 
 // decodeCreateOrder decodes the body of POST /v1/orders into the engine's
@@ -75,6 +97,25 @@ func decodeCreateOrder(body []byte) (*eligo.NewOrderParams, error) {
 		var err error
 		if *t, err = strictjson.Timestamp(m.Name, m.Value); err != nil {
 			return nil, err
+		}
+	}
+	if m := ms[5]; m.Set {
+		attrs, err := strictjson.Strings(m.Raw, m.Name, what)
+		if err != nil {
+			return nil, err
+		}
+		p.Attributes = attrs
+	}
+	if m := ms[6]; m.Set {
+		texts, err := strictjson.Strings(m.Raw, m.Name, what)
+		if err != nil {
+			return nil, err
+		}
+		p.Deadlines = make(map[string]time.Time, len(texts))
+		for name, v := range texts {
+			if p.Deadlines[name], err = strictjson.Timestamp("deadlines."+name, v); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return p, nil

@@ -27,6 +27,9 @@ func TestCreateOrder(t *testing.T) {
 		"payment_timeout_at": "2025-03-14T12:05:00Z",
 		"version":            float64(1),
 		"updated_at":         "2025-03-14T12:00:00Z",
+		"attributes":         map[string]any{},
+		"deadlines":          map[string]any{},
+		"taken":              []any{},
 	}, resp.json(t))
 
 	t.Run("same body again is 200 with the same document", func(t *testing.T) {
@@ -55,7 +58,7 @@ func TestCreateOrderInvalid(t *testing.T) {
 		name, body, detail string
 	}{
 		{"promised_at missing", `{"id":"o","customer_id":"c"}`, "promised_at is required"},
-		{"unknown field", `{"id":"o","customer_id":"c","promised_at":"2025-03-14T12:10:00Z","tip":5}`, `the request body has an unknown member "tip"; expected only id, customer_id, placed_at, promised_at and payment_timeout_at`},
+		{"unknown field", `{"id":"o","customer_id":"c","promised_at":"2025-03-14T12:10:00Z","tip":5}`, `the request body has an unknown member "tip"; expected only id, customer_id, placed_at, promised_at, payment_timeout_at, attributes and deadlines`},
 		// A gateway and eligo must never read the same bytes differently:
 		// encoding/json would take "ID" as id, and the last of two ids.
 		{"member name in another case", `{"ID":"o","customer_id":"c","promised_at":"2025-03-14T12:10:00Z"}`,
@@ -71,7 +74,7 @@ func TestCreateOrderInvalid(t *testing.T) {
 		{"wrong type", `{"id":7,"customer_id":"c","promised_at":"2025-03-14T12:10:00Z"}`, `field "id" of the request body is a JSON number; expected a string`},
 		{"two values", `{"id":"o","customer_id":"c","promised_at":"2025-03-14T12:10:00Z"} {}`, "the request body has data after its JSON value; send exactly one"},
 		{"not JSON", `id=o`, "the request body is not valid JSON (at byte 1): invalid character 'i' at start of value"},
-		{"empty", ``, "the request body is empty; expected a JSON object with id, customer_id, placed_at, promised_at and payment_timeout_at"},
+		{"empty", ``, "the request body is empty; expected a JSON object with id, customer_id, placed_at, promised_at, payment_timeout_at, attributes and deadlines"},
 		{"promised before placed", `{"id":"o","customer_id":"c","placed_at":"2025-03-14T12:00:00Z","promised_at":"2025-03-14T11:00:00Z"}`, ""},
 		{"bad id", `{"id":"a/b","customer_id":"c","promised_at":"2025-03-14T12:10:00Z"}`, ""},
 	}

@@ -22,8 +22,8 @@ const (
 // probes, /metrics and the demo page take none.
 //
 // CORS: with origins configured, the customer routes (eligibility, live,
-// cancel) answer those origins' browsers, preflights included; no other
-// route does.
+// cancel, actions) answer those origins' browsers, preflights included; no
+// other route does.
 func routes(deps Deps, cors corsPolicy, m *metrics) (http.Handler, error) {
 	service := requireService(deps, false)
 	serviceOrSession := requireService(deps, true) // X-Session-Token accepted too
@@ -39,12 +39,14 @@ func routes(deps Deps, cors corsPolicy, m *metrics) (http.Handler, error) {
 	eligibility := browserOrderAccess(deps, handleEligibility(deps))
 	handle(eligibilityPattern, cors.allow(eligibility))
 	handle("POST /v1/orders/{id}/cancel", cors.allow(orderAccess(deps, handleCancel(deps))))
+	handle("POST /v1/orders/{id}/actions/{action}", cors.allow(orderAccess(deps, handleAction(deps))))
 	if deps.Live != nil {
 		handle("GET /v1/orders/{id}/live", cors.allow(browserOrderAccess(deps, handleLive(deps))))
 	}
 	if cors.on() { // the preflights of the customer routes
 		handle("OPTIONS /v1/orders/{id}/eligibility", cors.preflight(http.MethodGet))
 		handle("OPTIONS /v1/orders/{id}/cancel", cors.preflight(http.MethodPost))
+		handle("OPTIONS /v1/orders/{id}/actions/{action}", cors.preflight(http.MethodPost))
 		if deps.Live != nil {
 			handle("OPTIONS /v1/orders/{id}/live", cors.preflight(http.MethodGet))
 		}
@@ -52,6 +54,9 @@ func routes(deps Deps, cors corsPolicy, m *metrics) (http.Handler, error) {
 	handle("GET /v1/orders/{id}/versions", serviceOrSession(handleVersions(deps)))
 	handle("GET /v1/versions/{id}", serviceOrSession(handleVersion(deps)))
 	handle("POST /v1/events", service(handleEvents(deps)))
+	handle("GET /v1/policy", service(handleGetPolicy(deps)))
+	handle("PUT /v1/policy", service(handlePutPolicy(deps)))
+	handle("GET /v1/policy/versions", service(handlePolicyVersions(deps)))
 
 	handle("GET /healthz", handleHealthz())
 	handle("GET /readyz", handleReadyz(deps))

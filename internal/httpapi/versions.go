@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -21,7 +22,16 @@ type versionDoc struct {
 	CreatedAt     time.Time         `json:"created_at"`
 	Host          string            `json:"host"`
 	Build         string            `json:"build"`
+	// Of an action version (event "action") only: the action taken, the
+	// policy version it was decided under, and the caller's params as
+	// sent (null when none).
+	Action        string          `json:"action,omitempty"`
+	PolicyVersion string          `json:"policy_version,omitempty"`
+	Params        json.RawMessage `json:"params,omitempty"`
 }
+
+// jsonNull is the params of an action version taken without any.
+var jsonNull = json.RawMessage("null")
 
 func newVersionDoc(v *eligo.Version) versionDoc {
 	changes := v.ObjectChanges
@@ -33,7 +43,7 @@ func newVersionDoc(v *eligo.Version) versionDoc {
 		t := v.OccurredAt.UTC()
 		occurred = &t
 	}
-	return versionDoc{
+	d := versionDoc{
 		ID:            v.ID,
 		ItemType:      v.ItemType,
 		ItemID:        v.ItemID,
@@ -47,6 +57,13 @@ func newVersionDoc(v *eligo.Version) versionDoc {
 		Host:          v.Host,
 		Build:         v.Build,
 	}
+	if v.Event == eligo.VersionAction {
+		d.Action, d.PolicyVersion, d.Params = v.Action, v.PolicyVersion, v.Params
+		if len(d.Params) == 0 {
+			d.Params = jsonNull
+		}
+	}
+	return d
 }
 
 // versionsResponse is the answer of GET /v1/orders/{id}/versions.

@@ -38,7 +38,7 @@ func TestDecodeRecordGolden(t *testing.T) {
 				got = string(eventjson.Encode(&e)) + "\n"
 			}
 			if bytes.HasPrefix(bytes.TrimLeft(value, " \t\r\n"), []byte("[")) {
-				require.Equal(t, "error: the event is a JSON array; expected an object with event_id, order_id, type, status and occurred_at\n", got)
+				require.Equal(t, "error: the event is a JSON array; expected an object with event_id, order_id, type, status, attributes, name, at and occurred_at\n", got)
 				return
 			}
 			require.Equal(t, string(want), got)

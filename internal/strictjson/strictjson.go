@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,16 +28,25 @@ func NewDecoder(data []byte) *jsontext.Decoder {
 }
 
 // Member is one member an object may have: its name, and, after ReadObject,
-// its value. A member that is absent or null is not Set.
+// its value. A member that is absent or null is not Set; Null tells that it
+// was given as null.
 type Member struct {
 	Name  string
 	Value string
 	Set   bool
+	Null  bool
+	// Object makes the member take a JSON object (or null) instead of a
+	// string: ReadObject keeps the object's bytes in Raw, as sent, and
+	// checks only that they are JSON with each name once (Strings reads
+	// an object of strings).
+	Object bool
+	Raw    jsontext.Value
 }
 
 // ReadObject reads one JSON object from dec whose members are all among ms
-// and are strings or null, and fills ms. what names the object in error
-// messages ("the event", "event [3]").
+// and are strings or null (objects or null for an Object member), and
+// fills ms. what names the object in error messages ("the event", "event
+// [3]").
 func ReadObject(dec *jsontext.Decoder, what string, ms []Member) error {
 	if k := dec.PeekKind(); k != '{' {
 		if !isValueKind(k) {
@@ -73,25 +83,67 @@ func ReadObject(dec *jsontext.Decoder, what string, ms []Member) error {
 			}
 			return eligo.Errorf(eligo.EINVALID, "%s has an unknown member %q; expected only %s", what, name, names(ms))
 		}
-		switch k := dec.PeekKind(); k {
-		case '"':
+		switch k := dec.PeekKind(); {
+		case k == '{' && m.Object:
+			raw, err := dec.ReadValue()
+			if err != nil {
+				return Error(err, what)
+			}
+			m.Raw, m.Set = raw.Clone(), true
+		case k == '"' && !m.Object:
 			tok, err := dec.ReadToken()
 			if err != nil {
 				return Error(err, what)
 			}
 			m.Value, m.Set = tok.String(), true
-		case 'n':
+		case k == 'n':
 			if _, err := dec.ReadToken(); err != nil {
 				return Error(err, what)
 			}
-			m.Value, m.Set = "", false
+			m.Value, m.Raw, m.Set, m.Null = "", nil, false, true
 		default:
 			if err := checkScalar(dec, k); err != nil {
 				return Error(err, what)
 			}
-			return eligo.Errorf(eligo.EINVALID, "field %q of %s is a JSON %s; expected a string", name, what, KindName(k))
+			expected := "a string"
+			if m.Object {
+				expected = "an object"
+			}
+			return eligo.Errorf(eligo.EINVALID, "field %q of %s is a JSON %s; expected %s", name, what, KindName(k), expected)
 		}
 	}
+}
+
+// Strings reads raw, the object an Object member named field of what
+// holds, as an object whose every member is a string: the members by name
+// (an empty object is an empty map).
+func Strings(raw jsontext.Value, field, what string) (map[string]string, error) {
+	dec := NewDecoder(raw)
+	where := "field " + strconv.Quote(field) + " of " + what
+	if _, err := dec.ReadToken(); err != nil { // the '{'
+		return nil, Error(err, where)
+	}
+	out := map[string]string{}
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return nil, Error(err, where)
+		}
+		name := tok.String()
+		k := dec.PeekKind()
+		if k != '"' {
+			if err := checkScalar(dec, k); err != nil {
+				return nil, Error(err, where)
+			}
+			return nil, eligo.Errorf(eligo.EINVALID, "member %q of %s is a JSON %s; expected a string", name, where, KindName(k))
+		}
+		tok, err = dec.ReadToken()
+		if err != nil {
+			return nil, Error(err, where)
+		}
+		out[name] = tok.String()
+	}
+	return out, nil
 }
 
 // End checks that dec holds nothing after the value it has read.
