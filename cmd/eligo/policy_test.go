@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	mrand "math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -132,6 +133,9 @@ func TestReplicasFollowAppliedPolicy(t *testing.T) {
 	const runs = 5
 	var viaFanout, viaPoll []time.Duration
 	for i := 1; i <= runs; i++ {
+		// At a random phase of c's poll: right after c switched, its next
+		// read is a whole interval away.
+		time.Sleep(mrand.N(2 * time.Second))
 		body := json.RawMessage(earlyCancelPolicy(fmt.Sprintf("promised_at-%dm", i)))
 		var applied struct {
 			PolicyVersion string `json:"policy_version"`
