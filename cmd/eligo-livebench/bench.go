@@ -55,13 +55,17 @@ func (b *bench) run(ctx context.Context) error {
 			return err
 		}
 	}
+	phase := "the storm"
+	if b.cfg.policyChange {
+		phase = "the policy change"
+	}
 	if b.cfg.pid != 0 {
-		b.logf("memory after the storm: server VmRSS %d KB", rssKB(b.cfg.pid))
+		b.logf("memory after %s: server VmRSS %d KB", phase, rssKB(b.cfg.pid))
 	}
 	if err := b.api.do(ctx, "GET", "/healthz", nil, 200, nil); err != nil {
-		return fmt.Errorf("the server is not healthy after the storm: %w", err)
+		return fmt.Errorf("the server is not healthy after %s: %w", phase, err)
 	}
-	b.logf("server healthy after the storm")
+	b.logf("server healthy after %s", phase)
 	open := 0
 	for _, s := range b.subs {
 		if _, closed := s.last(); closed == "" {
