@@ -264,7 +264,7 @@ func (b *bench) storm(ctx context.Context) error {
 		}
 		bodies[j], _ = json.Marshal(evs)
 	}
-	delayBefore, _ := b.api.pushDelay(ctx)
+	delayBefore, _ := b.api.pushDelay(ctx, "change")
 	sent := make([]time.Time, total)
 	rtts := make([]time.Duration, nb)
 	version := make([]int64, total)
@@ -334,7 +334,7 @@ func (b *bench) storm(ctx context.Context) error {
 	}
 	b.logf("storm push latency, POST -> client has that version or newer (%d changes): %s; never arrived %d", len(lat), summarize(lat), late)
 	b.logf("  (POST /v1/events round trip of a batch of %d: %s)", b.cfg.batch, summarize(rtts))
-	if delayAfter, err := b.api.pushDelay(ctx); err == nil && delayBefore != nil {
+	if delayAfter, err := b.api.pushDelay(ctx, "change"); err == nil && delayBefore != nil {
 		b.logf("  (server, change reaching the hub -> written to the socket: %s)", delayAfter.since(delayBefore))
 	}
 	return b.verify(ctx, m)

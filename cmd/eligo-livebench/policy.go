@@ -68,6 +68,7 @@ func (b *bench) policyChange(ctx context.Context) error {
 		PolicyVersion string `json:"policy_version"`
 		Seq           int64  `json:"seq"`
 	}
+	delayBefore, _ := b.api.pushDelay(ctx, "policy")
 	sent := time.Now()
 	if err := b.api.do(ctx, http.MethodPut, "/v1/policy", []byte(text), http.StatusCreated, &applied); err != nil {
 		return fmt.Errorf("applying the policy: %w", err)
@@ -110,6 +111,9 @@ func (b *bench) policyChange(ctx context.Context) error {
 		applied.PolicyVersion, b.cfg.policyWait, lost.Load(), wrong.Load(), early.Load())
 	if e := example.Load(); e != nil {
 		b.logf("  e.g. %s", e)
+	}
+	if delayAfter, err := b.api.pushDelay(ctx, "policy"); err == nil && delayBefore != nil {
+		b.logf("  (server, policy change reaching the hub -> written to the socket: %s)", delayAfter.since(delayBefore))
 	}
 	return nil
 }
