@@ -224,7 +224,7 @@ type doc struct {
 	Version       int64     `json:"version"`
 	PolicyVersion string    `json:"policy_version"`
 	AsOf          time.Time `json:"as_of"`
-	Actions map[string]struct {
+	Actions       map[string]struct {
 		Allowed bool       `json:"allowed"`
 		Reason  string     `json:"reason"`
 		Until   *time.Time `json:"until"`
