@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/eligo/eligo"
 )
 
 // api is a client of the eligo HTTP API with a service token.
@@ -57,18 +59,20 @@ type orderDoc struct {
 	Version int64  `json:"version"`
 }
 
-// createOrder creates an order promised in an hour whose payment is
-// pending for two: it can take seven changes (four driver statuses before
-// the doorstep and delivery, a failed and a paid payment).
-func (a *api) createOrder(ctx context.Context, id, customer string, now time.Time) error {
-	body, _ := json.Marshal(map[string]string{
-		"id":                 id,
-		"customer_id":        customer,
-		"placed_at":          now.UTC().Format(time.RFC3339Nano),
-		"promised_at":        now.Add(time.Hour).UTC().Format(time.RFC3339Nano),
-		"payment_timeout_at": now.Add(2 * time.Hour).UTC().Format(time.RFC3339Nano),
-	})
-	return a.do(ctx, http.MethodPost, "/v1/orders", body, http.StatusCreated, nil)
+// createOrder creates the order p describes.
+func (a *api) createOrder(ctx context.Context, p *eligo.NewOrderParams) error {
+	body := map[string]any{
+		"id":                 p.ID,
+		"customer_id":        p.CustomerID,
+		"placed_at":          p.PlacedAt.UTC().Format(time.RFC3339Nano),
+		"promised_at":        p.PromisedAt.UTC().Format(time.RFC3339Nano),
+		"payment_timeout_at": p.PaymentTimeoutAt.UTC().Format(time.RFC3339Nano),
+	}
+	if len(p.Attributes) > 0 {
+		body["attributes"] = p.Attributes
+	}
+	data, _ := json.Marshal(body)
+	return a.do(ctx, http.MethodPost, "/v1/orders", data, http.StatusCreated, nil)
 }
 
 func (a *api) order(ctx context.Context, id string) (orderDoc, error) {

@@ -10,15 +10,18 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/eligo/eligo"
 )
 
 // bench runs the phases in order against one server.
 type bench struct {
-	cfg  config
-	api  *api
-	out  io.Writer
-	ids  []string
-	subs []*subscriber
+	cfg     config
+	api     *api
+	out     io.Writer
+	ids     []string
+	subs    []*subscriber
+	created time.Time // placed_at of every order
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -40,19 +43,29 @@ func (b *bench) run(ctx context.Context) error {
 		b.logf("memory: server VmRSS %d KB before, %d KB with %d subscribers: %.2f KB per connection",
 			rssBefore, rssAfter, len(b.subs), float64(rssAfter-rssBefore)/float64(len(b.subs)))
 	}
-	if err := b.arrivals(ctx); err != nil {
-		return err
+	if b.cfg.policyChange {
+		if err := b.policyChange(ctx); err != nil {
+			return err
+		}
+	} else {
+		if err := b.arrivals(ctx); err != nil {
+			return err
+		}
+		if err := b.storm(ctx); err != nil {
+			return err
+		}
 	}
-	if err := b.storm(ctx); err != nil {
-		return err
+	phase := "the storm"
+	if b.cfg.policyChange {
+		phase = "the policy change"
 	}
 	if b.cfg.pid != 0 {
-		b.logf("memory after the storm: server VmRSS %d KB", rssKB(b.cfg.pid))
+		b.logf("memory after %s: server VmRSS %d KB", phase, rssKB(b.cfg.pid))
 	}
 	if err := b.api.do(ctx, "GET", "/healthz", nil, 200, nil); err != nil {
-		return fmt.Errorf("the server is not healthy after the storm: %w", err)
+		return fmt.Errorf("the server is not healthy after %s: %w", phase, err)
 	}
-	b.logf("server healthy after the storm")
+	b.logf("server healthy after %s", phase)
 	open := 0
 	for _, s := range b.subs {
 		if _, closed := s.last(); closed == "" {
@@ -112,18 +125,37 @@ func parallel(ctx context.Context, n, conc int, f func(i int) error) error {
 
 func (b *bench) createOrders(ctx context.Context) error {
 	start := time.Now()
+	b.created = start
 	b.ids = make([]string, b.cfg.n)
 	for i := range b.ids {
 		b.ids[i] = fmt.Sprintf("%s-%06d", b.cfg.prefix, i)
 	}
 	err := parallel(ctx, len(b.ids), b.cfg.apiConcurrency, func(i int) error {
-		return b.api.createOrder(ctx, b.ids[i], fmt.Sprintf("%s-c%06d", b.cfg.prefix, i), start)
+		return b.api.createOrder(ctx, b.orderParams(i))
 	})
 	if err != nil {
 		return fmt.Errorf("creating orders: %w", err)
 	}
 	b.logf("created %d orders in %s", len(b.ids), time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// orderParams returns what order i is created with: promised in an hour,
+// its payment pending for two, so that it can take seven changes (four
+// driver statuses before the doorstep and delivery, a failed and a paid
+// payment); with -policy-change, a city (see policy.go).
+func (b *bench) orderParams(i int) *eligo.NewOrderParams {
+	p := &eligo.NewOrderParams{
+		ID:               b.ids[i],
+		CustomerID:       fmt.Sprintf("%s-c%06d", b.cfg.prefix, i),
+		PlacedAt:         b.created,
+		PromisedAt:       b.created.Add(time.Hour),
+		PaymentTimeoutAt: b.created.Add(2 * time.Hour),
+	}
+	if b.cfg.policyChange {
+		p.Attributes = map[string]string{"city": b.city(i)}
+	}
+	return p
 }
 
 // connect opens one stream per order and waits for every first document.
@@ -133,7 +165,7 @@ func (b *bench) connect(ctx context.Context) error {
 	var failed atomic.Int64
 	var firstErr atomic.Value
 	_ = parallel(ctx, len(b.ids), b.cfg.dialConcurrency, func(i int) error {
-		s, err := dial(ctx, b.cfg.url, b.cfg.token, b.ids[i], loopbackAddr(i, b.cfg.localAddrs))
+		s, err := dial(ctx, b.cfg.url, b.cfg.token, b.ids[i], loopbackAddr(i, b.cfg.localAddrs), b.cfg.policyChange)
 		if err != nil {
 			failed.Add(1)
 			firstErr.CompareAndSwap(nil, err.Error())
@@ -232,7 +264,7 @@ func (b *bench) storm(ctx context.Context) error {
 		}
 		bodies[j], _ = json.Marshal(evs)
 	}
-	delayBefore, _ := b.api.pushDelay(ctx)
+	delayBefore, _ := b.api.pushDelay(ctx, "change")
 	sent := make([]time.Time, total)
 	rtts := make([]time.Duration, nb)
 	version := make([]int64, total)
@@ -302,7 +334,7 @@ func (b *bench) storm(ctx context.Context) error {
 	}
 	b.logf("storm push latency, POST -> client has that version or newer (%d changes): %s; never arrived %d", len(lat), summarize(lat), late)
 	b.logf("  (POST /v1/events round trip of a batch of %d: %s)", b.cfg.batch, summarize(rtts))
-	if delayAfter, err := b.api.pushDelay(ctx); err == nil && delayBefore != nil {
+	if delayAfter, err := b.api.pushDelay(ctx, "change"); err == nil && delayBefore != nil {
 		b.logf("  (server, change reaching the hub -> written to the socket: %s)", delayAfter.since(delayBefore))
 	}
 	return b.verify(ctx, m)

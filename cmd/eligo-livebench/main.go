@@ -16,6 +16,13 @@
 //	eligo serve --addr 127.0.0.1:8080 --data-dir /tmp/x &   # prints its service token
 //	eligo-livebench -url http://127.0.0.1:8080 -token TOKEN -pid $! -n 19000
 //
+// With -policy-change it runs, instead of the arrivals and the storm, a
+// policy change: it applies a policy that widens the cancel window of a
+// segment holding -segment-share of the orders (PUT /v1/policy), times
+// from PUT returning to each subscriber's first document under the new
+// policy version (p50/p99), and checks every one against eligo.Decide
+// (lost and wrong documents); see policy.go.
+//
 // One local address has ports for about 28,000 streams to one server:
 // -local-addrs 4 opens them from 127.0.0.1 to 127.0.0.4 in turn, for
 // 100,000 (scripts/device-bench.sh sets it from the subscribers).
@@ -62,6 +69,10 @@ type config struct {
 	batch    int
 
 	hold time.Duration
+
+	policyChange bool
+	segmentShare float64
+	policyWait   time.Duration
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -82,6 +93,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "storm: how long")
 	fs.IntVar(&c.batch, "batch", 100, "storm: events per POST /v1/events")
 	fs.DurationVar(&c.hold, "hold", 0, "keep the connections open this long at the end")
+	fs.BoolVar(&c.policyChange, "policy-change", false, "instead of the arrivals and the storm, apply a policy that widens the cancel window of a segment (PUT /v1/policy) and time its push to every subscriber")
+	fs.Float64Var(&c.segmentShare, "segment-share", 0.25, "policy change: the share of the orders in the widened segment (city AMS; the rest BER)")
+	fs.DurationVar(&c.policyWait, "policy-wait", 30*time.Second, "policy change: how long every subscriber may take to get the new document before it counts as lost")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -97,6 +111,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("-local-addrs %d: need 1..250", c.localAddrs)
 	case c.batch < 1 || c.batch > 1000 || c.rate < 0:
 		return fmt.Errorf("-batch must be 1..1000 (the API's limit) and -rate >= 0")
+	case c.segmentShare < 0 || c.segmentShare > 1:
+		return fmt.Errorf("-segment-share %v: need 0..1", c.segmentShare)
 	}
 	c.url = strings.TrimSuffix(c.url, "/")
 	b := &bench{cfg: c, api: newAPI(c.url, c.token, c.apiConcurrency), out: stdout}

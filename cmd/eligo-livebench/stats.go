@@ -87,8 +87,8 @@ func (h histogram) since(earlier histogram) string {
 }
 
 // pushDelay reads the server's eligo_live_push_delay_seconds histogram for
-// pushes caused by changes from /metrics.
-func (a *api) pushDelay(ctx context.Context) (histogram, error) {
+// pushes of kind (change, policy) from /metrics.
+func (a *api) pushDelay(ctx context.Context, kind string) (histogram, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+"/metrics", nil)
 	if err != nil {
 		return nil, err
@@ -102,7 +102,7 @@ func (a *api) pushDelay(ctx context.Context) (histogram, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("/metrics: status %d", resp.StatusCode)
 	}
-	const prefix = `eligo_live_push_delay_seconds_bucket{kind="change",le="`
+	prefix := `eligo_live_push_delay_seconds_bucket{kind="` + kind + `",le="`
 	h := histogram{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {

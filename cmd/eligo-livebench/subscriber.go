@@ -19,12 +19,14 @@ import (
 type receipt struct {
 	version int64
 	at      time.Time
+	doc     []byte // kept only when the bench checks documents (-policy-change)
 }
 
 // subscriber holds one WebSocket to /v1/orders/{id}/live and remembers
 // every document's version and arrival time.
 type subscriber struct {
-	orderID string
+	orderID  string
+	keepDocs bool // keep every document, not only the newest
 
 	mu       sync.Mutex
 	receipts []receipt
@@ -35,7 +37,7 @@ type subscriber struct {
 
 // dial opens the stream and starts reading it, from the local address
 // local (nil: the one the system picks).
-func dial(ctx context.Context, base, token, orderID string, local net.IP) (*subscriber, error) {
+func dial(ctx context.Context, base, token, orderID string, local net.IP, keepDocs bool) (*subscriber, error) {
 	d := ws.Dialer{
 		Header:  ws.HandshakeHeaderHTTP(http.Header{"Authorization": {"Bearer " + token}}),
 		Timeout: 30 * time.Second,
@@ -52,7 +54,7 @@ func dial(ctx context.Context, base, token, orderID string, local net.IP) (*subs
 	if br != nil { // the first frame may have come with the handshake
 		r = io.MultiReader(br, conn)
 	}
-	s := &subscriber{orderID: orderID, changed: make(chan struct{}, 1)}
+	s := &subscriber{orderID: orderID, keepDocs: keepDocs, changed: make(chan struct{}, 1)}
 	go s.read(conn, r)
 	return s, nil
 }
@@ -106,7 +108,11 @@ func (s *subscriber) read(conn io.ReadWriteCloser, r io.Reader) {
 func (s *subscriber) received(doc []byte, at time.Time) {
 	v := docVersion(doc)
 	s.mu.Lock()
-	s.receipts = append(s.receipts, receipt{version: v, at: at})
+	r := receipt{version: v, at: at}
+	if s.keepDocs {
+		r.doc = doc
+	}
+	s.receipts = append(s.receipts, r)
 	s.lastDoc = doc
 	s.mu.Unlock()
 	select {

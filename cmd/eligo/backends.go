@@ -42,6 +42,11 @@ type backends struct {
 	hubReadModel eligo.ReadModel
 	fanout       live.Fanout
 	publisher    engine.Listener
+	// policyPublisher tells the other replicas of a policy applied here,
+	// and listenPolicy hears theirs (see policy.go); both nil without
+	// Redis, where this process is the only one.
+	policyPublisher engine.PolicyPublisher
+	listenPolicy    func(ctx context.Context, notice func()) error
 	// degraded says what is away (Redis), for /readyz; nil: nothing can be.
 	degraded func() string
 	// repairMark is where the read-model repair resumes (Redis); nil: no

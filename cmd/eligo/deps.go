@@ -31,13 +31,18 @@ type deps struct {
 	engine    *engine.Engine
 	jobs      *jobs.Runtime
 	closeJobs func()
+	// policyPoll is how often followPolicy reads the store's current
+	// policy.
+	policyPoll time.Duration
 	// stopTracing flushes the spans not yet exported (tracing.Setup),
 	// within flushTimeout (the shutdown timeout).
 	stopTracing  func(context.Context) error
 	flushTimeout time.Duration
 }
 
-// openDeps builds the dependencies of cfg. withAPI builds the live hub and
+// openDeps builds the dependencies of cfg. The policy in force at start is
+// the store's current one; when the store holds none, the --policy file or
+// the built-in policy, as version 0 (loadPolicy). withAPI builds the live hub and
 // a read model that serves reads; without it (a worker), the read model is
 // the shared one (Redis) when there is one, else readmodel.None, since
 // nobody in the process reads it.
@@ -74,7 +79,7 @@ func openDeps(ctx context.Context, cfg serverConfig, withAPI bool) (*deps, error
 		be.Close()
 		return nil, fmt.Errorf("--otlp-endpoint (ELIGO_OTLP_ENDPOINT): %w", err)
 	}
-	d := &deps{policy: policy, reg: reg, be: be, closeJobs: func() {}, stopTracing: stopTracing, flushTimeout: cfg.ShutdownTimeout}
+	d := &deps{policy: policy, reg: reg, be: be, closeJobs: func() {}, stopTracing: stopTracing, flushTimeout: cfg.ShutdownTimeout, policyPoll: cfg.PolicyPoll}
 	var listeners []engine.Listener
 	if withAPI {
 		if d.hub, err = newHub(cfg.Live, be.hubReadModel, be.fanout, policy, reg, cfg.Logger); err != nil {
@@ -87,16 +92,26 @@ func openDeps(ctx context.Context, cfg serverConfig, withAPI bool) (*deps, error
 		listeners = append(listeners, be.publisher)
 	}
 	d.listeners = listeners
+	var policyListeners []engine.PolicyListener
+	if d.hub != nil {
+		policyListeners = append(policyListeners, d.hub)
+	}
 	d.engine, err = engine.New(engine.Config{
-		Listeners:  listeners,
-		Store:      be.store,
-		ReadModel:  be.readModel,
-		Policy:     policy,
-		HotGrace:   cfg.HotGrace,
-		Logger:     cfg.Logger,
-		Registerer: reg,
+		Listeners:       listeners,
+		PolicyListeners: policyListeners,
+		PolicyPublisher: be.policyPublisher,
+		Store:           be.store,
+		ReadModel:       be.readModel,
+		Policy:          policy,
+		HotGrace:        cfg.HotGrace,
+		Logger:          cfg.Logger,
+		Registerer:      reg,
 	})
 	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := d.loadPolicy(ctx, cfg); err != nil {
 		d.Close()
 		return nil, err
 	}

@@ -57,6 +57,8 @@ func (be *backends) openRedis(ctx context.Context, cfg serverConfig, reg prometh
 	be.degraded = rm.Degraded
 	be.fanout = fan
 	be.publisher = fan
+	be.policyPublisher = fan
+	be.listenPolicy = fan.ListenPolicy
 	return "redis " + addr + " (client-side cache)", "redis " + addr + " (sharded pub/sub)", nil
 }
 

@@ -72,7 +72,14 @@ type replica struct {
 // env added to this process's environment, and waits until it is healthy.
 func startReplica(t *testing.T, name string, env map[string]string) *replica {
 	t.Helper()
-	args, err := json.Marshal([]string{"eligo", "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--workers=false"})
+	return startEligo(t, name, env, "serve", "--addr", "127.0.0.1:0", "--data-dir", t.TempDir(), "--workers=false")
+}
+
+// startEligo starts `eligo ARGS...` (a serve) in a new process with env
+// added to this process's environment, and waits until it is healthy.
+func startEligo(t *testing.T, name string, env map[string]string, eligoArgs ...string) *replica {
+	t.Helper()
+	args, err := json.Marshal(append([]string{"eligo"}, eligoArgs...))
 	require.NoError(t, err)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestReplicaProcess$")
 	cmd.Env = append(os.Environ(), replicaArgsEnv+"="+string(args))

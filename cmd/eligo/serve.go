@@ -10,6 +10,7 @@ import (
 
 	"github.com/eligo/eligo"
 	"github.com/eligo/eligo/internal/auth"
+	"github.com/eligo/eligo/internal/engine"
 	"github.com/eligo/eligo/internal/httpapi"
 )
 
@@ -78,7 +79,8 @@ func (c *serverConfig) otlpFlags(f *flagSet) {
 func (c *serverConfig) processFlags(f *flagSet, addr, addrUsage string) {
 	f.String(&c.Addr, "addr", addr, addrUsage)
 	f.String(&c.DataDir, "data-dir", defaultDataDir, "directory of the SQLite database and generated secrets")
-	f.String(&c.PolicyPath, "policy", "", "policy file (JSON), validated at start; empty means the built-in cancel rule")
+	f.String(&c.PolicyPath, "policy", "", "policy file (JSON), validated at start, in force while the store holds no applied policy (eligo policy apply); empty means the built-in cancel rule; the embedded default reloads it on SIGHUP")
+	f.Duration(&c.PolicyPoll, "policy-poll", engine.DefaultPolicyPoll, 100*time.Millisecond, "how often to read the store's current policy: a policy applied on another replica is in force here at once through the Redis fan-out, and within this interval without it")
 	f.Duration(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, time.Millisecond, "how long a graceful shutdown may take")
 	c.Log.flags(f)
 	f.Duration(&c.HotGrace, "hot-grace", eligo.DefaultHotGrace, time.Second, "how long a delivered, cancelled or expired order stays in the read model (memory or Redis) after it ended; older orders are read from the store")

@@ -24,9 +24,13 @@ const defaultDataDir = "eligo-data"
 
 // serverConfig is what `eligo serve` and `eligo demo` start a server from.
 type serverConfig struct {
-	Addr            string
-	DataDir         string
-	PolicyPath      string
+	Addr       string
+	DataDir    string
+	PolicyPath string
+	// PolicyPoll is how often the process reads the store's current
+	// policy, the bound on a switch when a fan-out notice is lost; zero
+	// means engine.DefaultPolicyPoll.
+	PolicyPoll      time.Duration
 	MaxAge          time.Duration
 	MaxConns        int           // the most HTTP connections open at once; 0: no limit
 	BodyTimeout     time.Duration // how long a request body may take to arrive
@@ -132,7 +136,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 	if err != nil {
 		return nil, err
 	}
-	be, eng, reg, policy := d.be, d.engine, d.reg, d.policy
+	be, eng, reg := d.be, d.engine, d.reg
 	start := time.Now()
 	if be.hot == nil {
 		// A shared model (Redis) outlives this process and fills on demand:
@@ -226,7 +230,7 @@ func startServer(ctx context.Context, cfg serverConfig, getenv func(string) stri
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("eligo listening", "url", s.URL, "policy", policyName(cfg.PolicyPath), "actions", policy.ActionNames())
+	log.Info("eligo listening", "url", s.URL, "policy_version", eng.Policy().VersionString(), "actions", eng.Policy().ActionNames())
 	return s, nil
 }
 
@@ -267,6 +271,8 @@ func (s *server) Serve(ctx context.Context) error {
 	}
 	g.Go(func() error { return s.deps.jobs.Run(gctx) })
 	g.Go(func() error { return s.deps.engine.WatchStore(gctx, 0) })
+	g.Go(func() error { return s.deps.followPolicy(gctx) })
+	g.Go(func() error { return s.reloadPolicyOnHangup(gctx) })
 	for _, part := range s.deps.be.parts { // the Kafka consumer, when configured
 		g.Go(func() error { return part(gctx) })
 	}

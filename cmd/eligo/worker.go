@@ -85,6 +85,7 @@ func startWorker(ctx context.Context, cfg serverConfig) (*worker, error) {
 		g, gctx := errgroup.WithContext(ctx)
 		g.Go(func() error { return d.jobs.Run(gctx) })
 		g.Go(func() error { return d.engine.WatchStore(gctx, 0) })
+		g.Go(func() error { return d.followPolicy(gctx) }) // its jobs decide under it
 		g.Go(func() error {
 			if err := w.http.Serve(w.ln); !errors.Is(err, http.ErrServerClosed) {
 				return err

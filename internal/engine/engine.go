@@ -61,6 +61,9 @@ type Config struct {
 	Listeners    []Listener
 	// PolicyListeners are told when the policy in force changes.
 	PolicyListeners []PolicyListener
+	// PolicyPublisher tells the other replicas of each policy ApplyPolicy
+	// stores; nil: there are none (one process).
+	PolicyPublisher PolicyPublisher
 	// Logger gets read-model failures; nil discards.
 	Logger *slog.Logger
 	// Registerer gets the engine's metrics; nil keeps them unregistered.

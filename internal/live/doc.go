@@ -14,9 +14,12 @@
 // "data: <json>\n\n". The first message is the current document, sent as soon
 // as the stream opens. After that a new one is sent on every change of the
 // order (an event, a cancel, an expiry, on this replica or, through the
-// Fanout, on another) and at every instant at which a decision changes by
+// Fanout, on another), at every instant at which a decision changes by
 // the clock alone (the earliest "until" of the document): the Cancel button
-// appears at promised_at with no event at all.
+// appears at promised_at with no event at all, and on every change of the
+// policy in force (Hub.PolicyChanged). A policy change pushes every watched
+// order's document, since each one's policy_version changes with it, even
+// where its decisions stay the same; its boundary moves to the new until.
 //
 // # The delivery guarantee: state, not deltas
 //

@@ -25,7 +25,11 @@ type Fanout interface {
 }
 
 // Local is the Fanout of a single process: every change is committed here
-// and reaches the hub through OrderChanged, so there is nothing to carry.
+// and reaches the hub through OrderChanged, and every policy change
+// through PolicyChanged, so there is nothing to carry. Between processes,
+// policy changes travel apart from the hub: the engine publishes a notice
+// (engine.PolicyPublisher) and each replica's engine reads the store's
+// current policy on hearing it (engine.FollowPolicy), which tells the hub.
 type Local struct{}
 
 // Listen waits until ctx is done.

@@ -220,10 +220,11 @@ func (b *testBundle) closedBy(reason string) float64 {
 
 // doc is the eligibility document as a client decodes it.
 type doc struct {
-	OrderID string    `json:"order_id"`
-	Version int64     `json:"version"`
-	AsOf    time.Time `json:"as_of"`
-	Actions map[string]struct {
+	OrderID       string    `json:"order_id"`
+	Version       int64     `json:"version"`
+	PolicyVersion string    `json:"policy_version"`
+	AsOf          time.Time `json:"as_of"`
+	Actions       map[string]struct {
 		Allowed bool       `json:"allowed"`
 		Reason  string     `json:"reason"`
 		Until   *time.Time `json:"until"`

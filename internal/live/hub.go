@@ -37,7 +37,10 @@ const (
 // required; every other zero field takes its default.
 type Config struct {
 	ReadModel eligo.ReadModel
-	Policy    *eligo.Policy
+	// Policy is the policy documents are decided under at start; a later
+	// one comes through PolicyChanged (the hub is an engine policy
+	// listener), and the hub decides under it from then on (Hub.Policy).
+	Policy *eligo.Policy
 	// Now is the clock documents are decided at; nil means time.Now.
 	Now func() time.Time
 	// MaxConns bounds the streams open in this process, and
@@ -59,9 +62,10 @@ type Config struct {
 }
 
 // Hub holds every live stream of the process: it pushes each watched
-// order's document on every change (OrderChanged, the Fanout) and at every
-// boundary (Run), and serves new streams (ServeLive). It implements
-// engine.Listener. It is safe for concurrent use.
+// order's document on every change (OrderChanged, the Fanout), at every
+// boundary (Run) and on every change of the policy (PolicyChanged), and
+// serves new streams (ServeLive). It implements engine.Listener and
+// engine.PolicyListener. It is safe for concurrent use.
 //
 // Its state is split by order id into shardCount shards (see shard), each
 // with its own lock, its own deadlines and its own timer goroutine, so that
@@ -73,6 +77,12 @@ type Config struct {
 type Hub struct {
 	cfg     Config
 	metrics *metrics
+
+	// policy is what documents are decided under (Hub.Policy); policyAt
+	// is when the hub learnt of it, in Unix nanoseconds, the cause of the
+	// policy pushes (see policy.go).
+	policy   atomic.Pointer[eligo.Policy]
+	policyAt atomic.Int64
 
 	seed   maphash.Seed // picks an order's shard
 	shards [shardCount]shard
@@ -136,6 +146,7 @@ func New(cfg Config) (*Hub, error) {
 		perCustomer: make(map[string]int),
 		left:        make(chan struct{}, 1),
 	}
+	h.policy.Store(cfg.Policy)
 	for i := range h.shards {
 		h.shards[i].init()
 	}
@@ -195,12 +206,16 @@ func (h *Hub) advance(o eligo.Order, cause time.Time, from trace.SpanContext) {
 	}
 }
 
-// build returns the document of w's order at now and arms w's boundary at
-// its until. Called with sh.mu held, sh being w's shard.
+// build returns the document of w's order at now, under the policy in
+// force, and arms w's boundary at its until. Called with sh.mu held, sh
+// being w's shard: a policy change re-decides the shard under the same
+// lock (redecide), so a document built under the policy before it is
+// always followed by one under the new policy.
 func (h *Hub) build(sh *shard, w *watch, now time.Time, kind string, cause time.Time) *message {
-	d := eligibility.Build(&w.order, h.cfg.Policy, "", now)
+	p := h.policy.Load()
+	d := eligibility.Build(&w.order, p, "", now)
 	sh.arm(&w.boundary, d.Until())
-	return &message{version: d.Version, asOf: d.AsOf, doc: d.AppendJSON(make([]byte, 0, 256)), kind: kind, cause: cause}
+	return &message{version: d.Version, policySeq: p.Version().Seq, asOf: d.AsOf, doc: d.AppendJSON(make([]byte, 0, 256)), kind: kind, cause: cause}
 }
 
 // Run pushes documents at their boundaries, expires tokens, pings streams

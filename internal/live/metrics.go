@@ -26,11 +26,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}, []string{"transport"}),
 		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "eligo_live_pushes_total",
-			Help: "Documents written to live streams, by kind (initial, change, boundary).",
+			Help: "Documents written to live streams, by kind (initial, change, boundary, policy).",
 		}, []string{"kind"}),
 		delay: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "eligo_live_push_delay_seconds",
-			Help:    "From the change reaching the hub (or the boundary falling due) to the document written to the socket, by kind.",
+			Help:    "From the change reaching the hub (the boundary falling due, the policy changing) to the document written to the socket, by kind.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"kind"}),
 		coalesced: prometheus.NewCounter(prometheus.CounterOpts{
@@ -51,7 +51,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	for _, t := range []string{websocketProtocol{}.name(), sseProtocol{}.name()} {
 		m.subscribers.WithLabelValues(t)
 	}
-	for _, k := range []string{pushInitial, pushChange, pushBoundary} {
+	for _, k := range []string{pushInitial, pushChange, pushBoundary, pushPolicy} {
 		m.pushes.WithLabelValues(k)
 		m.delay.WithLabelValues(k)
 	}

@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,7 +27,10 @@ type shard struct {
 	subs    map[*subscriber]struct{} // every open stream of these orders
 	timers  timerHeap
 
-	wake chan struct{} // the shard's earliest deadline moved earlier
+	wake chan struct{} // the shard's earliest deadline moved earlier, or redecide was set
+	// redecide is set by a policy change: the timer goroutine re-decides
+	// every order watched here (Hub.redecide) when it wakes.
+	redecide atomic.Bool
 
 	// Keeps neighbouring shards' locks off one cache line, so that cores
 	// taking different shards' locks do not contend on the line either.
@@ -55,11 +59,15 @@ func (sh *shard) arm(d *deadline, at time.Time) {
 	}
 }
 
-// runTimers fires sh's deadlines as they fall due, until ctx is done.
+// runTimers fires sh's deadlines as they fall due, and re-decides its
+// orders after a policy change, until ctx is done.
 func (h *Hub) runTimers(ctx context.Context, sh *shard) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		if sh.redecide.Swap(false) {
+			h.redecide(sh)
+		}
 		sh.mu.Lock()
 		next := sh.timers.next()
 		sh.mu.Unlock()

@@ -21,6 +21,7 @@ const (
 	pushInitial  = "initial"  // the first document of a stream
 	pushChange   = "change"   // the order changed
 	pushBoundary = "boundary" // a decision changed by the clock alone
+	pushPolicy   = "policy"   // the policy changed (PolicyChanged)
 )
 
 // Reasons a connection ended, the label of the closed metric.
@@ -45,19 +46,31 @@ const (
 // message is one eligibility document, encoded once and shared, read-only,
 // by every subscriber of the order.
 type message struct {
-	version int64
-	asOf    time.Time
-	doc     []byte    // the document's JSON
-	kind    string    // pushInitial, pushChange or pushBoundary
-	cause   time.Time // when the change became known or the boundary fell due
+	version   int64
+	policySeq int64 // the sequence number of the policy it was decided under
+	asOf      time.Time
+	doc       []byte    // the document's JSON
+	kind      string    // pushInitial, pushChange, pushBoundary or pushPolicy
+	cause     time.Time // when the change became known or the boundary fell due
 	// from is the span of the change (valid only when tracing is on): each
 	// write of the document is a span under it.
 	from trace.SpanContext
 }
 
-// newerThan orders documents by version, then by the instant they describe.
+// newerThan orders documents by version, then by the policy they were
+// decided under, then by the instant they describe. The policy comes
+// before the instant: a document of the new policy replaces one of the old
+// policy built at the same instant, or later by a clock that went back.
 func (m *message) newerThan(o *message) bool {
-	return o == nil || m.version > o.version || (m.version == o.version && m.asOf.After(o.asOf))
+	switch {
+	case o == nil:
+		return true
+	case m.version != o.version:
+		return m.version > o.version
+	case m.policySeq != o.policySeq:
+		return m.policySeq > o.policySeq
+	}
+	return m.asOf.After(o.asOf)
 }
 
 // subscriber is one open stream of one order's documents.

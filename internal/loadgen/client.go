@@ -165,10 +165,11 @@ func parseMaxAge(cc string) int {
 // Document is the eligibility document of the contract: the answer of GET
 // /v1/orders/{id}/eligibility and every message of the live stream.
 type Document struct {
-	OrderID string              `json:"order_id"`
-	Version int64               `json:"version"`
-	AsOf    time.Time           `json:"as_of"`
-	Actions map[string]Decision `json:"actions"`
+	OrderID       string              `json:"order_id"`
+	Version       int64               `json:"version"`
+	PolicyVersion string              `json:"policy_version"`
+	AsOf          time.Time           `json:"as_of"`
+	Actions       map[string]Decision `json:"actions"`
 }
 
 // Decision is one action's entry in a Document.

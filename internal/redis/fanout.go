@@ -59,9 +59,11 @@ type FanoutConfig struct {
 type Fanout struct {
 	client  rueidis.Client
 	channel string
-	max     int
-	log     *slog.Logger
-	metrics *fanoutMetrics
+	// policyChannel carries the policy notices (policy_notice.go).
+	policyChannel string
+	max           int
+	log           *slog.Logger
+	metrics       *fanoutMetrics
 
 	out *queue
 	// publishFailures and publishDropped count the failed attempts and
@@ -87,11 +89,13 @@ func NewFanout(client rueidis.Client, cfg *FanoutConfig) (*Fanout, error) {
 	f := &Fanout{
 		client:  client,
 		channel: prefix + ":{fanout}:changes",
-		max:     cfg.MaxQueue,
-		log:     cfg.Logger,
-		metrics: m,
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
+		// The same hash tag: on a Redis Cluster, the same shard.
+		policyChannel: prefix + ":{fanout}:policy",
+		max:           cfg.MaxQueue,
+		log:           cfg.Logger,
+		metrics:       m,
+		stop:          make(chan struct{}),
+		done:          make(chan struct{}),
 	}
 	if f.max <= 0 {
 		f.max = DefaultMaxQueue
@@ -236,7 +240,12 @@ func (f *Fanout) Listen(ctx context.Context, deliver func(orderID string, versio
 // way out.
 func (f *Fanout) ListenResync(ctx context.Context, deliver func(orderID string, version int64), resync func()) error {
 	in := newQueue(f.max)
-	go f.subscribe(ctx, in)
+	go f.subscribe(ctx, f.channel, func(msg string) {
+		f.metrics.received.Add(float64(f.parse(msg, in)))
+	}, func() {
+		f.metrics.subscribed.Inc()
+		in.setResync()
+	})
 	for {
 		select {
 		case <-ctx.Done():
@@ -256,14 +265,14 @@ func (f *Fanout) ListenResync(ctx context.Context, deliver func(orderID string, 
 	}
 }
 
-// subscribe keeps a subscription to the channel, feeding in, until ctx is
-// done.
-func (f *Fanout) subscribe(ctx context.Context, in *queue) {
+// subscribe keeps a subscription to channel until ctx is done, calling
+// onMessage with each message and subscribed after each (re)subscription.
+func (f *Fanout) subscribe(ctx context.Context, channel string, onMessage func(string), subscribed func()) {
 	backoff := 50 * time.Millisecond
 	failures := 0
 	for ctx.Err() == nil {
 		start := time.Now()
-		err := f.subscribeOnce(ctx, in)
+		err := f.subscribeOnce(ctx, channel, onMessage, subscribed)
 		if ctx.Err() != nil {
 			return
 		}
@@ -276,7 +285,7 @@ func (f *Fanout) subscribe(ctx context.Context, in *queue) {
 			level = slog.LevelDebug
 		}
 		failures++
-		f.log.Log(ctx, level, "redis fan-out: subscription lost; subscribing again", "channel", f.channel, "in", backoff, "attempt", failures, "err", err)
+		f.log.Log(ctx, level, "redis fan-out: subscription lost; subscribing again", "channel", channel, "in", backoff, "attempt", failures, "err", err)
 		select {
 		case <-ctx.Done():
 			return
@@ -286,26 +295,22 @@ func (f *Fanout) subscribe(ctx context.Context, in *queue) {
 	}
 }
 
-// subscribeOnce subscribes on a connection of its own and feeds in until
-// the connection fails, the server drops the subscription or ctx is done.
-func (f *Fanout) subscribeOnce(ctx context.Context, in *queue) error {
+// subscribeOnce subscribes to channel on a connection of its own until the
+// connection fails, the server drops the subscription or ctx is done.
+func (f *Fanout) subscribeOnce(ctx context.Context, channel string, onMessage func(string), subscribed func()) error {
 	c, release := f.client.Dedicate()
 	defer release()
 	defer c.Close()
 	lost := make(chan struct{}, 1)
 	wait := c.SetPubSubHooks(rueidis.PubSubHooks{
-		OnMessage: func(m rueidis.PubSubMessage) {
-			n := f.parse(m.Message, in)
-			f.metrics.received.Add(float64(n))
-		},
+		OnMessage: func(m rueidis.PubSubMessage) { onMessage(m.Message) },
 		OnSubscription: func(s rueidis.PubSubSubscription) {
-			if s.Channel != f.channel {
+			if s.Channel != channel {
 				return
 			}
 			switch s.Kind {
 			case "ssubscribe":
-				f.metrics.subscribed.Inc()
-				in.setResync()
+				subscribed()
 			case "sunsubscribe": // the slot moved to another shard
 				select {
 				case lost <- struct{}{}:
@@ -314,7 +319,7 @@ func (f *Fanout) subscribeOnce(ctx context.Context, in *queue) error {
 			}
 		},
 	})
-	if err := c.Do(ctx, c.B().Ssubscribe().Channel(f.channel).Build()).Error(); err != nil {
+	if err := c.Do(ctx, c.B().Ssubscribe().Channel(channel).Build()).Error(); err != nil {
 		return err
 	}
 	select {
