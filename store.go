@@ -138,10 +138,12 @@ type CommittedChange struct {
 }
 
 // Change is one change a write transaction applied: the order after it
-// (Version 1 for a create) and the id of the version just recorded.
+// (Version 1 for a create), the id of the version just recorded and its
+// event (VersionCreate, VersionUpdate or VersionAction).
 type Change struct {
 	Order     Order
 	VersionID int64
+	Event     string
 }
 
 // JobsHook is the one shape in which both stores hand the jobs that

@@ -53,6 +53,7 @@ func TestOutboundDeliversActionVersions(t *testing.T) {
 		p := pub.got()[1]
 		require.Equal(t, "ord-1", p.OrderID)
 		require.Equal(t, int64(2), p.Version)
+		require.Equal(t, eligo.VersionAction, p.Event, "the payload names the version's event")
 		v, err := b.engine.Version(t.Context(), p.VersionID)
 		require.NoError(t, err)
 		require.Equal(t, eligo.VersionAction, v.Event)

@@ -53,17 +53,18 @@ func NewEnqueuer(cfg EnqueueConfig) (*Enqueuer, error) {
 	return &Enqueuer{cfg: cfg}, nil
 }
 
-// Params returns the jobs caused by the change that left the order at o and
-// was recorded as version versionID:
+// Params returns the jobs caused by the change c (the order after it, the
+// version that recorded it and that version's event):
 //
 //   - a payment re-check at the payment timeout, when an order is created
 //     with its payment pending;
 //   - an outbound event, when Outbound is set;
 //   - a webhook per subscriber of the version's event;
 //   - whatever Extra adds.
-func (e *Enqueuer) Params(o *eligo.Order, versionID int64) []river.InsertManyParams {
+func (e *Enqueuer) Params(c *eligo.Change) []river.InsertManyParams {
 	var params []river.InsertManyParams
-	p := payloadOf(o, versionID)
+	o := &c.Order
+	p := payloadOf(c)
 	if p.Event == eligo.VersionCreate && o.PaymentStatus == eligo.PaymentPending && !o.PaymentTimeoutAt.IsZero() {
 		params = append(params, river.InsertManyParams{
 			Args:       PaymentRecheckArgs{OrderID: o.ID},
@@ -83,7 +84,7 @@ func (e *Enqueuer) Params(o *eligo.Order, versionID int64) []river.InsertManyPar
 		}
 	}
 	if e.cfg.Extra != nil {
-		params = append(params, e.cfg.Extra(o, versionID)...)
+		params = append(params, e.cfg.Extra(o, c.VersionID)...)
 	}
 	return params
 }
@@ -107,7 +108,7 @@ func Hook[TTx any](ins Inserter[TTx], e *Enqueuer) eligo.JobsHook[TTx] {
 	return func(ctx context.Context, tx TTx, changes []eligo.Change) error {
 		var params []river.InsertManyParams
 		for i := range changes {
-			params = append(params, e.Params(&changes[i].Order, changes[i].VersionID)...)
+			params = append(params, e.Params(&changes[i])...)
 		}
 		if len(params) == 0 {
 			return nil

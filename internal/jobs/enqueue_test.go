@@ -31,7 +31,7 @@ func TestEnqueuerParams(t *testing.T) {
 	}
 
 	unpaid := eligo.Order{ID: "o-1", Version: 1, PaymentStatus: eligo.PaymentPending, PaymentTimeoutAt: now}
-	ps := e.Params(&unpaid, 7)
+	ps := e.Params(&eligo.Change{Order: unpaid, VersionID: 7, Event: eligo.VersionCreate})
 	require.Equal(t, []string{"payment_recheck", "outbound_event", "webhook", "webhook"}, kinds(ps))
 	require.Equal(t, now, ps[0].InsertOpts.ScheduledAt, "re-checked at the timeout")
 	require.Equal(t, jobs.OutboundEventArgs{VersionID: 7, OrderID: "o-1", Event: "create", Version: 1}, ps[1].Args)
@@ -40,10 +40,22 @@ func TestEnqueuerParams(t *testing.T) {
 
 	// A paid order has nothing to re-check; an update is no create.
 	paid := eligo.Order{ID: "o-2", Version: 1, PaymentStatus: eligo.PaymentPaid}
-	require.Equal(t, []string{"outbound_event", "webhook", "webhook"}, kinds(e.Params(&paid, 8)))
+	require.Equal(t, []string{"outbound_event", "webhook", "webhook"}, kinds(e.Params(&eligo.Change{Order: paid, VersionID: 8, Event: eligo.VersionCreate})))
 	updated := unpaid
 	updated.Version = 2
-	require.Equal(t, []string{"outbound_event", "webhook"}, kinds(e.Params(&updated, 9)))
+	require.Equal(t, []string{"outbound_event", "webhook"}, kinds(e.Params(&eligo.Change{Order: updated, VersionID: 9, Event: eligo.VersionUpdate})))
+
+	// An action's payload says so (it was "update", inferred from the
+	// version number); a subscriber of updates gets actions too.
+	acted := eligo.Change{Order: updated, VersionID: 10, Event: eligo.VersionAction}
+	ps = e.Params(&acted)
+	require.Equal(t, jobs.OutboundEventArgs{VersionID: 10, OrderID: "o-1", Event: "action", Version: 2}, ps[0].Args)
+	onlyUpdates := jobs.Subscriber{URL: "https://c.example/hook", Secret: testSecret, Events: []string{"update"}}
+	onlyActions := jobs.Subscriber{URL: "https://d.example/hook", Secret: testSecret, Events: []string{"action"}}
+	require.NoError(t, onlyActions.Validate())
+	require.True(t, onlyUpdates.Wants("action"))
+	require.True(t, onlyActions.Wants("action"))
+	require.False(t, onlyActions.Wants("update"))
 
 	_, err = jobs.NewEnqueuer(jobs.EnqueueConfig{Webhooks: []jobs.Subscriber{{URL: "ftp://x", Secret: testSecret}}})
 	require.Equal(t, eligo.EINVALID, eligo.ErrorCode(err))

@@ -16,7 +16,7 @@ import (
 type Subscriber struct {
 	URL    string   `json:"url"`
 	Secret string   `json:"secret"`
-	Events []string `json:"events"` // eligo.VersionCreate, eligo.VersionUpdate; empty means both
+	Events []string `json:"events"` // eligo.VersionCreate, VersionUpdate, VersionAction; empty means all
 }
 
 // Validate checks the subscriber: an absolute http(s) URL, a secret of at
@@ -30,16 +30,19 @@ func (s *Subscriber) Validate() error {
 		return eligo.Errorf(eligo.EINVALID, "webhook %s: the secret is %d bytes long; use at least 16", s.URL, len(s.Secret))
 	}
 	for _, ev := range s.Events {
-		if ev != eligo.VersionCreate && ev != eligo.VersionUpdate {
-			return eligo.Errorf(eligo.EINVALID, "webhook %s: unknown event %q; expected %q or %q", s.URL, ev, eligo.VersionCreate, eligo.VersionUpdate)
+		if ev != eligo.VersionCreate && ev != eligo.VersionUpdate && ev != eligo.VersionAction {
+			return eligo.Errorf(eligo.EINVALID, "webhook %s: unknown event %q; expected %q, %q or %q", s.URL, ev, eligo.VersionCreate, eligo.VersionUpdate, eligo.VersionAction)
 		}
 	}
 	return nil
 }
 
-// Wants reports whether the subscriber receives versions of event.
+// Wants reports whether the subscriber receives versions of event. An
+// "update" subscriber also receives actions: an action changes the order
+// too, and a cancel, now an action, was an update before actions were.
 func (s *Subscriber) Wants(event string) bool {
-	return len(s.Events) == 0 || slices.Contains(s.Events, event)
+	return len(s.Events) == 0 || slices.Contains(s.Events, event) ||
+		event == eligo.VersionAction && slices.Contains(s.Events, eligo.VersionUpdate)
 }
 
 // ParseSubscribers parses a JSON array of subscribers, such as

@@ -48,7 +48,7 @@ func (s *Store) CreateOrder(ctx context.Context, p *eligo.CreateOrderParams) (_ 
 		if err != nil {
 			return err
 		}
-		if err := w.enqueue([]eligo.Change{{Order: o, VersionID: ids[0]}}); err != nil {
+		if err := w.enqueue([]eligo.Change{{Order: o, VersionID: ids[0], Event: eligo.VersionCreate}}); err != nil {
 			return err
 		}
 		return nil

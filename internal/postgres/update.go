@@ -70,7 +70,7 @@ func (w *writeTx) updateOrders(updates []eligo.Update) ([]eligo.UpdateResult, er
 	for i := range results {
 		if versionOf[i] >= 0 {
 			results[i].VersionID = ids[versionOf[i]]
-			changes = append(changes, eligo.Change{Order: results[i].Order, VersionID: results[i].VersionID})
+			changes = append(changes, eligo.Change{Order: results[i].Order, VersionID: results[i].VersionID, Event: updates[i].VersionEvent()})
 		}
 	}
 	if err := w.enqueue(changes); err != nil {

@@ -37,7 +37,7 @@ func (w *writeTx) insertVersion(before, after *eligo.Order, u *eligo.Update, who
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: insert version: %w", err)
 	}
-	w.changes = append(w.changes, eligo.Change{Order: *after, VersionID: id})
+	w.changes = append(w.changes, eligo.Change{Order: *after, VersionID: id, Event: row.Event})
 	return id, nil
 }
 
