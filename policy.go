@@ -45,14 +45,18 @@ const deadlinePrefix = "deadline."
 type bound struct {
 	slot   uint8
 	anchor string // the anchor as written: "promised_at", "deadline.event_starts_at"
+	text   string // the whole bound as written: "promised_at+5m"
 	Offset time.Duration
 }
 
 // IsSet reports whether the bound names an anchor.
 func (b bound) IsSet() bool { return b.slot != slotNone }
 
-// String returns the bound in the policy file's syntax.
+// String returns the bound as the policy file wrote it.
 func (b bound) String() string {
+	if b.text != "" {
+		return b.text
+	}
 	switch {
 	case b.Offset > 0:
 		return b.anchor + "+" + b.Offset.String()
@@ -151,7 +155,7 @@ func parseBound(s string, deadlines *deadlineTable) (bound, error) {
 	if i := strings.IndexAny(s, "+-"); i >= 0 {
 		name, offset = s[:i], s[i:]
 	}
-	b := bound{anchor: name}
+	b := bound{anchor: name, text: s}
 	for i, n := range anchorNames[1:] {
 		if n == name {
 			b.slot = uint8(i + 1)

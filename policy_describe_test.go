@@ -23,7 +23,7 @@ func TestActionPolicyRules(t *testing.T) {
 	p, err := eligo.ParsePolicy([]byte(segmentPolicy))
 	require.NoError(t, err)
 	windows, blocks = p.Action("refund").Rules()
-	require.Equal(t, []eligo.RuleInfo{{Name: "before_event", From: "placed_at", To: "deadline.event_starts_at-48h0m0s"}}, windows)
+	require.Equal(t, []eligo.RuleInfo{{Name: "before_event", From: "placed_at", To: "deadline.event_starts_at-48h"}}, windows)
 	require.Empty(t, blocks, "already_taken is Decide's, not the file's")
 
 	ams := &p.Segments[1]

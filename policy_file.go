@@ -5,9 +5,21 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
+
+// isTrailingData reports whether err says a JSON value was followed by
+// more.
+func isTrailingData(err error) bool {
+	var se *jsontext.SyntacticError
+	return errors.As(err, &se) && strings.Contains(se.Error(), "after top-level value")
+}
 
 // The policy file, as JSON. Optional members are omitted when empty, so
 // that re-encoding a parsed file gives its canonical form (Canonical).
@@ -59,13 +71,14 @@ const (
 // version is unsequenced (Seq 0) with the hash of its canonical form.
 func ParsePolicy(data []byte) (*Policy, error) {
 	var f policyFile
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
+	// Read strictly, as every body is: member names match exactly (not
+	// case-insensitively), a name given twice, an unknown name and invalid
+	// UTF-8 are refused, and nothing may follow the object.
+	if err := jsonv2.Unmarshal(data, &f, jsonv2.RejectUnknownMembers(true)); err != nil {
+		if bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) && isTrailingData(err) {
+			return nil, Errorf(EINVALID, "policy has data after its JSON object")
+		}
 		return nil, Errorf(EINVALID, "policy is not valid JSON of the expected shape: %v", err)
-	}
-	if dec.More() {
-		return nil, Errorf(EINVALID, "policy has data after its JSON object")
 	}
 	if len(f.Actions) == 0 {
 		return nil, Errorf(EINVALID, "policy names no actions; expected at least one under \"actions\"")

@@ -17,12 +17,15 @@ func TestParsePolicyRejects(t *testing.T) {
 		name, json, wantIn string
 	}{
 		{"not json", `{`, "not valid JSON"},
-		{"unknown field", `{"actions":{"cancel":{"windows":[{"name":"w","from":"promised_at"}]}},"extra":1}`, "unknown field"},
+		{"unknown field", `{"actions":{"cancel":{"windows":[{"name":"w","from":"promised_at"}]}},"extra":1}`, `unknown object member name "extra"`},
+		{"member name in another case", `{"Actions":{"cancel":{"windows":[{"name":"w","from":"promised_at"}]}}}`, `unknown object member name "Actions"`},
+		{"member given twice", `{"actions":{"cancel":{"windows":[{"name":"w","from":"promised_at"}]}},"actions":{"x":{"windows":[{"name":"w","from":"promised_at"}]}}}`, `duplicate object member name "actions"`},
+		{"action given twice", `{"actions":{"cancel":{"windows":[{"name":"w","from":"promised_at"}]},"cancel":{"windows":[{"name":"w","from":"placed_at"}]}}}`, `duplicate object member name "cancel"`},
 		{"no actions", `{"actions":{}}`, "no actions"},
 		{"no windows", `{"actions":{"cancel":{"blocks":[]}}}`, "no windows"},
 		{"bad anchor", `{"actions":{"cancel":{"windows":[{"name":"w","from":"delivered_at"}]}}}`, `unknown timestamp "delivered_at"`},
 		{"bad offset", `{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at+1x"}]}}}`, "bad offset"},
-		{"closes before opening", `{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at+60s","to":"placed_at"}]}}}`, "actions.cancel.windows[0] closes (placed_at) before or when it opens (placed_at+1m0s)"},
+		{"closes before opening", `{"actions":{"cancel":{"windows":[{"name":"w","from":"placed_at+60s","to":"placed_at"}]}}}`, "actions.cancel.windows[0] closes (placed_at) before or when it opens (placed_at+60s)"},
 		{"closes when opening", `{"actions":{"cancel":{"windows":[{"name":"w","from":"promised_at-1m","to":"promised_at-60s"}]}}}`, "actions.cancel.windows[0] closes"},
 		// placed_at is never after promised_at or payment_timeout_at, so
 		// this window could never open either.

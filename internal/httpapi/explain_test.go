@@ -44,14 +44,14 @@ func TestEligibilityExplain(t *testing.T) {
 	require.Len(t, explain, 2)
 	require.Equal(t, map[string]any{
 		"segment": "amsterdam",
-		"windows": []any{map[string]any{"name": "sla_breached_grace", "matched": false, "from_bound": "promised_at+5m0s", "to_bound": nil,
+		"windows": []any{map[string]any{"name": "sla_breached_grace", "matched": false, "from_bound": "promised_at+5m", "to_bound": nil,
 			"from": "2025-03-14T12:15:00Z", "to": nil, "missing": []any{}, "next": "2025-03-14T12:15:00Z"}},
 		"blocks": []any{map[string]any{"name": "driver_at_doorstep", "matched": false, "status_matched": false, "from_bound": nil,
 			"from": nil, "missing": []any{}, "next": nil}},
 	}, explain["cancel"])
 	refund := explain["refund"].(map[string]any)
 	require.Equal(t, "amsterdam", refund["segment"], "the segment's rules, its default rule for refund among them")
-	require.Equal(t, map[string]any{"name": "before_event", "matched": true, "from_bound": "placed_at", "to_bound": "deadline.event_starts_at-48h0m0s",
+	require.Equal(t, map[string]any{"name": "before_event", "matched": true, "from_bound": "placed_at", "to_bound": "deadline.event_starts_at-48h",
 		"from": "2025-03-14T12:00:00Z", "to": "2025-03-18T20:00:00Z", "missing": []any{}, "next": "2025-03-18T20:00:00Z"}, refund["windows"].([]any)[0])
 	require.Equal(t, "already_taken", refund["blocks"].([]any)[0].(map[string]any)["name"])
 	// The cache and the tag cover the explanation: it changes at 12:15,
