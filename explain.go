@@ -56,8 +56,8 @@ func Explain(o *Order, p *Policy, action string, now time.Time) (Explanation, bo
 	}
 	for j := range a.blocks {
 		b := &a.blocks[j]
-		rs := RuleState{Name: b.Name, StatusMatched: b.matchesStatus(o), FromBound: boundText(b.From), From: b.From.time(&in)}
-		rs.Missing = missing(&in, b.From)
+		rs := RuleState{Name: b.Name, StatusMatched: b.matchesStatus(o), FromBound: a.boundText(b.From), From: b.From.time(&in)}
+		rs.Missing = a.missing(&in, b.From)
 		from, ok := b.From.at(&in)
 		switch {
 		case !rs.StatusMatched:
@@ -73,8 +73,8 @@ func Explain(o *Order, p *Policy, action string, now time.Time) (Explanation, bo
 	}
 	for j := range a.windows {
 		w := &a.windows[j]
-		rs := RuleState{Name: w.Name, FromBound: boundText(w.From), ToBound: boundText(w.To), From: w.From.time(&in), To: w.To.time(&in)}
-		rs.Missing = missing(&in, w.From, w.To)
+		rs := RuleState{Name: w.Name, FromBound: a.boundText(w.From), ToBound: a.boundText(w.To), From: w.From.time(&in), To: w.To.time(&in)}
+		rs.Missing = a.missing(&in, w.From, w.To)
 		from, okFrom := w.From.at(&in)
 		to, okTo := w.To.at(&in)
 		if okFrom && (!w.To.IsSet() || okTo) {
@@ -91,19 +91,12 @@ func Explain(o *Order, p *Policy, action string, now time.Time) (Explanation, bo
 	return e, true
 }
 
-func boundText(b bound) string {
-	if !b.IsSet() {
-		return ""
-	}
-	return b.String()
-}
-
 // missing names the anchors of bs that the order lacks.
-func missing(in *instants, bs ...bound) []string {
+func (a *ActionPolicy) missing(in *instants, bs ...bound) []string {
 	var names []string
 	for _, b := range bs {
 		if b.IsSet() && in[b.slot] == noInstant {
-			names = append(names, b.anchor)
+			names = append(names, a.anchorName(b))
 		}
 	}
 	return names

@@ -42,29 +42,18 @@ const deadlinePrefix = "deadline."
 // bound is an instant relative to an order: one of its timestamps or named
 // deadlines plus an offset, written "promised_at", "placed_at+60s" or
 // "deadline.event_starts_at-48h".
+//
+// It is two machine words, as Decide copies bounds on every read: what the
+// file wrote is kept aside, in the policy's table of bound texts (text is
+// its index there plus one).
 type bound struct {
 	slot   uint8
-	anchor string // the anchor as written: "promised_at", "deadline.event_starts_at"
-	text   string // the whole bound as written: "promised_at+5m"
+	text   uint16
 	Offset time.Duration
 }
 
 // IsSet reports whether the bound names an anchor.
 func (b bound) IsSet() bool { return b.slot != slotNone }
-
-// String returns the bound as the policy file wrote it.
-func (b bound) String() string {
-	if b.text != "" {
-		return b.text
-	}
-	switch {
-	case b.Offset > 0:
-		return b.anchor + "+" + b.Offset.String()
-	case b.Offset < 0:
-		return b.anchor + b.Offset.String()
-	}
-	return b.anchor
-}
 
 // instants holds an order's anchor instants in Unix nanoseconds, by slot,
 // so Decide converts each timestamp once. noInstant marks one the order
@@ -129,11 +118,27 @@ func (b bound) time(in *instants) time.Time {
 // maxOffsetText is maxOffset as a policy file writes it.
 const maxOffsetText = "87600h"
 
-// deadlineTable gives the named deadlines of one policy their slots, in the
-// order the file first uses them.
-type deadlineTable struct{ names []string }
+// boundTable gives the named deadlines of one policy their slots, in the
+// order the file first uses them, and keeps the text of every bound as the
+// file wrote it.
+type boundTable struct {
+	names []string
+	texts []string
+}
 
-func (t *deadlineTable) slot(name string) (uint8, error) {
+// maxBoundTexts bounds the bounds of one policy (the text index of a bound
+// is 16 bits): far more than its actions, segments and rules allow.
+const maxBoundTexts = 1<<16 - 1
+
+func (t *boundTable) text(s string) (uint16, error) {
+	if len(t.texts) == maxBoundTexts {
+		return 0, Errorf(EINVALID, "the policy has more than %d bounds", maxBoundTexts)
+	}
+	t.texts = append(t.texts, s)
+	return uint16(len(t.texts)), nil
+}
+
+func (t *boundTable) slot(name string) (uint8, error) {
 	for i, n := range t.names {
 		if n == name {
 			return firstDeadlineSlot + uint8(i), nil
@@ -150,12 +155,12 @@ func (t *deadlineTable) slot(name string) (uint8, error) {
 // where anchor is one of the order's timestamps or deadline.NAME. The
 // duration is at most ten years (87600h) either way, so that no bound can
 // overflow on any order.
-func parseBound(s string, deadlines *deadlineTable) (bound, error) {
+func parseBound(s string, deadlines *boundTable) (bound, error) {
 	name, offset := s, ""
 	if i := strings.IndexAny(s, "+-"); i >= 0 {
 		name, offset = s[:i], s[i:]
 	}
-	b := bound{anchor: name, text: s}
+	var b bound
 	for i, n := range anchorNames[1:] {
 		if n == name {
 			b.slot = uint8(i + 1)
@@ -167,6 +172,12 @@ func parseBound(s string, deadlines *deadlineTable) (bound, error) {
 		}
 		var err error
 		if b.slot, err = deadlines.slot(dl); err != nil {
+			return bound{}, err
+		}
+	}
+	if b.slot != slotNone {
+		var err error
+		if b.text, err = deadlines.text(s); err != nil {
 			return bound{}, err
 		}
 	}
@@ -247,6 +258,29 @@ type ActionPolicy struct {
 	windows   []window
 	blocks    []block
 	deadlines []deadlineRef // the named deadlines its bounds use
+	texts     []string      // the policy's bound texts (bound.text)
+}
+
+// boundText returns b as the policy file wrote it, "" when unset.
+func (a *ActionPolicy) boundText(b bound) string {
+	if !b.IsSet() || b.text == 0 {
+		return ""
+	}
+	return a.texts[b.text-1]
+}
+
+// anchorName returns the anchor of b as a file writes it: "promised_at",
+// "deadline.event_starts_at".
+func (a *ActionPolicy) anchorName(b bound) string {
+	if b.slot < firstDeadlineSlot {
+		return anchorNames[b.slot]
+	}
+	for _, r := range a.deadlines {
+		if r.slot == b.slot {
+			return deadlinePrefix + r.name
+		}
+	}
+	return ""
 }
 
 // Policy is the set of action rules: the default rules, and segments whose

@@ -20,10 +20,10 @@ type RuleInfo struct {
 // are listed one by one: UNPAID is PENDING and FAILED.
 func (a *ActionPolicy) Rules() (windows, blocks []RuleInfo) {
 	for _, w := range a.windows {
-		windows = append(windows, RuleInfo{Name: w.Name, From: boundText(w.From), To: boundText(w.To)})
+		windows = append(windows, RuleInfo{Name: w.Name, From: a.boundText(w.From), To: a.boundText(w.To)})
 	}
 	for _, b := range a.blocks {
-		info := RuleInfo{Name: b.Name, From: boundText(b.From)}
+		info := RuleInfo{Name: b.Name, From: a.boundText(b.From)}
 		for i, n := range statusNames {
 			if b.Statuses.Has(Status(i)) {
 				info.Status = append(info.Status, n)

@@ -30,7 +30,7 @@ func TestActionPolicyRules(t *testing.T) {
 	require.Equal(t, "amsterdam", ams.Name)
 	require.Equal(t, []eligo.SegmentMatch{{Key: "city", Values: []string{"AMS", "Amsterdam"}}}, ams.Match())
 	windows, _ = ams.Actions[0].Rules()
-	require.Equal(t, []eligo.RuleInfo{{Name: "sla_breached_grace", From: "promised_at+5m0s"}}, windows)
+	require.Equal(t, []eligo.RuleInfo{{Name: "sla_breached_grace", From: "promised_at+5m"}}, windows)
 	require.False(t, ams.Actions[0].SameRules(p.Action("cancel")), "amsterdam has its own cancel")
 	require.True(t, ams.Actions[1].SameRules(p.Action("refund")), "and the default refund")
 }

@@ -87,7 +87,7 @@ func ParsePolicy(data []byte) (*Policy, error) {
 		return nil, Errorf(EINVALID, "policy names %d actions; the limit is %d", len(f.Actions), maxPolicyActionCount)
 	}
 	p := &Policy{}
-	deadlines := &deadlineTable{}
+	deadlines := &boundTable{}
 	for _, name := range sortedKeys(f.Actions) {
 		af := f.Actions[name]
 		a, err := parseAction("actions."+name, name, &af, deadlines)
@@ -102,6 +102,7 @@ func ParsePolicy(data []byte) (*Policy, error) {
 	for _, rules := range p.ruleSets() {
 		for i := range rules {
 			rules[i].deadlines = rules[i].deadlineRefs(deadlines)
+			rules[i].texts = deadlines.texts
 		}
 	}
 	canonical, err := json.Marshal(&f)
@@ -115,7 +116,7 @@ func ParsePolicy(data []byte) (*Policy, error) {
 }
 
 // deadlineRefs returns the named deadlines a's bounds use, once each.
-func (a *ActionPolicy) deadlineRefs(t *deadlineTable) []deadlineRef {
+func (a *ActionPolicy) deadlineRefs(t *boundTable) []deadlineRef {
 	var refs []deadlineRef
 	add := func(b bound) {
 		if b.slot < firstDeadlineSlot {
@@ -147,7 +148,7 @@ func (p *Policy) ruleSets() [][]ActionPolicy {
 	return sets
 }
 
-func (p *Policy) parseSegments(files []segmentFile, deadlines *deadlineTable) error {
+func (p *Policy) parseSegments(files []segmentFile, deadlines *boundTable) error {
 	if len(files) > maxSegments {
 		return Errorf(EINVALID, "policy has %d segments; the limit is %d", len(files), maxSegments)
 	}
@@ -212,7 +213,7 @@ func (p *Policy) parseSegments(files []segmentFile, deadlines *deadlineTable) er
 	return nil
 }
 
-func parseAction(where, name string, af *actionFile, deadlines *deadlineTable) (ActionPolicy, error) {
+func parseAction(where, name string, af *actionFile, deadlines *boundTable) (ActionPolicy, error) {
 	if err := validateRuleName(where, name); err != nil {
 		return ActionPolicy{}, err
 	}
@@ -262,7 +263,7 @@ func parseAction(where, name string, af *actionFile, deadlines *deadlineTable) (
 // matching blocks in one machine word.
 const maxBlocks = 64
 
-func parseWindow(where string, wf *windowFile, deadlines *deadlineTable) (window, error) {
+func parseWindow(where string, wf *windowFile, deadlines *boundTable) (window, error) {
 	if err := validateRuleName(where+".name", wf.Name); err != nil {
 		return window{}, err
 	}
@@ -279,7 +280,7 @@ func parseWindow(where string, wf *windowFile, deadlines *deadlineTable) (window
 			return window{}, Errorf(EINVALID, "%s.to: %s", where, ErrorMessage(err))
 		}
 		if neverOpens(w.From, w.To) {
-			return window{}, Errorf(EINVALID, "%s closes (%s) before or when it opens (%s), so it could never be open", where, w.To, w.From)
+			return window{}, Errorf(EINVALID, "%s closes (%s) before or when it opens (%s), so it could never be open", where, wf.To, wf.From)
 		}
 	}
 	return w, nil
@@ -295,7 +296,7 @@ func neverOpens(from, to bound) bool {
 	return (to.slot == from.slot || to.slot == slotPlacedAt && from.slot < firstDeadlineSlot) && to.Offset <= from.Offset
 }
 
-func parseBlock(where string, bf *blockFile, deadlines *deadlineTable) (block, error) {
+func parseBlock(where string, bf *blockFile, deadlines *boundTable) (block, error) {
 	if err := validateRuleName(where+".name", bf.Name); err != nil {
 		return block{}, err
 	}
