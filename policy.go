@@ -65,8 +65,7 @@ const noInstant = math.MinInt64
 // instantsOf fills in the order's instants for rule a: its own three
 // timestamps, and the named deadlines the rule's bounds use (the other
 // slots are never read).
-func instantsOf(o *Order, a *ActionPolicy) instants {
-	var in instants
+func instantsOf(o *Order, a *ActionPolicy) (in instants) {
 	in[slotNone] = noInstant
 	in[slotPlacedAt] = unixNano(o.PlacedAt)
 	in[slotPromisedAt] = unixNano(o.PromisedAt)
@@ -81,7 +80,7 @@ func instantsOf(o *Order, a *ActionPolicy) instants {
 		}
 		in[ref.slot] = v
 	}
-	return in
+	return
 }
 
 // deadlineRef is a named deadline one rule uses, and its slot.
