@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -191,16 +193,19 @@ func orderRequest(ctx context.Context, c orderConfig, token, path string) ([]byt
 }
 
 type orderDoc struct {
-	ID               string     `json:"id"`
-	CustomerID       string     `json:"customer_id"`
-	Status           string     `json:"status"`
-	DriverStatus     *string    `json:"driver_status"`
-	PaymentStatus    string     `json:"payment_status"`
-	PlacedAt         time.Time  `json:"placed_at"`
-	PromisedAt       time.Time  `json:"promised_at"`
-	PaymentTimeoutAt *time.Time `json:"payment_timeout_at"`
-	Version          int64      `json:"version"`
-	UpdatedAt        time.Time  `json:"updated_at"`
+	ID               string               `json:"id"`
+	CustomerID       string               `json:"customer_id"`
+	Status           string               `json:"status"`
+	DriverStatus     *string              `json:"driver_status"`
+	PaymentStatus    string               `json:"payment_status"`
+	PlacedAt         time.Time            `json:"placed_at"`
+	PromisedAt       time.Time            `json:"promised_at"`
+	PaymentTimeoutAt *time.Time           `json:"payment_timeout_at"`
+	Version          int64                `json:"version"`
+	UpdatedAt        time.Time            `json:"updated_at"`
+	Attributes       map[string]string    `json:"attributes"`
+	Deadlines        map[string]time.Time `json:"deadlines"`
+	Taken            []string             `json:"taken"`
 }
 
 func printOrder(w io.Writer, body []byte, now time.Time) error {
@@ -223,6 +228,15 @@ func printOrder(w io.Writer, body []byte, now time.Time) error {
 		fmt.Fprintf(tw, "payment timeout at\t(none)\n")
 	}
 	fmt.Fprintf(tw, "updated at\t%s\n", when(o.UpdatedAt, now))
+	for _, k := range slices.Sorted(maps.Keys(o.Attributes)) {
+		fmt.Fprintf(tw, "attribute %s\t%s\n", k, o.Attributes[k])
+	}
+	for _, k := range slices.Sorted(maps.Keys(o.Deadlines)) {
+		fmt.Fprintf(tw, "deadline %s\t%s\n", k, when(o.Deadlines[k], now))
+	}
+	if len(o.Taken) > 0 {
+		fmt.Fprintf(tw, "taken\t%s\n", strings.Join(o.Taken, ", "))
+	}
 	return tw.Flush()
 }
 

@@ -116,3 +116,22 @@ func TestOrderCommand(t *testing.T) {
 		require.Contains(t, out, "ELIGO_ORDER_JSON")
 	})
 }
+
+// An order's attributes, deadlines and taken actions are printed, sorted,
+// after its timestamps; an order without them prints none of those rows.
+func TestPrintOrderAttributesAndDeadlines(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	body := `{"id":"o-1","customer_id":"c-1","status":"PLACED","driver_status":null,"payment_status":"PAID",
+		"placed_at":"2026-01-01T11:00:00Z","promised_at":"2026-01-01T11:10:00Z","payment_timeout_at":null,"version":3,
+		"updated_at":"2026-01-01T11:05:00Z","attributes":{"merchant":"m-9","city":"AMS"},
+		"deadlines":{"event_starts_at":"2026-01-03T20:00:00Z"},"taken":["refund"]}`
+	var out strings.Builder
+	require.NoError(t, printOrder(&out, []byte(body), now))
+	require.Regexp(t, `(?m)^attribute city +AMS\nattribute merchant +m-9\ndeadline event_starts_at +2026-01-03T20:00:00Z.*\ntaken +refund\n\z`, out.String())
+
+	out.Reset()
+	require.NoError(t, printOrder(&out, []byte(`{"id":"o-2","status":"PLACED","payment_status":"PAID","attributes":{},"deadlines":{},"taken":[]}`), now))
+	require.NotContains(t, out.String(), "attribute")
+	require.NotContains(t, out.String(), "taken")
+}
