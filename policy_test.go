@@ -160,3 +160,18 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 	})
 }
+
+// LatestPolicy takes only a later version: the same or an earlier one,
+// heard again or late, changes nothing.
+func TestLatestPolicyTakesOnlyLaterVersions(t *testing.T) {
+	t.Parallel()
+	var l eligo.LatestPolicy
+	v1, v2, v3 := eligo.DefaultPolicy().WithSeq(1), eligo.DefaultPolicy().WithSeq(2), eligo.DefaultPolicy().WithSeq(3)
+	require.True(t, l.Offer(v2), "none held yet")
+	require.False(t, l.Offer(v1))
+	require.False(t, l.Offer(eligo.DefaultPolicy().WithSeq(2)))
+	require.Same(t, v2, l.Load())
+	require.True(t, l.Offer(v3))
+	require.Same(t, v3, eligo.NewLatestPolicy(v3).Load())
+	require.Same(t, v3, l.Load())
+}

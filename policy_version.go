@@ -3,6 +3,7 @@ package eligo
 import (
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // ActionCancel is the action POST /v1/orders/{id}/cancel takes. It always
@@ -65,4 +66,37 @@ func (p *Policy) WithSeq(seq int64) *Policy {
 
 func (p *Policy) setVersion(v PolicyVersion) {
 	p.version, p.versionID = v, v.String()
+}
+
+// LatestPolicy holds the latest of the policy versions it has been
+// offered: the one rule by which a replica's engine and its live hub move
+// from one policy to the next. Versions arrive more than once and in any
+// order (the fan-out's notice, the store's poll, concurrent switches), so
+// only a higher sequence number replaces the policy held. It is safe for
+// concurrent use; the zero value holds none.
+type LatestPolicy struct{ p atomic.Pointer[Policy] }
+
+// NewLatestPolicy returns a LatestPolicy holding p.
+func NewLatestPolicy(p *Policy) *LatestPolicy {
+	l := &LatestPolicy{}
+	l.p.Store(p)
+	return l
+}
+
+// Load returns the policy held.
+func (l *LatestPolicy) Load() *Policy { return l.p.Load() }
+
+// Offer makes p the policy held if it is a later version (a higher
+// sequence number) than the one held, or none is, and reports whether it
+// did.
+func (l *LatestPolicy) Offer(p *Policy) bool {
+	for {
+		cur := l.p.Load()
+		if cur != nil && p.Version().Seq <= cur.Version().Seq {
+			return false
+		}
+		if l.p.CompareAndSwap(cur, p) {
+			return true
+		}
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"encoding/json"
@@ -73,7 +72,7 @@ type Config struct {
 // Engine applies changes and answers reads. It is safe for concurrent use.
 type Engine struct {
 	cfg      Config
-	policy   atomic.Pointer[eligo.Policy]
+	policy   *eligo.LatestPolicy
 	metrics  *metrics
 	negative *negativeCache
 	cold     *coldCache
@@ -105,7 +104,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, metrics: m, cold: cold, negative: newNegativeCache(cfg.NegativeTTL, cfg.NegativeSize)}
-	e.policy.Store(cfg.Policy)
+	e.policy = eligo.NewLatestPolicy(cfg.Policy)
 	m.actionsAtZero(cfg.Policy)
 	m.policySeq.Set(float64(cfg.Policy.Version().Seq))
 	return e, nil

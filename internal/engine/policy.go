@@ -37,14 +37,8 @@ func (e *Engine) Policy() *eligo.Policy { return e.policy.Load() }
 // nothing: replicas hear of a version more than once (the fan-out, the
 // store's poll), in any order.
 func (e *Engine) SetPolicy(ctx context.Context, p *eligo.Policy) bool {
-	for {
-		cur := e.policy.Load()
-		if p.Version().Seq <= cur.Version().Seq {
-			return false
-		}
-		if e.policy.CompareAndSwap(cur, p) {
-			break
-		}
+	if !e.policy.Offer(p) {
+		return false
 	}
 	e.metrics.actionsAtZero(p)
 	e.metrics.policySeq.Set(float64(p.Version().Seq))

@@ -81,7 +81,7 @@ type Hub struct {
 	// policy is what documents are decided under (Hub.Policy); policyAt
 	// is when the hub learnt of it, in Unix nanoseconds, the cause of the
 	// policy pushes (see policy.go).
-	policy   atomic.Pointer[eligo.Policy]
+	policy   eligo.LatestPolicy
 	policyAt atomic.Int64
 
 	seed   maphash.Seed // picks an order's shard
@@ -146,7 +146,7 @@ func New(cfg Config) (*Hub, error) {
 		perCustomer: make(map[string]int),
 		left:        make(chan struct{}, 1),
 	}
-	h.policy.Store(cfg.Policy)
+	h.policy.Offer(cfg.Policy)
 	for i := range h.shards {
 		h.shards[i].init()
 	}

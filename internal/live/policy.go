@@ -32,14 +32,8 @@ func (h *Hub) Policy() *eligo.Policy { return h.policy.Load() }
 // arrive out of order from concurrent switches are harmless. It never
 // waits on a lock held over I/O.
 func (h *Hub) PolicyChanged(ctx context.Context, p *eligo.Policy) {
-	for {
-		cur := h.policy.Load()
-		if p.Version().Seq <= cur.Version().Seq {
-			return
-		}
-		if h.policy.CompareAndSwap(cur, p) {
-			break
-		}
+	if !h.policy.Offer(p) {
+		return
 	}
 	h.policyAt.Store(time.Now().UnixNano())
 	for i := range h.shards {
