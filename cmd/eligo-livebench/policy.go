@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eligo/eligo"
+	"github.com/eligo/eligo/internal/loadgen"
 )
 
 // The policy change (-policy-change): the orders are created with a city,
@@ -118,23 +119,11 @@ func (b *bench) policyChange(ctx context.Context) error {
 	return nil
 }
 
-// policyDoc is what checkDecided reads of a document.
-type policyDoc struct {
-	OrderID string    `json:"order_id"`
-	Version int64     `json:"version"`
-	AsOf    time.Time `json:"as_of"`
-	Actions map[string]struct {
-		Allowed bool       `json:"allowed"`
-		Reason  string     `json:"reason"`
-		Until   *time.Time `json:"until"`
-	} `json:"actions"`
-}
-
 // checkDecided compares subscriber i's document with eligo.Decide of its
 // order (version 1, as created) under p at the document's as_of, and
 // returns what differs, or "".
 func (b *bench) checkDecided(i int, doc []byte, p *eligo.Policy) string {
-	var d policyDoc
+	var d loadgen.Document
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return fmt.Sprintf("%s: %v", b.ids[i], err)
 	}
